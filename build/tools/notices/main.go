@@ -1,0 +1,327 @@
+// Command notices writes THIRD_PARTY_NOTICES: the licence texts of every
+// module linked into the shipped binaries, plus the Go standard library.
+//
+//	go run ./build/tools/notices [-pkg .] [-o THIRD_PARTY_NOTICES]
+//
+// It asks `go list -deps` which modules the package links for each shipped
+// target (linux and windows with cgo off, darwin with cgo on, as the real
+// builds use), then copies LICENSE/COPYING/NOTICE/PATENTS files from each
+// module's directory in the module cache. A module without a licence file is
+// an error unless it is listed in noLicenseFile below with an explanation.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+type target struct{ goos, goarch, cgo string }
+
+var targets = []target{
+	{"linux", "amd64", "0"}, {"linux", "arm64", "0"},
+	{"windows", "amd64", "0"}, {"windows", "arm64", "0"},
+	{"darwin", "amd64", "1"}, {"darwin", "arm64", "1"},
+}
+
+type module struct {
+	Path    string
+	Version string
+	Main    bool
+	Dir     string
+	Replace *module
+}
+
+type entry struct {
+	path, version, dir string
+	targets            map[string]bool
+}
+
+// noLicenseFile explains modules that ship no licence file of their own; the
+// licence of the named module (or "go" for the Go distribution) applies.
+var noLicenseFile = map[string]struct{ note, licenseFrom string }{
+	"github.com/bogdanfinn/fhttp": {
+		note: "fhttp ships no LICENSE file. It is a fork of Go's net/http package " +
+			"(including golang.org/x/net/http2), which is BSD-3-Clause licensed by The Go Authors; " +
+			"Go's licence is reproduced for it below.",
+		licenseFrom: "go",
+	},
+}
+
+// acknowledgements are the sentences that advertising-clause licences ask
+// for, keyed by module path.
+var acknowledgements = map[string]string{
+	"github.com/bogdanfinn/tls-client": "This product includes software developed by Bogdan Finn " +
+		"(tls-client, https://github.com/bogdanfinn/tls-client).",
+}
+
+func main() {
+	pkg := flag.String("pkg", ".", "main package whose dependencies are listed")
+	out := flag.String("o", "", "output file (default stdout)")
+	flag.Parse()
+	var buf bytes.Buffer
+	if err := run(&buf, *pkg); err != nil {
+		fmt.Fprintln(os.Stderr, "notices:", err)
+		os.Exit(1)
+	}
+	if *out == "" {
+		os.Stdout.Write(buf.Bytes())
+		return
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "notices:", err)
+		os.Exit(1)
+	}
+}
+
+func run(w io.Writer, pkg string) error {
+	mods := map[string]*entry{}
+	for _, t := range targets {
+		if err := listModules(pkg, t, mods); err != nil {
+			return err
+		}
+	}
+	paths := make([]string, 0, len(mods))
+	for p := range mods {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+
+	goroot, err := goEnv("GOROOT")
+	if err != nil {
+		return err
+	}
+	goLicense, err := licenseFiles(goroot)
+	if err != nil || len(goLicense) == 0 {
+		return fmt.Errorf("no LICENSE in GOROOT %s: %v", goroot, err)
+	}
+
+	type section struct {
+		title, spdx, note string
+		files             []licenseFile
+	}
+	var sections []section
+	for _, p := range paths {
+		e := mods[p]
+		files, err := licenseFiles(e.dir)
+		if err != nil {
+			return err
+		}
+		s := section{title: p + " " + e.version}
+		if len(files) == 0 {
+			ex, ok := noLicenseFile[p]
+			if !ok {
+				return fmt.Errorf("module %s (%s) has no licence file; add its licence by hand to noLicenseFile or drop the dependency", p, e.dir)
+			}
+			s.note = ex.note
+			if ex.licenseFrom == "go" {
+				files = goLicense
+			}
+		}
+		s.files = files
+		s.spdx = detect(files)
+		if ack, ok := acknowledgements[p]; ok {
+			s.note = strings.TrimSpace(s.note + "\nAcknowledgement required by clause 3 of its licence (the licence's " +
+				"<organization> placeholder stands for its copyright holder, Bogdan Finn):\n    " + ack)
+		}
+		sections = append(sections, s)
+	}
+	sections = append(sections, section{
+		title: "The Go standard library and runtime (Go toolchain)",
+		spdx:  detect(goLicense),
+		files: goLicense,
+	})
+
+	fmt.Fprintln(w, "THIRD-PARTY SOFTWARE NOTICES AND INFORMATION")
+	fmt.Fprintln(w, "ChatGPT-to-API")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "ChatGPT-to-API includes the third-party software listed below. Each component is")
+	fmt.Fprintln(w, "distributed under its own licence, reproduced in full in this file.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Acknowledgements:")
+	ackPaths := make([]string, 0, len(acknowledgements))
+	for p := range acknowledgements {
+		if mods[p] != nil {
+			ackPaths = append(ackPaths, p)
+		}
+	}
+	sort.Strings(ackPaths)
+	if len(ackPaths) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	for _, p := range ackPaths {
+		fmt.Fprintln(w, "  "+acknowledgements[p])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Components (licence as detected from the licence text):")
+	for _, s := range sections {
+		fmt.Fprintf(w, "  - %s  [%s]\n", s.title, s.spdx)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "This file is generated by build/tools/notices; do not edit it by hand.")
+	for _, s := range sections {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, strings.Repeat("=", 78))
+		fmt.Fprintln(w, s.title)
+		fmt.Fprintln(w, strings.Repeat("=", 78))
+		if s.note != "" {
+			fmt.Fprintln(w)
+			for _, line := range strings.Split(s.note, "\n") {
+				fmt.Fprintln(w, wrap(line, 78))
+			}
+		}
+		for _, f := range s.files {
+			fmt.Fprintln(w)
+			fmt.Fprintf(w, "--- %s ---\n\n", f.name)
+			fmt.Fprintln(w, strings.TrimRight(f.text, "\n\r\t "))
+		}
+	}
+	return nil
+}
+
+func listModules(pkg string, t target, mods map[string]*entry) error {
+	cmd := exec.Command("go", "list", "-deps", "-json=Module", pkg)
+	cmd.Env = append(os.Environ(), "GOOS="+t.goos, "GOARCH="+t.goarch, "CGO_ENABLED="+t.cgo, "GOFLAGS=-mod=readonly")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("go list for %s/%s: %w", t.goos, t.goarch, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct{ Module *module }
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return err
+		}
+		m := p.Module
+		if m == nil || m.Main {
+			continue // standard library or this module
+		}
+		version, dir := m.Version, m.Dir
+		if m.Replace != nil {
+			version = m.Replace.Version + " (replaces " + m.Version + ")"
+			if m.Replace.Path != m.Path {
+				version = m.Replace.Path + " " + version
+			}
+			dir = m.Replace.Dir
+		}
+		if dir == "" {
+			return fmt.Errorf("module %s has no directory; run go mod download", m.Path)
+		}
+		e := mods[m.Path]
+		if e == nil {
+			e = &entry{path: m.Path, version: version, dir: dir, targets: map[string]bool{}}
+			mods[m.Path] = e
+		}
+		e.targets[t.goos+"/"+t.goarch] = true
+	}
+	return nil
+}
+
+type licenseFile struct{ name, text string }
+
+// licenseFiles returns the licence-like files at the top of dir, sorted.
+func licenseFiles(dir string) ([]licenseFile, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []licenseFile
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		up := strings.ToUpper(e.Name())
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if ext == ".go" || ext == ".json" || ext == ".yml" || ext == ".yaml" {
+			continue
+		}
+		for _, p := range []string{"LICENSE", "LICENCE", "COPYING", "NOTICE", "PATENTS", "UNLICENSE"} {
+			if strings.HasPrefix(up, p) {
+				b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, licenseFile{name: e.Name(), text: strings.ReplaceAll(string(b), "\r\n", "\n")})
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+// detect names the licence of a component from its texts. It only labels the
+// summary; the full texts are what count.
+func detect(files []licenseFile) string {
+	var all strings.Builder
+	for _, f := range files {
+		all.WriteString(f.text)
+	}
+	t := strings.Join(strings.Fields(all.String()), " ")
+	switch {
+	case strings.Contains(t, "Apache License") && strings.Contains(t, "Version 2.0"):
+		return "Apache-2.0"
+	case strings.Contains(t, "Mozilla Public License"):
+		return "MPL-2.0"
+	case strings.Contains(t, "Permission is hereby granted, free of charge"):
+		return "MIT"
+	case strings.Contains(t, "Redistribution and use in source and binary forms"):
+		switch {
+		case strings.Contains(t, "All advertising materials"):
+			return "BSD-4-Clause"
+		case strings.Contains(t, "Neither the name") || strings.Contains(t, "may be used to endorse"):
+			return "BSD-3-Clause"
+		default:
+			return "BSD-2-Clause"
+		}
+	case strings.Contains(t, "Permission to use, copy, modify, and/or distribute"):
+		if strings.Contains(t, "above copyright notice and this permission notice appear") {
+			return "ISC"
+		}
+		return "0BSD"
+	case strings.Contains(t, "This is free and unencumbered software"):
+		return "Unlicense"
+	}
+	return "see text"
+}
+
+func goEnv(key string) (string, error) {
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		return "", fmt.Errorf("go env %s: %w", key, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// wrap breaks a line at spaces so that no line is longer than width, keeping
+// the line's leading indentation on every piece.
+func wrap(line string, width int) string {
+	indent := line[:len(line)-len(strings.TrimLeft(line, " "))]
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(line) {
+		switch {
+		case i == 0:
+			b.WriteString(indent + word)
+			n = len(indent) + len(word)
+		case n+1+len(word) > width:
+			b.WriteString("\n" + indent + word)
+			n = len(indent) + len(word)
+		default:
+			b.WriteString(" " + word)
+			n += 1 + len(word)
+		}
+	}
+	return b.String()
+}

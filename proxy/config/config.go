@@ -1,0 +1,388 @@
+// Package config reads the app's settings from the environment and from
+// .env files (the working directory's, then the one in the app's folder
+// under os.UserConfigDir), keeping the original design's variable names.
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AppName is the app's folder name under the OS config, cache and log dirs,
+// and the keychain service name.
+const AppName = "chatgpt-to-api"
+
+// Config holds every setting. Secrets (tokens, keys) are only held in memory.
+type Config struct {
+	// Server.
+	Host          string
+	Port          int
+	APIKey        string // CHATGPT_API_KEY; secret
+	NoAPIKey      bool   // CHATGPT_NO_API_KEY: explicitly serve without a key (loopback only)
+	AllowedOrigin []string
+	AllowedHosts  []string
+	BodyLimit     string
+
+	// Upstream.
+	BaseURL        string // e.g. https://chatgpt.com/backend-api
+	Proxy          string
+	Identity       string // codex | chrome
+	ClientVersion  string
+	Originator     string
+	UserAgent      string
+	CompressBody   bool
+	HeaderTimeout  time.Duration
+	IdleTimeout    time.Duration
+	MaxRetries     int
+	ModelsRefresh  time.Duration
+	DefaultModel   string // empty: the best model of the live catalog
+	UnknownModel   string // default | passthrough | reject
+	ReasoningMode  string // reasoning_content | think | off
+	ReasoningSumm  string // auto | concise | detailed | none
+	DefaultEffort  string // empty: the model's default
+	Verbosity      string
+	DropCommentary bool
+
+	// Credentials.
+	AccessToken  string // CHATGPT_ACCESS_TOKEN; secret
+	AccountID    string
+	SessionToken string // CHATGPT_SESSION_TOKEN; secret
+	WebOrigin    string // default: derived from BaseURL
+	AuthURL      string // OAuth issuer
+	SecretStore  string // auto | keychain | file | env
+	CodexHome    string
+
+	// App.
+	Headless bool
+	LogLevel string
+	LogDir   string
+
+	// Sources records where each set variable came from, for --help and logs.
+	Sources map[string]string
+}
+
+// Setting describes one environment variable.
+type Setting struct {
+	Name    string
+	Default string
+	Help    string
+	Secret  bool
+	apply   func(c *Config, v string) error
+}
+
+// Settings lists every variable the app reads, in --help order.
+var Settings = []Setting{
+	{Name: "CHATGPT_HOST", Default: "127.0.0.1", Help: "Address to bind. Keep 127.0.0.1 unless you know why; anything else exposes your subscription to the network.", apply: str(func(c *Config) *string { return &c.Host })},
+	{Name: "CHATGPT_PORT", Default: "8100", Help: "Port to listen on.", apply: func(c *Config, v string) error {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("not a port number: %q", v)
+		}
+		c.Port = p
+		return nil
+	}},
+	{Name: "CHATGPT_API_KEY", Help: "Key clients must send (Authorization: Bearer KEY). When unset, a random key is generated on first run and kept in the keychain.", Secret: true, apply: str(func(c *Config) *string { return &c.APIKey })},
+	{Name: "CHATGPT_NO_API_KEY", Default: "false", Help: "Set to true to serve without any API key (only allowed on a loopback address).", apply: boolean(func(c *Config) *bool { return &c.NoAPIKey })},
+	{Name: "CHATGPT_ALLOWED_ORIGINS", Help: "Comma-separated browser origins allowed to call the API (CORS). Default: none.", apply: list(func(c *Config) *[]string { return &c.AllowedOrigin })},
+	{Name: "CHATGPT_ALLOWED_HOSTS", Help: "Extra Host header names to accept besides the bound address and localhost (e.g. a tunnel's hostname).", apply: list(func(c *Config) *[]string { return &c.AllowedHosts })},
+	{Name: "CHATGPT_BODY_LIMIT", Default: "50M", Help: "Largest request body accepted.", apply: str(func(c *Config) *string { return &c.BodyLimit })},
+
+	{Name: "CHATGPT_BASE_URL", Default: "https://chatgpt.com/backend-api", Help: "Backend base URL; requests go to {base}/codex/responses.", apply: str(func(c *Config) *string { return &c.BaseURL })},
+	{Name: "CHATGPT_PROXY", Help: "Outbound proxy for every upstream request: http://host:port, socks5://host:port (user:pass@ allowed).", Secret: true, apply: str(func(c *Config) *string { return &c.Proxy })},
+	{Name: "CHATGPT_IDENTITY", Default: "codex", Help: "Client identity for the Codex routes: codex (Codex CLI TLS and headers) or chrome (Chrome TLS, chatgpt.com web headers). Web routes always use chrome.", apply: oneOf(func(c *Config) *string { return &c.Identity }, "codex", "chrome")},
+	{Name: "CHATGPT_CLIENT_VERSION", Default: "0.169.0", Help: "Codex client version sent in the version header, the User-Agent and /models?client_version=. New models need a recent one.", apply: str(func(c *Config) *string { return &c.ClientVersion })},
+	{Name: "CHATGPT_ORIGINATOR", Default: "codex_cli_rs", Help: "originator header value.", apply: str(func(c *Config) *string { return &c.Originator })},
+	{Name: "CHATGPT_USER_AGENT", Help: "User-Agent override. Default: derived from the originator, version and OS, as the Codex CLI does.", apply: str(func(c *Config) *string { return &c.UserAgent })},
+	{Name: "CHATGPT_COMPRESS_BODY", Default: "false", Help: "zstd-compress request bodies as the Codex CLI does.", apply: boolean(func(c *Config) *bool { return &c.CompressBody })},
+	{Name: "CHATGPT_HEADER_TIMEOUT", Default: "60s", Help: "How long to wait for the backend's response headers.", apply: duration(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
+	{Name: "CHATGPT_IDLE_TIMEOUT", Default: "300s", Help: "How long a stream may stay silent before it is treated as dead.", apply: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{Name: "CHATGPT_MAX_RETRIES", Default: "2", Help: "Retries on connection errors, 5xx and cut streams, only before any byte reached the client.", apply: integer(func(c *Config) *int { return &c.MaxRetries })},
+	{Name: "CHATGPT_MODELS_REFRESH", Default: "1h", Help: "How often the model catalog is refreshed (also when X-Models-Etag changes).", apply: duration(func(c *Config) *time.Duration { return &c.ModelsRefresh })},
+	{Name: "CHATGPT_DEFAULT_MODEL", Help: "Model used for aliases (gpt-4o, auto, …) and unknown names. Default: the best model of the live catalog.", apply: str(func(c *Config) *string { return &c.DefaultModel })},
+	{Name: "CHATGPT_UNKNOWN_MODEL", Default: "default", Help: "What to do with a model name that is neither in the catalog nor an alias and does not look like an OpenAI slug: default (use the default model), passthrough (send it as is), reject (404).", apply: oneOf(func(c *Config) *string { return &c.UnknownModel }, "default", "passthrough", "reject")},
+	{Name: "CHATGPT_REASONING", Default: "reasoning_content", Help: "How reasoning summaries reach clients: reasoning_content (delta.reasoning_content), think (<think>…</think> in content) or off.", apply: oneOf(func(c *Config) *string { return &c.ReasoningMode }, "reasoning_content", "think", "off")},
+	{Name: "CHATGPT_REASONING_SUMMARY", Default: "auto", Help: "Reasoning summary detail requested upstream: auto, concise, detailed or none.", apply: oneOf(func(c *Config) *string { return &c.ReasoningSumm }, "auto", "concise", "detailed", "none")},
+	{Name: "CHATGPT_REASONING_EFFORT", Help: "Default reasoning effort when the request names none (none, minimal, low, medium, high, xhigh, max, ultra). Default: the model's own.", apply: str(func(c *Config) *string { return &c.DefaultEffort })},
+	{Name: "CHATGPT_VERBOSITY", Help: "text.verbosity sent to models that support it (low, medium, high). Default: none sent.", apply: str(func(c *Config) *string { return &c.Verbosity })},
+	{Name: "CHATGPT_DROP_COMMENTARY", Default: "false", Help: "Leave out interim 'commentary' messages of Codex models and keep only the final answer.", apply: boolean(func(c *Config) *bool { return &c.DropCommentary })},
+
+	{Name: "CHATGPT_ACCESS_TOKEN", Help: "A ChatGPT access token (JWT) to use as is. It cannot be refreshed.", Secret: true, apply: str(func(c *Config) *string { return &c.AccessToken })},
+	{Name: "CHATGPT_ACCOUNT_ID", Help: "ChatGPT account id override. Default: from the token.", apply: str(func(c *Config) *string { return &c.AccountID })},
+	{Name: "CHATGPT_SESSION_TOKEN", Help: "The __Secure-next-auth.session-token cookie of chatgpt.com; exchanged for access tokens as needed.", Secret: true, apply: str(func(c *Config) *string { return &c.SessionToken })},
+	{Name: "CHATGPT_WEB_ORIGIN", Help: "Web origin for /api/auth/session. Default: the scheme and host of CHATGPT_BASE_URL.", apply: str(func(c *Config) *string { return &c.WebOrigin })},
+	{Name: "CHATGPT_AUTH_URL", Default: "https://auth.openai.com", Help: "OAuth issuer for the browser and device-code sign-in.", apply: str(func(c *Config) *string { return &c.AuthURL })},
+	{Name: "CHATGPT_SECRET_STORE", Default: "auto", Help: "Where secrets are kept: auto (the OS keychain when available), keychain, file (an owner-only file in the config folder; you opt in by choosing it) or env (nothing is stored).", apply: oneOf(func(c *Config) *string { return &c.SecretStore }, "auto", "keychain", "file", "env")},
+	{Name: "CODEX_HOME", Help: "The Codex CLI's folder, for import-codex. Default: ~/.codex.", apply: str(func(c *Config) *string { return &c.CodexHome })},
+
+	{Name: "CHATGPT_HEADLESS", Default: "false", Help: "Run without a tray icon (same as --headless).", apply: boolean(func(c *Config) *bool { return &c.Headless })},
+	{Name: "CHATGPT_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error.", apply: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+	{Name: "CHATGPT_LOG_DIR", Help: "Folder for log files. Default: the OS's usual place (see README).", apply: str(func(c *Config) *string { return &c.LogDir })},
+}
+
+// Lookup reads one variable; it returns false when unset.
+type Lookup func(name string) (string, bool)
+
+// Load builds a Config from the environment, then the .env in the working
+// directory, then the .env in Dir(). Earlier sources win, as with godotenv.
+func Load() (*Config, error) {
+	files := []string{".env"}
+	if d, err := Dir(); err == nil {
+		files = append(files, filepath.Join(d, ".env"))
+	}
+	return LoadFrom(os.LookupEnv, files...)
+}
+
+// LoadFrom builds a Config from env, then the given .env files in order.
+// Missing files are ignored.
+func LoadFrom(env Lookup, files ...string) (*Config, error) {
+	values := map[string]string{}
+	sources := map[string]string{}
+	for _, s := range Settings {
+		if v, ok := env(s.Name); ok {
+			values[s.Name], sources[s.Name] = v, "environment"
+		}
+	}
+	for _, f := range files {
+		kv, err := readDotEnv(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		for k, v := range kv {
+			if _, ok := values[k]; !ok {
+				values[k], sources[k] = v, f
+			}
+		}
+	}
+	c := &Config{Sources: sources}
+	for _, s := range Settings {
+		v, ok := values[s.Name]
+		if !ok {
+			v = s.Default
+		}
+		v = strings.TrimSpace(v)
+		if v == "" && s.Default != "" && ok {
+			v = s.Default
+		}
+		if err := s.apply(c, v); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("CHATGPT_BASE_URL: not an http(s) URL: %q", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.WebOrigin == "" {
+		c.WebOrigin = u.Scheme + "://" + u.Host
+	}
+	c.WebOrigin = strings.TrimRight(c.WebOrigin, "/")
+	c.AuthURL = strings.TrimRight(c.AuthURL, "/")
+	if c.Proxy != "" {
+		p, err := url.Parse(c.Proxy)
+		if err != nil || p.Host == "" {
+			return errors.New("CHATGPT_PROXY: not a URL like http://host:port or socks5://host:port")
+		}
+		switch p.Scheme {
+		case "http", "https", "socks5", "socks5h", "socks4":
+		default:
+			return fmt.Errorf("CHATGPT_PROXY: unsupported scheme %q (use http, https, socks5 or socks5h)", p.Scheme)
+		}
+	}
+	if c.NoAPIKey && !c.IsLoopback() {
+		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")
+	}
+	return nil
+}
+
+// IsLoopback reports whether Host is a loopback address or localhost.
+func (c *Config) IsLoopback() bool {
+	if c.Host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(c.Host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Addr is the listen address, host:port.
+func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// PublicBaseURL is the OpenAI base URL clients use, e.g.
+// http://127.0.0.1:8100/v1. port overrides Port when non-zero (port 0 binds).
+func (c *Config) PublicBaseURL(port int) string {
+	if port == 0 {
+		port = c.Port
+	}
+	host := c.Host
+	if host == "0.0.0.0" || host == "::" || host == "" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/v1"
+}
+
+// Dir returns the app's folder under os.UserConfigDir.
+func Dir() (string, error) {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the config folder: %w", err)
+	}
+	return filepath.Join(d, AppName), nil
+}
+
+// WriteHelp prints every setting with its default for --help.
+func WriteHelp(w io.Writer) {
+	names := make([]string, 0, len(Settings))
+	for _, s := range Settings {
+		names = append(names, s.Name)
+	}
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	for _, s := range Settings {
+		def := s.Default
+		if def == "" {
+			def = "unset"
+		}
+		fmt.Fprintf(w, "  %-*s  %s (default: %s)\n", width, s.Name, s.Help, def)
+	}
+}
+
+// readDotEnv parses a .env file: KEY=VALUE lines, # comments, optional
+// "export ", single or double quotes.
+func readDotEnv(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("line %d: expected KEY=VALUE", n)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			if v[0] == '"' {
+				if uq, err := strconv.Unquote(v); err == nil {
+					v = uq
+				} else {
+					v = v[1 : len(v)-1]
+				}
+			} else {
+				v = v[1 : len(v)-1]
+			}
+		} else if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		out[k] = v
+	}
+	return out, sc.Err()
+}
+
+// SortedSources returns "NAME (source)" lines for the variables that were set,
+// without their values.
+func (c *Config) SortedSources() []string {
+	var out []string
+	for k, v := range c.Sources {
+		out = append(out, k+" ("+v+")")
+	}
+	sort.Strings(out)
+	return out
+}
+
+func str(f func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func list(f func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		*f(c) = out
+		return nil
+	}
+}
+
+func boolean(f func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("not true or false: %q", v)
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
+func integer(f func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("not a non-negative number: %q", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+func duration(f func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			if n, err2 := strconv.Atoi(v); err2 == nil {
+				d, err = time.Duration(n)*time.Second, nil
+			}
+		}
+		if err != nil || d < 0 {
+			return fmt.Errorf("not a duration like 30s or 5m: %q", v)
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+func oneOf(f func(*Config) *string, allowed ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		v = strings.ToLower(v)
+		for _, a := range allowed {
+			if v == a {
+				*f(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}

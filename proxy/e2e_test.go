@@ -1,0 +1,755 @@
+package proxy_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/shared"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
+)
+
+const testKey = "sk-local-test-key"
+
+// harness is our server (the real core with the tls-client upstream) in
+// front of the fake Codex backend, plus an official OpenAI client.
+type harness struct {
+	fake   *codextest.Server
+	core   *proxy.Core
+	client openai.Client
+	base   string
+	token  string
+}
+
+func newHarness(t *testing.T, env map[string]string, fakeOpts ...codextest.Option) *harness {
+	t.Helper()
+	fake := codextest.NewServer(t, fakeOpts...)
+	vars := map[string]string{
+		"CHATGPT_BASE_URL": fake.BaseURL(),
+		"CHATGPT_PORT":     "0",
+		"CHATGPT_API_KEY":  testKey,
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.LoadFrom(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := codextest.FakeJWT(map[string]any{
+		"exp":                            time.Now().Add(time.Hour).Unix(),
+		"https://api.openai.com/auth":    map[string]any{"chatgpt_account_id": "acct-123", "chatgpt_plan_type": "plus"},
+		"https://api.openai.com/profile": map[string]any{"email": "ann@example.com"},
+	})
+	core, err := proxy.New(cfg, proxy.Options{
+		Version: "test",
+		APIKey:  testKey,
+		Auth:    auth.NewStatic(token, ""),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- core.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("core.Run: %v", err)
+		}
+	})
+	h := &harness{fake: fake, core: core, base: core.BaseURL(), token: token}
+	h.client = openai.NewClient(option.WithBaseURL(h.base), option.WithAPIKey(testKey), option.WithMaxRetries(0))
+	return h
+}
+
+func userMsg(s string) openai.ChatCompletionMessageParamUnion { return openai.UserMessage(s) }
+
+func weatherTool() openai.ChatCompletionToolUnionParam {
+	return openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+		Name:        "get_weather",
+		Description: openai.String("Weather for a city"),
+		Parameters: shared.FunctionParameters{
+			"type":       "object",
+			"properties": map[string]any{"city": map[string]any{"type": "string"}},
+			"required":   []string{"city"},
+		},
+	})
+}
+
+func namedTool(name string) openai.ChatCompletionToolUnionParam {
+	return openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+		Name:       name,
+		Parameters: shared.FunctionParameters{"type": "object", "properties": map[string]any{}},
+	})
+}
+
+// apiError asserts err is an OpenAI API error with status and returns it.
+func apiError(t *testing.T, err error, status int) *openai.Error {
+	t.Helper()
+	var ae *openai.Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("want API error %d, got %v", status, err)
+	}
+	if ae.StatusCode != status {
+		t.Fatalf("status = %d, want %d (%s)", ae.StatusCode, status, ae.Message)
+	}
+	return ae
+}
+
+// lastRec is the last /codex/responses request the fake received.
+func lastRec(t *testing.T, fake *codextest.Server) codextest.Recorded {
+	t.Helper()
+	reqs := fake.ResponsesRequests()
+	if len(reqs) == 0 {
+		t.Fatal("the fake received no /responses request")
+	}
+	return reqs[len(reqs)-1]
+}
+
+func lastBody(t *testing.T, fake *codextest.Server) map[string]any {
+	t.Helper()
+	reqs := fake.ResponsesRequests()
+	if len(reqs) == 0 {
+		t.Fatal("the fake received no /responses request")
+	}
+	r := reqs[len(reqs)-1]
+	if r.Rejection != "" {
+		t.Fatalf("the fake rejected our request: %s", r.Rejection)
+	}
+	return r.JSON
+}
+
+func TestModels(t *testing.T) {
+	h := newHarness(t, nil)
+	page, err := h.client.Models.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, m := range page.Data {
+		ids[m.ID] = true
+		if m.Object != "model" || m.OwnedBy == "" {
+			t.Errorf("model entry %+v lacks object/owned_by", m)
+		}
+	}
+	for _, want := range []string{"gpt-5.5", "gpt-5.4"} {
+		if !ids[want] {
+			t.Errorf("models lack %s: %v", want, ids)
+		}
+	}
+	if ids["gpt-5.2"] || ids["codex-auto-review"] {
+		t.Errorf("retired or hidden models listed: %v", ids)
+	}
+	m, err := h.client.Models.Get(context.Background(), "gpt-4o")
+	if err != nil || m.ID != "gpt-4o" {
+		t.Fatalf("alias lookup: %v %+v", err, m)
+	}
+	_, err = h.client.Models.Get(context.Background(), "no-such-model")
+	apiError(t, err, 404)
+}
+
+func TestChatNonStreamTranslation(t *testing.T) {
+	h := newHarness(t, nil)
+	resp, err := h.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "gpt-5.5",
+		Messages: []openai.ChatCompletionMessageParamUnion{
+			openai.SystemMessage("Be brief."),
+			openai.DeveloperMessage("Answer in English."),
+			userMsg("hello there"),
+		},
+		Temperature:         openai.Float(0.3),
+		TopP:                openai.Float(0.9),
+		MaxTokens:           openai.Int(100),
+		MaxCompletionTokens: openai.Int(100),
+		PresencePenalty:     openai.Float(0.1),
+		FrequencyPenalty:    openai.Float(0.1),
+		Seed:                openai.Int(7),
+		User:                openai.String("someone"),
+		Metadata:            shared.Metadata{"k": "v"},
+		Stop:                openai.ChatCompletionNewParamsStopUnion{OfString: openai.String("END")},
+		ReasoningEffort:     shared.ReasoningEffortHigh,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Choices[0].Message.Content; got != "echo: hello there" {
+		t.Errorf("content = %q", got)
+	}
+	if resp.Choices[0].FinishReason != "stop" || resp.Object != "chat.completion" || resp.Model != "gpt-5.5" {
+		t.Errorf("envelope: finish=%q object=%q model=%q", resp.Choices[0].FinishReason, resp.Object, resp.Model)
+	}
+	if !strings.HasPrefix(resp.ID, "chatcmpl-") {
+		t.Errorf("id = %q", resp.ID)
+	}
+	var raw struct {
+		Choices []struct {
+			Message struct {
+				ReasoningContent string `json:"reasoning_content"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	_ = json.Unmarshal([]byte(resp.RawJSON()), &raw)
+	if !strings.Contains(raw.Choices[0].Message.ReasoningContent, "Reading the request") {
+		t.Errorf("reasoning_content = %q", raw.Choices[0].Message.ReasoningContent)
+	}
+	if resp.Usage.PromptTokens == 0 || resp.Usage.TotalTokens != resp.Usage.PromptTokens+resp.Usage.CompletionTokens {
+		t.Errorf("usage = %+v", resp.Usage)
+	}
+
+	body := lastBody(t, h.fake)
+	if body["instructions"] != "Be brief.\n\nAnswer in English." {
+		t.Errorf("instructions = %q", body["instructions"])
+	}
+	if body["stream"] != true || body["store"] != false {
+		t.Errorf("stream/store = %v/%v", body["stream"], body["store"])
+	}
+	for _, k := range []string{"temperature", "top_p", "max_tokens", "max_completion_tokens", "max_output_tokens", "presence_penalty", "frequency_penalty", "seed", "user", "metadata", "stop", "n", "stream_options"} {
+		if _, ok := body[k]; ok {
+			t.Errorf("forwarded rejected parameter %q", k)
+		}
+	}
+	if r, _ := body["reasoning"].(map[string]any); r["effort"] != "high" || r["summary"] != "auto" {
+		t.Errorf("reasoning = %v", body["reasoning"])
+	}
+	rec := lastRec(t, h.fake)
+	if rec.Header.Get("ChatGPT-Account-ID") != "acct-123" || rec.Header.Get("Authorization") != "Bearer "+h.token {
+		t.Errorf("auth headers: %v", rec.Header)
+	}
+	if rec.Header.Get("version") != "0.169.0" || rec.Header.Get("originator") != "codex_cli_rs" || rec.Header.Get("OpenAI-Beta") != "responses=experimental" {
+		t.Errorf("codex headers: version=%q originator=%q beta=%q", rec.Header.Get("version"), rec.Header.Get("originator"), rec.Header.Get("OpenAI-Beta"))
+	}
+	if !strings.HasPrefix(rec.Header.Get("User-Agent"), "codex_cli_rs/0.169.0 (") {
+		t.Errorf("User-Agent = %q", rec.Header.Get("User-Agent"))
+	}
+	if sid := rec.Header.Get("session_id"); sid == "" || sid != body["prompt_cache_key"] {
+		t.Errorf("session_id %q != prompt_cache_key %v", sid, body["prompt_cache_key"])
+	}
+
+	// The same conversation keeps its prompt cache key.
+	if _, err := h.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "gpt-5.5",
+		Messages: []openai.ChatCompletionMessageParamUnion{
+			openai.SystemMessage("Be brief."), openai.DeveloperMessage("Answer in English."), userMsg("hello there"),
+			openai.AssistantMessage("echo: hello there"), userMsg("and again"),
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if k := lastBody(t, h.fake)["prompt_cache_key"]; k != body["prompt_cache_key"] {
+		t.Errorf("prompt_cache_key changed within a conversation: %v vs %v", k, body["prompt_cache_key"])
+	}
+}
+
+func TestChatStreamIncludeUsage(t *testing.T) {
+	h := newHarness(t, nil)
+	stream := h.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+		Model:         "gpt-5.5-low",
+		Messages:      []openai.ChatCompletionMessageParamUnion{userMsg("stream me")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
+	})
+	var acc openai.ChatCompletionAccumulator
+	ids := map[string]bool{}
+	var chunks []openai.ChatCompletionChunk
+	for stream.Next() {
+		c := stream.Current()
+		acc.AddChunk(c)
+		ids[c.ID] = true
+		chunks = append(chunks, c)
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 {
+		t.Errorf("chunks carry %d ids, want one", len(ids))
+	}
+	if len(chunks) < 4 || chunks[0].Choices[0].Delta.Role != "assistant" {
+		t.Fatalf("first chunk must carry the role; got %d chunks", len(chunks))
+	}
+	last := chunks[len(chunks)-1]
+	if len(last.Choices) != 0 || last.Usage.TotalTokens == 0 {
+		t.Errorf("last chunk should be the usage chunk with choices: []; got %s", last.RawJSON())
+	}
+	fin := chunks[len(chunks)-2]
+	if fin.Choices[0].FinishReason != "stop" {
+		t.Errorf("finish chunk = %s", fin.RawJSON())
+	}
+	if got := acc.Choices[0].Message.Content; got != "echo: stream me" {
+		t.Errorf("content = %q", got)
+	}
+	body := lastBody(t, h.fake)
+	if r, _ := body["reasoning"].(map[string]any); r["effort"] != "low" {
+		t.Errorf("effort suffix not applied: %v", body["reasoning"])
+	}
+	if body["model"] != "gpt-5.5" {
+		t.Errorf("model = %v", body["model"])
+	}
+}
+
+func TestStreamWithoutUsageHasNoUsageChunk(t *testing.T) {
+	h := newHarness(t, nil)
+	raw := h.rawStream(t, `{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if strings.Contains(raw, `"usage"`) {
+		t.Errorf("usage chunk sent without include_usage:\n%s", raw)
+	}
+	if !strings.HasSuffix(raw, "data: [DONE]\n\n") {
+		t.Errorf("stream does not end with [DONE]:\n%s", raw)
+	}
+}
+
+func (h *harness) rawStream(t *testing.T, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", h.base+"/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func TestToolRoundTrip(t *testing.T) {
+	for _, streaming := range []bool{false, true} {
+		name := "non_stream"
+		if streaming {
+			name = "stream"
+		}
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			msgs := []openai.ChatCompletionMessageParamUnion{userMsg(`call:get_weather {"city":"Paris"}`)}
+			params := openai.ChatCompletionNewParams{Model: "gpt-5.5", Messages: msgs, Tools: []openai.ChatCompletionToolUnionParam{weatherTool()}}
+			msg, finish := h.complete(t, params, streaming)
+			if finish != "tool_calls" || len(msg.ToolCalls) != 1 {
+				t.Fatalf("finish=%q calls=%d", finish, len(msg.ToolCalls))
+			}
+			tc := msg.ToolCalls[0]
+			if tc.Function.Name != "get_weather" || tc.Function.Arguments != `{"city":"Paris"}` || !strings.HasPrefix(tc.ID, "call_") {
+				t.Fatalf("tool call = %+v", tc)
+			}
+			body := lastBody(t, h.fake)
+			tools, _ := body["tools"].([]any)
+			if len(tools) != 1 || tools[0].(map[string]any)["name"] != "get_weather" {
+				t.Errorf("tools not flattened: %v", body["tools"])
+			}
+			if body["parallel_tool_calls"] != true || body["tool_choice"] != "auto" {
+				t.Errorf("tool_choice/parallel = %v/%v", body["tool_choice"], body["parallel_tool_calls"])
+			}
+			params.Messages = append(msgs, msg.ToParam(), openai.ToolMessage(`{"temp":21}`, tc.ID))
+			msg, finish = h.complete(t, params, streaming)
+			if finish != "stop" || msg.Content != `tool said: {"temp":21}` {
+				t.Fatalf("after tool: finish=%q content=%q", finish, msg.Content)
+			}
+			input, _ := lastBody(t, h.fake)["input"].([]any)
+			var kinds []string
+			for _, it := range input {
+				kinds = append(kinds, it.(map[string]any)["type"].(string))
+			}
+			if strings.Join(kinds, ",") != "message,function_call,function_call_output" {
+				t.Errorf("input items = %v (an empty assistant message must not be sent)", kinds)
+			}
+		})
+	}
+}
+
+func TestParallelToolCalls(t *testing.T) {
+	for _, streaming := range []bool{false, true} {
+		h := newHarness(t, nil)
+		params := openai.ChatCompletionNewParams{
+			Model:    "gpt-5.5",
+			Messages: []openai.ChatCompletionMessageParamUnion{userMsg(`call-parallel:lookup_a,lookup_b {"q":1}`)},
+			Tools:    []openai.ChatCompletionToolUnionParam{namedTool("lookup_a"), namedTool("lookup_b")},
+		}
+		msg, finish := h.complete(t, params, streaming)
+		if finish != "tool_calls" || len(msg.ToolCalls) != 2 {
+			t.Fatalf("stream=%v finish=%q calls=%+v", streaming, finish, msg.ToolCalls)
+		}
+		if msg.ToolCalls[0].Function.Name != "lookup_a" || msg.ToolCalls[1].Function.Name != "lookup_b" || msg.ToolCalls[0].ID == msg.ToolCalls[1].ID {
+			t.Errorf("calls = %+v", msg.ToolCalls)
+		}
+		// Answer both and continue.
+		params.Messages = append(params.Messages, msg.ToParam(),
+			openai.ToolMessage("A", msg.ToolCalls[0].ID), openai.ToolMessage("B", msg.ToolCalls[1].ID))
+		msg, _ = h.complete(t, params, streaming)
+		if msg.Content != "tool said: A\ntool said: B" {
+			t.Errorf("content = %q", msg.Content)
+		}
+	}
+}
+
+// complete runs one request, streamed (accumulated) or not.
+func (h *harness) complete(t *testing.T, p openai.ChatCompletionNewParams, streaming bool) (openai.ChatCompletionMessage, string) {
+	t.Helper()
+	if !streaming {
+		r, err := h.client.Chat.Completions.New(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Choices[0].Message, string(r.Choices[0].FinishReason)
+	}
+	s := h.client.Chat.Completions.NewStreaming(context.Background(), p)
+	var acc openai.ChatCompletionAccumulator
+	for s.Next() {
+		acc.AddChunk(s.Current())
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return acc.Choices[0].Message, string(acc.Choices[0].FinishReason)
+}
+
+func TestImageInput(t *testing.T) {
+	h := newHarness(t, nil)
+	png := "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+	resp, err := h.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "gpt-5.5",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage([]openai.ChatCompletionContentPartUnionParam{
+			openai.TextContentPart("what is this?"),
+			openai.ImageContentPart(openai.ChatCompletionContentPartImageImageURLParam{URL: png}),
+			openai.ImageContentPart(openai.ChatCompletionContentPartImageImageURLParam{URL: "https://example.com/cat.png"}),
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp.Choices[0].Message.Content, "image received: 2") {
+		t.Errorf("content = %q", resp.Choices[0].Message.Content)
+	}
+	input := lastBody(t, h.fake)["input"].([]any)
+	parts := input[0].(map[string]any)["content"].([]any)
+	if parts[1].(map[string]any)["type"] != "input_image" || parts[1].(map[string]any)["image_url"] != png {
+		t.Errorf("image part = %v", parts[1])
+	}
+	// A broken data URL is refused locally with a clear 400.
+	_, err = h.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "gpt-5.5",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage([]openai.ChatCompletionContentPartUnionParam{
+			openai.ImageContentPart(openai.ChatCompletionContentPartImageImageURLParam{URL: "data:image/png;base64,@@@"}),
+		})},
+	})
+	ae := apiError(t, err, 400)
+	if ae.Param != "messages[0].content[0].image_url.url" {
+		t.Errorf("param = %q", ae.Param)
+	}
+}
+
+func TestJSONSchema(t *testing.T) {
+	h := newHarness(t, nil)
+	resp, err := h.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model:    "gpt-5.5",
+		Messages: []openai.ChatCompletionMessageParamUnion{userMsg("give me a person")},
+		ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+			JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{
+				Name:   "person",
+				Strict: openai.Bool(true),
+				Schema: map[string]any{
+					"type":                 "object",
+					"properties":           map[string]any{"name": map[string]any{"type": "string"}, "age": map[string]any{"type": "integer"}},
+					"required":             []string{"name", "age"},
+					"additionalProperties": false,
+				},
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var person struct {
+		Name *string `json:"name"`
+		Age  *int    `json:"age"`
+	}
+	if err := json.Unmarshal([]byte(resp.Choices[0].Message.Content), &person); err != nil || person.Name == nil || person.Age == nil {
+		t.Fatalf("content %q is not the schema's JSON: %v", resp.Choices[0].Message.Content, err)
+	}
+	f := lastBody(t, h.fake)["text"].(map[string]any)["format"].(map[string]any)
+	if f["type"] != "json_schema" || f["name"] != "person" || f["strict"] != true || f["schema"] == nil {
+		t.Errorf("text.format = %v", f)
+	}
+}
+
+func TestLocalErrors(t *testing.T) {
+	h := newHarness(t, nil)
+	post := func(key, body string, hdr ...string) (*http.Response, map[string]any) {
+		req, _ := http.NewRequest("POST", h.base+"/chat/completions", strings.NewReader(body))
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			if hdr[i] == "Host" {
+				req.Host = hdr[i+1] // net/http takes Host from the request, not the map
+				continue
+			}
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp, m
+	}
+	ok := `{"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}`
+	cases := []struct {
+		name, key, body string
+		hdr             []string
+		status          int
+		code            string
+	}{
+		{"missing_key", "", ok, nil, 401, "invalid_api_key"},
+		{"wrong_key", "nope", ok, nil, 401, "invalid_api_key"},
+		{"not_json", testKey, `{"model":`, nil, 400, "invalid_json"},
+		{"empty_body", testKey, ``, nil, 400, "invalid_json"},
+		{"no_messages", testKey, `{"model":"gpt-5.5","messages":[]}`, nil, 400, "missing_required_parameter"},
+		{"no_model", testKey, `{"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "missing_required_parameter"},
+		{"bad_role", testKey, `{"model":"gpt-5.5","messages":[{"role":"robot","content":"hi"}]}`, nil, 400, "invalid_value"},
+		{"messages_not_array", testKey, `{"model":"gpt-5.5","messages":"hi"}`, nil, 400, "invalid_type"},
+		{"n_2", testKey, `{"model":"gpt-5.5","n":2,"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unsupported_value"},
+		{"bad_effort", testKey, `{"model":"gpt-5.5","reasoning_effort":"ultra","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unsupported_value"},
+		{"orphan_tool_result", testKey, `{"model":"gpt-5.5","messages":[{"role":"tool","tool_call_id":"x","content":"r"}]}`, nil, 400, "invalid_value"},
+		{"foreign_host", testKey, ok, []string{"Host", "evil.example:8100"}, 403, "host_not_allowed"},
+		{"foreign_origin", testKey, ok, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n0 := len(h.fake.ResponsesRequests())
+			defer func() {
+				if n := len(h.fake.ResponsesRequests()); n != n0 {
+					t.Errorf("the invalid request reached upstream")
+				}
+			}()
+			resp, m := post(c.key, c.body, c.hdr...)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status = %d, want %d: %v", resp.StatusCode, c.status, m)
+			}
+			e, _ := m["error"].(map[string]any)
+			if e == nil || e["message"] == "" || e["type"] == nil {
+				t.Fatalf("not an OpenAI error: %v", m)
+			}
+			for _, k := range []string{"message", "type", "param", "code"} {
+				if _, ok := e[k]; !ok {
+					t.Errorf("error lacks %q: %v", k, e)
+				}
+			}
+			if e["code"] != c.code {
+				t.Errorf("code = %v, want %s (%v)", e["code"], c.code, e["message"])
+			}
+		})
+	}
+	// Health needs no key; unknown routes are OpenAI-shaped 404s.
+	resp, err := http.Get(strings.TrimSuffix(h.base, "/v1") + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", h.base+"/nothing", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 404 {
+		t.Fatalf("unknown route: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
+
+func TestUpstreamErrors(t *testing.T) {
+	ctx := context.Background()
+	basic := openai.ChatCompletionNewParams{Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}
+
+	t.Run("retired_model_gets_backend_400", func(t *testing.T) {
+		h := newHarness(t, nil)
+		_, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.2", Messages: basic.Messages})
+		ae := apiError(t, err, 400)
+		if !strings.Contains(ae.Message, "The 'gpt-5.2' model is not supported when using Codex with a ChatGPT account.") || ae.Param != "model" {
+			t.Errorf("error = %q param=%q", ae.Message, ae.Param)
+		}
+		if m := lastRec(t, h.fake).JSON["model"]; m != "gpt-5.2" {
+			t.Errorf("a rejected slug was replaced by %v", m)
+		}
+	})
+	t.Run("alias_maps_to_default", func(t *testing.T) {
+		h := newHarness(t, nil)
+		r, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: basic.Messages})
+		if err != nil {
+			t.Fatal(err)
+		}
+		def := h.core.Catalog().Default()
+		if r.Model != def || lastBody(t, h.fake)["model"] != def {
+			t.Errorf("alias -> %q / %v, want default %q", r.Model, lastBody(t, h.fake)["model"], def)
+		}
+	})
+	t.Run("upstream_401", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Unauthorized())
+		_, err := h.client.Chat.Completions.New(ctx, basic)
+		ae := apiError(t, err, 401)
+		if !strings.Contains(ae.Message, "sign in") && !strings.Contains(ae.Message, "CHATGPT_ACCESS_TOKEN") {
+			t.Errorf("401 does not say how to fix it: %q", ae.Message)
+		}
+	})
+	t.Run("usage_limit_429", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.UsageLimit("plus", 3*time.Hour+51*time.Minute))
+		_, err := h.client.Chat.Completions.New(ctx, basic)
+		ae := apiError(t, err, 429)
+		ra := ae.Response.Header.Get("Retry-After")
+		if ra == "" || !strings.Contains(ae.Message, "plus plan") || !strings.Contains(ae.Message, "resets") || !strings.Contains(ae.Message, "3 h 5") {
+			t.Errorf("message=%q Retry-After=%q", ae.Message, ra)
+		}
+		if st := h.core.Status().Snapshot(); st.Quota.LimitedUntil.IsZero() {
+			t.Error("status does not record the usage limit")
+		}
+		if n := len(h.fake.ResponsesRequests()); n != 1 {
+			t.Errorf("usage limit was retried: %d requests", n)
+		}
+	})
+	t.Run("failed_before_content_is_http_error", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Fail("server_is_overloaded", "Our servers are busy"))
+		s := h.client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.5", Messages: basic.Messages})
+		for s.Next() {
+		}
+		apiError(t, s.Err(), 503)
+	})
+	t.Run("error_event_before_content", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.ErrorEvent("context_length_exceeded", "Your input exceeds the context window"))
+		_, err := h.client.Chat.Completions.New(ctx, basic)
+		ae := apiError(t, err, 400)
+		if ae.Code != "context_length_exceeded" {
+			t.Errorf("code = %q", ae.Code)
+		}
+	})
+	t.Run("failure_after_content_is_in_band", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.FailAfterText("partial answer", "server_error", "boom"))
+		s := h.client.Chat.Completions.NewStreaming(ctx, basic)
+		var acc openai.ChatCompletionAccumulator
+		for s.Next() {
+			acc.AddChunk(s.Current())
+		}
+		var se *ssestream.StreamError
+		if !errors.As(s.Err(), &se) || !strings.Contains(se.Message, "boom") {
+			t.Fatalf("want an in-band stream error, got %v", s.Err())
+		}
+		if len(acc.Choices) > 0 && acc.Choices[0].FinishReason == "stop" {
+			t.Error("a failed stream ended with finish_reason stop")
+		}
+	})
+	t.Run("cut_stream_non_stream_retries_then_502", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Repeat(codextest.Cut("half"), 3)...)
+		_, err := h.client.Chat.Completions.New(ctx, basic)
+		ae := apiError(t, err, 502)
+		if !strings.Contains(ae.Message, "before the response completed") {
+			t.Errorf("message = %q", ae.Message)
+		}
+		if n := len(h.fake.ResponsesRequests()); n != 3 {
+			t.Errorf("requests = %d, want 1 + 2 retries", n)
+		}
+	})
+	t.Run("cut_after_content_streams_error", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Cut("half an answer"))
+		raw := h.rawStream(t, `{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+		if !strings.Contains(raw, `"error"`) || strings.Contains(raw, `"finish_reason":"stop"`) || strings.Contains(raw, "[DONE]") {
+			t.Errorf("a cut stream must end with an error chunk:\n%s", raw)
+		}
+	})
+	t.Run("5xx_is_retried", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Status(500, `{"detail":"Internal Server Error"}`), codextest.Status(502, "bad gateway"))
+		r, err := h.client.Chat.Completions.New(ctx, basic)
+		if err != nil || r.Choices[0].Message.Content != "echo: hi" {
+			t.Fatalf("after retries: %v %+v", err, r)
+		}
+	})
+	t.Run("cloudflare_403", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.CloudflareBlock())
+		_, err := h.client.Chat.Completions.New(ctx, basic)
+		ae := apiError(t, err, 403)
+		if ae.Code != "blocked_by_cloudflare" {
+			t.Errorf("code = %q", ae.Code)
+		}
+	})
+	t.Run("incomplete_max_tokens_is_length", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Incomplete("max_output_tokens", "truncat"))
+		r, err := h.client.Chat.Completions.New(ctx, basic)
+		if err != nil || r.Choices[0].FinishReason != "length" || r.Choices[0].Message.Content != "truncat" {
+			t.Fatalf("incomplete: %v %+v", err, r)
+		}
+	})
+}
+
+func TestClientAbortCancelsUpstream(t *testing.T) {
+	h := newHarness(t, nil)
+	h.fake.Enqueue(codextest.Stall("thinking"))
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", h.base+"/chat/completions",
+		strings.NewReader(`{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read until the first content arrives, then walk away.
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(line, `"content":"`) && !strings.Contains(line, `"content":""`) {
+			break // the first content delta
+		}
+	}
+	cancel()
+	resp.Body.Close()
+	select {
+	case <-h.fake.Disconnected():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the upstream request was not cancelled after the client went away")
+	}
+}
+
+func TestStatusCounts(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := 0; i < 3; i++ {
+		if _, err := h.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := h.core.Status().Snapshot()
+	if st.Requests.Total != 3 || st.Requests.Today != 3 || len(st.Requests.Clients) != 1 || st.Requests.Clients[0].Name != "OpenAI/Go" {
+		t.Errorf("requests = %+v", st.Requests)
+	}
+	q := st.Quota.Main()
+	if q == nil || q.Primary == nil || q.Primary.WindowMinutes != 300 || q.Secondary == nil {
+		t.Errorf("quota not recorded: %+v", st.Quota)
+	}
+}

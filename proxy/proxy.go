@@ -1,0 +1,170 @@
+// Package proxy assembles the proxy core: the upstream client, the model
+// catalog, the status recorder and the HTTP server, with one lifecycle.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/server"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
+)
+
+// Options are the core's dependencies besides the configuration.
+type Options struct {
+	Version string
+	APIKey  string
+	Auth    auth.Source
+	Admin   server.Admin
+	Status  *status.Recorder // nil: a new one
+	Logger  *slog.Logger
+	// Upstream replaces the tls-client based client (tests).
+	Upstream server.Upstream
+}
+
+// Core is the proxy core.
+type Core struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	status  *status.Recorder
+	client  *upstream.Client
+	catalog *catalog.Catalog
+	server  *server.Server
+	ln      net.Listener
+	auth    auth.Source
+}
+
+// New builds the core. Call Listen, then Run.
+func New(cfg *config.Config, o Options) (*Core, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Status == nil {
+		o.Status = status.NewRecorder(nil)
+	}
+	if o.Auth == nil {
+		return nil, errors.New("no credentials source")
+	}
+	c := &Core{cfg: cfg, log: o.Logger, status: o.Status, auth: o.Auth}
+	client, err := upstream.New(upstream.Config{
+		BaseURL:      cfg.BaseURL,
+		Proxy:        cfg.Proxy,
+		Identity:     upstream.Identity(cfg.Identity),
+		Version:      cfg.ClientVersion,
+		Originator:   cfg.Originator,
+		UserAgent:    cfg.UserAgent,
+		CompressBody: cfg.CompressBody,
+		Timing:       upstream.Timing{HeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout},
+		Logger:       o.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the upstream client: %w", err)
+	}
+	c.client = client
+	c.catalog = catalog.New(c.fetchModels, catalog.Options{
+		ClientVersion: cfg.ClientVersion,
+		DefaultModel:  cfg.DefaultModel,
+		Unknown:       cfg.UnknownModel,
+		Refresh:       cfg.ModelsRefresh,
+		Logger:        o.Logger,
+		OnChange:      func([]catalog.Model, bool) { c.publishModels() },
+	})
+	up := o.Upstream
+	if up == nil {
+		up = server.FromClient(client)
+	}
+	c.server, err = server.New(server.Options{
+		Config: cfg, APIKey: o.APIKey, Upstream: up, Auth: o.Auth, Catalog: c.catalog,
+		Status: c.status, Admin: o.Admin, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.status.Update(func(s *status.Status) { s.Version = o.Version })
+	c.publishModels()
+	return c, nil
+}
+
+// Client is the upstream client (the credentials code uses it for the web
+// and OAuth routes).
+func (c *Core) Client() *upstream.Client { return c.client }
+
+// Status is the status recorder.
+func (c *Core) Status() *status.Recorder { return c.status }
+
+// Catalog is the model catalog.
+func (c *Core) Catalog() *catalog.Catalog { return c.catalog }
+
+// Handler is the HTTP handler (tests).
+func (c *Core) Handler() http.Handler { return c.server.Handler() }
+
+func (c *Core) fetchModels(ctx context.Context) ([]byte, http.Header, error) {
+	creds, err := c.auth.Credentials(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("no credentials for the model catalog: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return c.client.Models(ctx, creds)
+}
+
+func (c *Core) publishModels() {
+	var names []string
+	for _, m := range c.catalog.Visible() {
+		names = append(names, m.Slug)
+	}
+	def := c.catalog.Default()
+	c.status.Update(func(s *status.Status) { s.Models, s.DefaultModel = names, def })
+}
+
+// ErrAddrInUse means the port is taken, most likely by another instance.
+var ErrAddrInUse = errors.New("address already in use")
+
+// Listen binds the configured address.
+func (c *Core) Listen() error {
+	ln, err := net.Listen("tcp", c.cfg.Addr())
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listening on %s: %w (is another copy already running? set CHATGPT_PORT to use another port)", c.cfg.Addr(), ErrAddrInUse)
+		}
+		return fmt.Errorf("listening on %s: %w", c.cfg.Addr(), err)
+	}
+	c.ln = ln
+	port := ln.Addr().(*net.TCPAddr).Port
+	c.status.Update(func(s *status.Status) { s.BaseURL = c.cfg.PublicBaseURL(port) })
+	return nil
+}
+
+// BaseURL is the OpenAI base URL clients use (valid after Listen).
+func (c *Core) BaseURL() string { return c.status.Snapshot().BaseURL }
+
+// Run serves until ctx is done, refreshing the model catalog meanwhile.
+func (c *Core) Run(ctx context.Context) error {
+	if c.ln == nil {
+		if err := c.Listen(); err != nil {
+			return err
+		}
+	}
+	defer c.client.Close()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = c.catalog.Run(ctx)
+	}()
+	c.log.Info("serving the OpenAI API", "base_url", c.BaseURL(), "upstream", c.cfg.BaseURL, "identity", c.cfg.Identity)
+	err := c.server.Serve(ctx, c.ln)
+	wg.Wait()
+	return err
+}

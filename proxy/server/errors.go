@@ -1,0 +1,66 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+)
+
+// errorHandler renders every error in OpenAI's shape.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e := toAPIError(err, c)
+	if e.Status >= 500 {
+		s.log.Warn("request failed", "path", c.Path(), "status", e.Status, "err", err)
+	}
+	writeError(c, e)
+}
+
+func toAPIError(err error, c echo.Context) *openai.Error {
+	var oe *openai.Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg := fmt.Sprint(he.Message)
+		switch he.Code {
+		case http.StatusNotFound:
+			return openai.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
+		case http.StatusMethodNotAllowed:
+			return openai.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
+		case http.StatusRequestEntityTooLarge:
+			return openai.Errorf(http.StatusRequestEntityTooLarge, "invalid_request_error", "The request body is too large (limit: CHATGPT_BODY_LIMIT).").WithCode("request_too_large")
+		case http.StatusUnauthorized:
+			return openai.Errorf(http.StatusUnauthorized, "invalid_request_error", "%s", msg).WithCode("invalid_api_key")
+		}
+		typ := "invalid_request_error"
+		if he.Code >= 500 {
+			typ = "server_error"
+		}
+		return openai.Errorf(he.Code, typ, "%s", msg)
+	}
+	slog.Default().Debug("internal error", "err", err)
+	return openai.Errorf(http.StatusInternalServerError, "server_error", "internal error: %v", err)
+}
+
+func writeError(c echo.Context, e *openai.Error) {
+	h := c.Response().Header()
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(e.Status)
+		return
+	}
+	_ = c.JSONBlob(e.Status, e.Body())
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+)
+
+// hostGuard refuses requests whose Host header names anything but the bound
+// address, loopback names or configured extra hosts. This stops DNS
+// rebinding: a web page at evil.example resolving to 127.0.0.1 still sends
+// "Host: evil.example".
+func (s *Server) hostGuard(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		host := c.Request().Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.ToLower(strings.Trim(host, "[]"))
+		if !s.allowedHosts[host] {
+			return openai.Errorf(http.StatusForbidden, "invalid_request_error", "Host %q is not allowed. Use http://127.0.0.1:%d or http://localhost:%d, or add the name to CHATGPT_ALLOWED_HOSTS.", host, s.port(), s.port()).WithCode("host_not_allowed")
+		}
+		return next(c)
+	}
+}
+
+// originGuard refuses browser requests from foreign origins and answers
+// CORS preflights for the configured ones.
+func (s *Server) originGuard(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		origin := c.Request().Header.Get("Origin")
+		if origin == "" {
+			return next(c)
+		}
+		if !s.originAllowed(origin) {
+			return openai.Errorf(http.StatusForbidden, "invalid_request_error", "Browser requests from origin %q are refused. Add it to CHATGPT_ALLOWED_ORIGINS to allow it.", origin).WithCode("origin_not_allowed")
+		}
+		h := c.Response().Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+		if c.Request().Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, X-Session-Id, OpenAI-Organization, OpenAI-Project, X-Stainless-Arch, X-Stainless-Lang, X-Stainless-OS, X-Stainless-Package-Version, X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Retry-Count, X-Stainless-Timeout")
+			h.Set("Access-Control-Max-Age", "600")
+			return c.NoContent(http.StatusNoContent)
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	o := strings.TrimRight(strings.ToLower(origin), "/")
+	for _, a := range s.cfg.AllowedOrigin {
+		if a == "*" || strings.TrimRight(strings.ToLower(a), "/") == o {
+			return true
+		}
+	}
+	own := []string{"http://127.0.0.1:", "http://localhost:", "http://[::1]:"}
+	for _, p := range own {
+		if o == p+itoa(s.port()) {
+			return true
+		}
+	}
+	return false
+}
+
+// requireKey checks the local API key in constant time. Keys come in
+// "Authorization: Bearer KEY" or "X-Api-Key: KEY".
+func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if len(s.keyHash) == 0 {
+			return next(c)
+		}
+		key := ""
+		if a := c.Request().Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+			key = strings.TrimSpace(a[7:])
+		}
+		if key == "" {
+			key = strings.TrimSpace(c.Request().Header.Get("X-Api-Key"))
+		}
+		if key == "" {
+			return openai.Errorf(http.StatusUnauthorized, "invalid_request_error", "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.").WithCode("invalid_api_key")
+		}
+		sum := sha256.Sum256([]byte(key))
+		if subtle.ConstantTimeCompare(sum[:], s.keyHash) != 1 {
+			return openai.Errorf(http.StatusUnauthorized, "invalid_request_error", "Incorrect API key provided. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.").WithCode("invalid_api_key")
+		}
+		return next(c)
+	}
+}
+
+// logRequests logs one line per request, never headers or bodies.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status = toAPIError(err, c).Status
+		}
+		s.log.Info("request", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+			"ms", time.Since(start).Milliseconds(), "client", clientName(c.Request()))
+		return err
+	}
+}
+
+// clientName names a client for the per-client counters: the first
+// product token of its User-Agent, without the version.
+func clientName(r *http.Request) string {
+	ua := strings.TrimSpace(r.UserAgent())
+	if ua == "" {
+		return "unknown"
+	}
+	tok, _, _ := strings.Cut(ua, " ")
+	name, ver, ok := strings.Cut(tok, "/")
+	if ok && name != "" && (ver == "" || (ver[0] >= '0' && ver[0] <= '9') || ver[0] == 'v') {
+		tok = name
+	}
+	// "OpenAI/JS 5.1" and "OpenAI/Python 1.2" name the SDK in the second part.
+	if strings.EqualFold(name, "openai") && ok && ver != "" && !(ver[0] >= '0' && ver[0] <= '9') {
+		tok = name + "/" + ver
+	}
+	if len(tok) > 40 {
+		tok = tok[:40]
+	}
+	return tok
+}

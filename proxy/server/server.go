@@ -1,0 +1,190 @@
+// Package server is the OpenAI-compatible HTTP API: /v1/chat/completions,
+// /v1/models and the admin routes, served by echo on a loopback address.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
+)
+
+// Stream is an open upstream SSE stream.
+type Stream interface {
+	Next() (upstream.Event, error)
+	Close() error
+	Header() http.Header
+}
+
+// Upstream sends Codex requests.
+type Upstream interface {
+	Responses(ctx context.Context, r upstream.Request) (Stream, error)
+}
+
+// Admin is what the admin API needs from the credentials manager.
+type Admin interface {
+	SetAccessToken(ctx context.Context, token string) error
+	SetSessionToken(ctx context.Context, token string) error
+	RefreshNow(ctx context.Context) error
+}
+
+// Options are the server's dependencies.
+type Options struct {
+	Config   *config.Config
+	APIKey   string // "" serves without a key (only when the config allows it)
+	Upstream Upstream
+	Auth     auth.Source
+	Catalog  *catalog.Catalog
+	Status   *status.Recorder
+	Admin    Admin // optional
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// Sleep waits between retries; tests may shorten it.
+	Sleep func(ctx context.Context, d time.Duration)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Options
+	cfg          *config.Config
+	log          *slog.Logger
+	e            *echo.Echo
+	keyHash      []byte
+	allowedHosts map[string]bool
+	boundPort    int
+}
+
+// New builds the server. It does not listen yet.
+func New(o Options) (*Server, error) {
+	if o.Config == nil || o.Upstream == nil || o.Auth == nil || o.Catalog == nil || o.Status == nil {
+		return nil, errors.New("server: missing dependency")
+	}
+	if o.APIKey == "" && !o.Config.NoAPIKey {
+		return nil, errors.New("server: an API key is required (set CHATGPT_API_KEY, or CHATGPT_NO_API_KEY=true on loopback)")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+		}
+	}
+	s := &Server{Options: o, cfg: o.Config, log: o.Logger, boundPort: o.Config.Port}
+	if o.APIKey != "" {
+		sum := sha256.Sum256([]byte(o.APIKey))
+		s.keyHash = sum[:]
+	}
+	s.allowedHosts = map[string]bool{"127.0.0.1": true, "localhost": true, "::1": true}
+	if h := strings.ToLower(o.Config.Host); h != "" && h != "0.0.0.0" && h != "::" {
+		s.allowedHosts[h] = true
+	}
+	for _, h := range o.Config.AllowedHosts {
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			h = hh
+		}
+		s.allowedHosts[strings.ToLower(strings.Trim(h, "[]"))] = true
+	}
+	s.e = s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.errorHandler
+	e.Pre(s.hostGuard)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(s.logRequests, s.originGuard)
+	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
+
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	v1 := e.Group("/v1", s.requireKey)
+	v1.GET("/models", s.listModels)
+	v1.GET("/models/:id", s.getModel)
+	v1.POST("/chat/completions", s.chat)
+	// Some clients omit /v1.
+	e.POST("/chat/completions", s.chat, s.requireKey)
+	e.GET("/models", s.listModels, s.requireKey)
+
+	adm := e.Group("/admin", s.requireAdminKey)
+	adm.GET("/status", s.adminStatus)
+	adm.POST("/token", s.adminToken)
+	adm.POST("/refresh", s.adminRefresh)
+	return e
+}
+
+// Handler returns the HTTP handler (for tests).
+func (s *Server) Handler() http.Handler { return s.e }
+
+func (s *Server) port() int { return s.boundPort }
+
+// Serve serves on ln until ctx is done, then stops: open streams are
+// cancelled (their clients get an error event) and Serve returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		s.boundPort = a.Port
+	}
+	appCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := &http.Server{
+		Handler:           s.e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // bodies only; streams are unaffected
+		WriteTimeout:      0,               // must stay 0: a write deadline kills SSE streams
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return appCtx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errCh := make(chan error, 1)
+	go func() { errCh <- srv.Serve(ln) }()
+	select {
+	case err := <-errCh:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	<-errCh
+	return nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

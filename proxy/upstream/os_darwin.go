@@ -1,0 +1,22 @@
+//go:build darwin
+
+package upstream
+
+import (
+	"os"
+	"regexp"
+)
+
+var productVersionRE = regexp.MustCompile(`<key>ProductVersion</key>\s*<string>([0-9.]+)</string>`)
+
+func detectOS() (string, string) {
+	b, err := os.ReadFile("/System/Library/CoreServices/SystemVersion.plist")
+	if err != nil {
+		return "Mac OS", ""
+	}
+	m := productVersionRE.FindSubmatch(b)
+	if m == nil {
+		return "Mac OS", ""
+	}
+	return "Mac OS", semver(string(m[1]))
+}

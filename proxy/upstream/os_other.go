@@ -1,0 +1,14 @@
+//go:build !darwin && !windows
+
+package upstream
+
+import "os"
+
+func detectOS() (string, string) {
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b, err := os.ReadFile(p); err == nil {
+			return parseOSRelease(string(b))
+		}
+	}
+	return "Linux", ""
+}

@@ -1,0 +1,223 @@
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	fhttp "github.com/bogdanfinn/fhttp"
+)
+
+const (
+	sseBufferSize = 64 << 10
+	maxSSELine    = 16 << 20 // one line, and the joined data of one event
+	maxNameCache  = 16
+)
+
+// Stream is a 2xx response of /codex/responses, read one SSE event at a
+// time. Next is not safe for concurrent use; Close may be called from any
+// goroutine.
+type Stream struct {
+	StatusCode int
+	Header     http.Header // response headers (Content-Encoding removed when fhttp decoded the body)
+	Proto      string      // "HTTP/2.0" or "HTTP/1.1"
+
+	p      sseReader
+	body   io.Closer
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	idle   *idleWatch
+	closed atomic.Bool
+	once   sync.Once
+}
+
+func newStream(resp *fhttp.Response, h http.Header, ctx context.Context, cancel context.CancelCauseFunc, idle *idleWatch) *Stream {
+	s := &Stream{
+		StatusCode: resp.StatusCode,
+		Header:     h,
+		Proto:      resp.Proto,
+		body:       resp.Body,
+		ctx:        ctx,
+		cancel:     cancel,
+		idle:       idle,
+	}
+	s.p.init(idle.reader(resp.Body))
+	return s
+}
+
+// Next returns the next SSE event. It returns io.EOF at the clean end of the
+// body, an error wrapping ErrIdleTimeout when no bytes arrived for
+// Timing.IdleTimeout, the caller's context error when it was cancelled, and
+// ErrStreamTooLarge for a line or event above 16 MiB. Event.Data is only
+// valid until the next call.
+func (s *Stream) Next() (Event, error) {
+	if s.closed.Load() {
+		return Event{}, ErrStreamClosed
+	}
+	ev, err := s.p.next()
+	if err == nil {
+		return ev, nil
+	}
+	s.idle.stop()
+	switch {
+	case err == io.EOF:
+		return Event{}, io.EOF
+	case s.closed.Load():
+		return Event{}, ErrStreamClosed
+	case errors.Is(err, ErrStreamTooLarge):
+		return Event{}, err
+	}
+	if cause := context.Cause(s.ctx); cause != nil {
+		return Event{}, fmt.Errorf("read sse: %w", cause)
+	}
+	return Event{}, fmt.Errorf("read sse: %w", err)
+}
+
+// Close closes the body and cancels the request. It is idempotent.
+func (s *Stream) Close() error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		s.idle.stop()
+		s.cancel(ErrStreamClosed)
+		_ = s.body.Close()
+	})
+	return nil
+}
+
+// sseReader parses text/event-stream framing: "event:" and "data:" fields,
+// multi-line data joined with "\n", ":" comments, LF or CRLF line ends, and
+// a final event that lacks its blank line. "id:" and "retry:" are ignored.
+// In steady state it allocates nothing per event.
+type sseReader struct {
+	br      *bufio.Reader
+	long    []byte // a line that did not fit the bufio buffer
+	data    []byte
+	name    string
+	names   []string // interned event names
+	sawData bool
+	started bool
+}
+
+func (p *sseReader) init(r io.Reader) {
+	p.br = bufio.NewReaderSize(r, sseBufferSize)
+	p.data = make([]byte, 0, 4096)
+}
+
+func (p *sseReader) next() (Event, error) {
+	for {
+		line, err := p.readLine()
+		if err != nil {
+			if err == io.EOF && p.sawData {
+				return p.dispatch(), nil
+			}
+			return Event{}, err
+		}
+		if !p.started {
+			p.started = true
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
+		if len(line) == 0 {
+			if p.sawData {
+				return p.dispatch(), nil
+			}
+			p.name = ""
+			continue
+		}
+		if line[0] == ':' {
+			continue
+		}
+		field, value := line, line[len(line):]
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if p.sawData {
+				p.data = append(p.data, '\n')
+			}
+			if len(p.data)+len(value) > maxSSELine {
+				return Event{}, ErrStreamTooLarge
+			}
+			p.data = append(p.data, value...)
+			p.sawData = true
+		case "event":
+			p.name = p.intern(value)
+		}
+	}
+}
+
+// dispatch returns the pending event and resets the state; the returned
+// Data aliases p.data until the next call.
+func (p *sseReader) dispatch() Event {
+	ev := Event{Name: p.name, Data: p.data}
+	p.data = p.data[:0]
+	p.name = ""
+	p.sawData = false
+	return ev
+}
+
+// intern returns a string equal to b, reusing a previous one when possible.
+func (p *sseReader) intern(b []byte) string {
+	for _, n := range p.names {
+		if string(b) == n {
+			return n
+		}
+	}
+	s := string(b)
+	if len(p.names) < maxNameCache {
+		p.names = append(p.names, s)
+	}
+	return s
+}
+
+// readLine returns the next line without its line ending. A last line that
+// lacks one is returned before io.EOF.
+func (p *sseReader) readLine() ([]byte, error) {
+	b, err := p.br.ReadSlice('\n')
+	switch {
+	case err == nil:
+		return trimEOL(b), nil
+	case err == bufio.ErrBufferFull:
+		p.long = append(p.long[:0], b...)
+		for {
+			b, err = p.br.ReadSlice('\n')
+			if len(p.long)+len(b) > maxSSELine+2 {
+				return nil, ErrStreamTooLarge
+			}
+			p.long = append(p.long, b...)
+			switch {
+			case err == nil:
+				return trimEOL(p.long), nil
+			case err == bufio.ErrBufferFull:
+				continue
+			case err == io.EOF:
+				return trimEOL(p.long), nil
+			default:
+				return nil, err
+			}
+		}
+	case err == io.EOF && len(b) > 0:
+		return trimEOL(b), nil
+	default:
+		return nil, err
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}

@@ -1,0 +1,164 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+type wantEvent struct{ name, data string }
+
+func parseAll(r io.Reader) ([]wantEvent, error) {
+	var p sseReader
+	p.init(r)
+	var out []wantEvent
+	for {
+		ev, err := p.next()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, wantEvent{ev.Name, string(ev.Data)})
+	}
+}
+
+func TestSSEParser(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []wantEvent
+	}{
+		{"basic", "event: a\ndata: {\"x\":1}\n\n", []wantEvent{{"a", `{"x":1}`}}},
+		{"no event name", "data: hi\n\n", []wantEvent{{"", "hi"}}},
+		{"crlf", "event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\n", []wantEvent{{"a", "1"}, {"b", "2"}}},
+		{"multi-line data", "data: a\ndata: b\ndata:\ndata: c\n\n", []wantEvent{{"", "a\nb\n\nc"}}},
+		{"comments", ": keep-alive\n:\nevent: a\n: inside\ndata: 1\n\n", []wantEvent{{"a", "1"}}},
+		{"final event without blank line", "event: a\ndata: 1\n\nevent: b\ndata: 2", []wantEvent{{"a", "1"}, {"b", "2"}}},
+		{"final event with newline only", "data: 2\n", []wantEvent{{"", "2"}}},
+		{"no space after colon", "event:a\ndata:1\n\n", []wantEvent{{"a", "1"}}},
+		{"only one leading space stripped", "data:  two\n\n", []wantEvent{{"", " two"}}},
+		{"colon in value", "data: {\"a\":\"b:c\"}\n\n", []wantEvent{{"", `{"a":"b:c"}`}}},
+		{"event without data is dropped", "event: ping\n\ndata: x\n\n", []wantEvent{{"", "x"}}},
+		{"empty data line dispatches", "data:\n\n", []wantEvent{{"", ""}}},
+		{"id and retry ignored", "id: 7\nretry: 100\ndata: x\n\n", []wantEvent{{"", "x"}}},
+		{"field without colon", "data\n\n", []wantEvent{{"", ""}}},
+		{"unknown field", "foo: bar\ndata: x\n\n", []wantEvent{{"", "x"}}},
+		{"bom", "\xef\xbb\xbfdata: x\n\n", []wantEvent{{"", "x"}}},
+		{"blank lines between", "\n\n\ndata: x\n\n\n\ndata: y\n\n", []wantEvent{{"", "x"}, {"", "y"}}},
+		{"done sentinel passes through", "data: [DONE]\n\n", []wantEvent{{"", "[DONE]"}}},
+		{"empty", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Feed the bytes whole and one byte at a time.
+			for _, r := range []io.Reader{strings.NewReader(tc.in), iotest.OneByteReader(strings.NewReader(tc.in))} {
+				got, err := parseAll(r)
+				if err != io.EOF {
+					t.Fatalf("err = %v, want io.EOF", err)
+				}
+				if len(got) != len(tc.want) {
+					t.Fatalf("got %q, want %q", got, tc.want)
+				}
+				for i := range got {
+					if got[i] != tc.want[i] {
+						t.Fatalf("event %d = %q, want %q", i, got[i], tc.want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSSELongLines(t *testing.T) {
+	big := strings.Repeat("x", 3*sseBufferSize+17)
+	got, err := parseAll(strings.NewReader("event: big\ndata: " + big + "\r\n\r\ndata: after\n\n"))
+	if err != io.EOF || len(got) != 2 || got[0].data != big || got[0].name != "big" || got[1].data != "after" {
+		t.Fatalf("long line: %v, %d events", err, len(got))
+	}
+	// A long final line without a newline.
+	got, err = parseAll(strings.NewReader("data: " + big))
+	if err != io.EOF || len(got) != 1 || got[0].data != big {
+		t.Fatalf("long final line: %v", err)
+	}
+}
+
+func TestSSETooLarge(t *testing.T) {
+	huge := io.MultiReader(strings.NewReader("data: "), io.LimitReader(repeatReader('x'), maxSSELine+10), strings.NewReader("\n\n"))
+	if _, err := parseAll(huge); !errors.Is(err, ErrStreamTooLarge) {
+		t.Fatalf("err = %v, want ErrStreamTooLarge", err)
+	}
+	// Many data lines whose sum is too large.
+	line := "data: " + strings.Repeat("y", 1<<20) + "\n"
+	many := io.MultiReader(io.LimitReader(repeatString(line), int64(len(line))*17), strings.NewReader("\n"))
+	if _, err := parseAll(many); !errors.Is(err, ErrStreamTooLarge) {
+		t.Fatalf("err = %v, want ErrStreamTooLarge", err)
+	}
+}
+
+func TestSSEReadError(t *testing.T) {
+	boom := errors.New("boom")
+	r := io.MultiReader(strings.NewReader("data: a\n\ndata: b"), iotest.ErrReader(boom))
+	got, err := parseAll(r)
+	if !errors.Is(err, boom) || len(got) != 1 {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+type repeatReader byte
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// repeatString repeats s forever.
+func repeatString(s string) io.Reader {
+	return &cycle{data: []byte(s)}
+}
+
+type cycle struct {
+	data []byte
+	off  int
+}
+
+func (c *cycle) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k := copy(p[n:], c.data[c.off:])
+		n += k
+		c.off = (c.off + k) % len(c.data)
+	}
+	return n, nil
+}
+
+// BenchmarkStreamNext measures one SSE event per op through a Stream (idle
+// watchdog included) reading an in-memory body.
+func BenchmarkStreamNext(b *testing.B) {
+	ev := "event: response.output_text.delta\n" +
+		`data: {"type":"response.output_text.delta","sequence_number":42,"item_id":"msg_0123456789abcdef","output_index":0,"content_index":0,"delta":"Hello, world! This is a token."}` +
+		"\n\n"
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	idle := newIdleWatch(DefaultIdleTimeout, cancel)
+	s := &Stream{ctx: ctx, cancel: cancel, idle: idle, body: io.NopCloser(nil)}
+	s.p.init(idle.reader(&cycle{data: []byte(ev)}))
+	b.SetBytes(int64(len(ev)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e, err := s.Next()
+		if err != nil || len(e.Data) == 0 {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	_ = s.Close()
+	if !bytes.Contains([]byte(ev), []byte("delta")) {
+		b.Fatal("unreachable")
+	}
+}

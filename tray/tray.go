@@ -1,0 +1,486 @@
+//go:build !darwin || cgo
+
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/systray"
+	"github.com/atotto/clipboard"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/assets"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
+)
+
+// Source publishes the proxy's status. *status.Recorder satisfies it.
+type Source interface {
+	Snapshot() status.Status
+	Changed() <-chan struct{}
+}
+
+// Config is what the tray needs from the application. Only Source is
+// required; a nil function hides its menu item.
+type Config struct {
+	// Source is the status to show.
+	Source Source
+	// BaseURL is the OpenAI base URL including /v1, such as
+	// http://127.0.0.1:8100/v1. Empty means the Status's BaseURL.
+	BaseURL string
+	// APIKey returns the local API key for "Copy API key".
+	APIKey func() (string, error)
+	// SignIn runs the browser sign-in; it should return when it is done
+	// or ctx ends.
+	SignIn func(ctx context.Context) error
+	// Refresh refreshes the access token now.
+	Refresh func(ctx context.Context) error
+	// OpenLogs opens the logs folder in the file manager. It may block
+	// until the opener exits; the tray calls it in a goroutine.
+	OpenLogs func() error
+	// Autostart reads and writes the "Start at login" setting.
+	Autostart Autostart
+	// Clipboard writes text to the clipboard; nil means atotto/clipboard.
+	Clipboard func(string) error
+	// Logger receives the tray's log lines; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// tickInterval moves the expiry countdown and quota reset times along.
+const tickInterval = 30 * time.Second
+
+// The longest a click action may take before the tray gives up on it.
+const (
+	signInTimeout  = 15 * time.Minute
+	refreshTimeout = 2 * time.Minute
+)
+
+var started atomic.Bool
+
+// Run shows the tray and blocks until the person picks Quit or ctx is
+// cancelled; in both cases it returns nil. It must be called on the main
+// goroutine, and at most once per process, since systray keeps global
+// state. It returns ErrUnavailable (wrapped with the reason) without
+// touching systray when Available reports false.
+func Run(ctx context.Context, cfg Config) (err error) {
+	if cfg.Source == nil {
+		return errors.New("tray: config has no source")
+	}
+	if ok, reason := Available(); !ok {
+		return fmt.Errorf("%w: %s", ErrUnavailable, reason)
+	}
+	if !started.CompareAndSwap(false, true) {
+		return errors.New("tray: Run called twice")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Clipboard == nil {
+		cfg.Clipboard = clipboard.WriteAll
+	}
+	// systray on Linux dereferences a nil D-Bus connection on exit if the
+	// bus vanished after Available looked; never let that crash the
+	// application on its way out.
+	defer func() {
+		if r := recover(); r != nil {
+			cfg.Logger.Warn("tray: systray panicked on exit", "panic", fmt.Sprint(r))
+			err = nil
+		}
+	}()
+
+	loopCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := newTray(loopCtx, cfg)
+	exited := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			cfg.Logger.Debug("tray: context done, quitting")
+			systray.Quit()
+		case <-exited:
+		}
+	}()
+	systray.Run(t.onReady, func() {
+		cancel()
+		close(exited)
+	})
+	return nil
+}
+
+// uiState is the tray's own state, owned by the event loop goroutine.
+type uiState struct {
+	copyError          string
+	actionError        string
+	signingIn          bool
+	refreshing         bool
+	autostartAvailable bool
+	autostartEnabled   bool
+}
+
+// tray owns the event loop and the applied menu.
+type tray struct {
+	ctx     context.Context
+	cfg     Config
+	log     *slog.Logger
+	ui      uiState
+	clicks  chan ItemID
+	results chan func(*uiState)
+
+	// Owned by the event loop after onReady.
+	shape   string
+	items   map[ItemID]*systray.MenuItem
+	applied map[ItemID]Item     // what each item shows, without children
+	kids    map[ItemID][]ItemID // the children created under each item
+	icon    assets.State
+	tooltip string
+}
+
+func newTray(ctx context.Context, cfg Config) *tray {
+	return &tray{
+		ctx:     ctx,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		clicks:  make(chan ItemID, 16),
+		results: make(chan func(*uiState), 16),
+		icon:    -1,
+	}
+}
+
+// onReady builds the first menu and starts the event loop. It must return
+// quickly: on Linux, GetLayout blocks until it does.
+func (t *tray) onReady() {
+	if a := t.cfg.Autostart; a != nil {
+		on, err := a.Enabled()
+		if err != nil {
+			t.log.Warn("tray: reading the autostart setting", "err", err)
+		}
+		t.ui.autostartAvailable, t.ui.autostartEnabled = true, on
+	}
+	setTitle(AppName)
+	t.apply(t.view())
+	go t.loop()
+}
+
+// view computes the menu for the current status and tray state.
+func (t *tray) view() Menu {
+	return View(t.cfg.Source.Snapshot(), time.Now(), ViewOptions{
+		BaseURL:            t.cfg.BaseURL,
+		HasAPIKey:          t.cfg.APIKey != nil,
+		CanSignIn:          t.cfg.SignIn != nil,
+		CanRefresh:         t.cfg.Refresh != nil,
+		CanOpenLogs:        t.cfg.OpenLogs != nil,
+		AutostartAvailable: t.ui.autostartAvailable,
+		AutostartEnabled:   t.ui.autostartEnabled,
+		SigningIn:          t.ui.signingIn,
+		Refreshing:         t.ui.refreshing,
+		CopyError:          t.ui.copyError,
+		ActionError:        t.ui.actionError,
+	})
+}
+
+// loop is the one event loop: it re-applies the view on status changes and
+// on a ticker, and dispatches clicks.
+func (t *tray) loop() {
+	settle(t.ctx, t.tooltip, func() {
+		setIcon(t.icon)
+		systray.SetTooltip(t.tooltip)
+	})
+	ticker := time.NewTicker(tickInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-t.cfg.Source.Changed():
+		case <-ticker.C:
+		case id := <-t.clicks:
+			t.click(id)
+		case f := <-t.results:
+			f(&t.ui)
+		}
+		t.apply(t.view())
+	}
+}
+
+// click starts the work for a click on id. Work runs in its own goroutine
+// and reports back through t.results.
+func (t *tray) click(id ItemID) {
+	t.log.Debug("tray: clicked", "item", string(id))
+	switch id {
+	case IDCopyURL:
+		url := t.copyURL()
+		t.async(func() func(*uiState) {
+			err := t.cfg.Clipboard(url)
+			if err != nil {
+				t.log.Warn("tray: copying the base URL", "err", err)
+			}
+			return func(u *uiState) { u.copyError = copyErrorText(err) }
+		})
+	case IDCopyKey:
+		if t.cfg.APIKey == nil {
+			return
+		}
+		t.async(func() func(*uiState) {
+			key, err := t.cfg.APIKey()
+			if err != nil {
+				t.log.Warn("tray: reading the API key", "err", err)
+				return func(u *uiState) { u.actionError = "Could not read the API key" }
+			}
+			err = t.cfg.Clipboard(key)
+			if err != nil {
+				t.log.Warn("tray: copying the API key", "err", err)
+			}
+			return func(u *uiState) { u.copyError = copyErrorText(err) }
+		})
+	case IDSignIn:
+		if t.cfg.SignIn == nil || t.ui.signingIn {
+			return
+		}
+		t.ui.signingIn = true
+		t.async(func() func(*uiState) {
+			ctx, cancel := context.WithTimeout(t.ctx, signInTimeout)
+			defer cancel()
+			err := t.cfg.SignIn(ctx)
+			if err != nil && t.ctx.Err() == nil {
+				t.log.Warn("tray: signing in", "err", err)
+			}
+			return func(u *uiState) {
+				u.signingIn = false
+				u.actionError = actionErrorText("Sign-in failed", err)
+			}
+		})
+	case IDRefresh:
+		if t.cfg.Refresh == nil || t.ui.refreshing {
+			return
+		}
+		t.ui.refreshing = true
+		t.async(func() func(*uiState) {
+			ctx, cancel := context.WithTimeout(t.ctx, refreshTimeout)
+			defer cancel()
+			err := t.cfg.Refresh(ctx)
+			if err != nil && t.ctx.Err() == nil {
+				t.log.Warn("tray: refreshing the token", "err", err)
+			}
+			return func(u *uiState) {
+				u.refreshing = false
+				u.actionError = actionErrorText("Refresh failed", err)
+			}
+		})
+	case IDOpenLogs:
+		if t.cfg.OpenLogs == nil {
+			return
+		}
+		t.async(func() func(*uiState) {
+			err := t.cfg.OpenLogs()
+			if err != nil {
+				t.log.Warn("tray: opening the logs folder", "err", err)
+			}
+			return func(u *uiState) { u.actionError = actionErrorText("Could not open the logs folder", err) }
+		})
+	case IDAutostart:
+		a := t.cfg.Autostart
+		if a == nil {
+			return
+		}
+		want := !t.ui.autostartEnabled
+		t.async(func() func(*uiState) {
+			err := a.SetEnabled(want)
+			if err != nil {
+				t.log.Warn("tray: changing the autostart setting", "enable", want, "err", err)
+			}
+			on, rerr := a.Enabled()
+			if rerr != nil {
+				t.log.Warn("tray: reading the autostart setting", "err", rerr)
+				on = want && err == nil
+			}
+			return func(u *uiState) {
+				u.autostartEnabled = on
+				u.actionError = actionErrorText("Could not change Start at login", err)
+			}
+		})
+	case IDQuit:
+		t.log.Info("tray: quit chosen")
+		systray.Quit()
+	}
+}
+
+// async runs work in a new goroutine and hands its result to the loop.
+func (t *tray) async(work func() func(*uiState)) {
+	go func() {
+		f := work()
+		select {
+		case t.results <- f:
+		case <-t.ctx.Done():
+		}
+	}()
+}
+
+// copyURL returns the URL the "Copy base URL" item copies.
+func (t *tray) copyURL() string {
+	if t.cfg.BaseURL != "" {
+		return t.cfg.BaseURL
+	}
+	return t.cfg.Source.Snapshot().BaseURL
+}
+
+// actionErrorText is the menu line for a failed action, empty on success.
+func actionErrorText(what string, err error) string {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return ""
+	}
+	return what + ": " + err.Error()
+}
+
+// apply makes systray show m. It updates items in place when the menu's
+// shape is unchanged and rebuilds the menu otherwise.
+func (t *tray) apply(m Menu) {
+	if m.Icon != t.icon {
+		setIcon(m.Icon)
+		t.icon = m.Icon
+	}
+	if m.Tooltip != t.tooltip {
+		systray.SetTooltip(m.Tooltip)
+		t.tooltip = m.Tooltip
+	}
+	if shape := shapeOf(m.Items); shape != t.shape {
+		t.rebuild(m)
+		t.shape = shape
+		return
+	}
+	for _, it := range m.Items {
+		t.update(it)
+	}
+}
+
+// rebuild replaces the whole menu.
+func (t *tray) rebuild(m Menu) {
+	if t.items != nil {
+		systray.ResetMenu()
+	}
+	t.items = map[ItemID]*systray.MenuItem{}
+	t.applied = map[ItemID]Item{}
+	t.kids = map[ItemID][]ItemID{}
+	for _, it := range m.Items {
+		if it.Separator {
+			systray.AddSeparator()
+			continue
+		}
+		t.add("", nil, it)
+	}
+}
+
+// add creates the systray item for it, and its children, under parent
+// (nil for the top level) whose ID is parentID.
+func (t *tray) add(parentID ItemID, parent *systray.MenuItem, it Item) {
+	var mi *systray.MenuItem
+	switch {
+	case parent == nil && it.Checkable:
+		mi = systray.AddMenuItemCheckbox(it.Title, it.Tooltip, it.Checked)
+	case parent == nil:
+		mi = systray.AddMenuItem(it.Title, it.Tooltip)
+	case it.Checkable:
+		mi = parent.AddSubMenuItemCheckbox(it.Title, it.Tooltip, it.Checked)
+	default:
+		mi = parent.AddSubMenuItem(it.Title, it.Tooltip)
+	}
+	if !it.Enabled {
+		mi.Disable()
+	}
+	if !it.Visible {
+		mi.Hide()
+	}
+	t.items[it.ID] = mi
+	t.applied[it.ID] = flat(it)
+	if parent != nil {
+		t.kids[parentID] = append(t.kids[parentID], it.ID)
+	}
+	go t.forward(it.ID, mi.ClickedCh)
+	for _, c := range it.Children {
+		t.add(it.ID, mi, c)
+	}
+}
+
+// update changes the existing item for it in place. Children that are new
+// are added at the end of the submenu; children the view no longer has are
+// hidden and reused when they come back, since their IDs are positional.
+func (t *tray) update(it Item) {
+	if it.Separator {
+		return
+	}
+	mi := t.items[it.ID]
+	old := t.applied[it.ID]
+	if it.Title != old.Title {
+		mi.SetTitle(it.Title)
+	}
+	if it.Tooltip != old.Tooltip {
+		mi.SetTooltip(it.Tooltip)
+	}
+	if it.Enabled != old.Enabled {
+		if it.Enabled {
+			mi.Enable()
+		} else {
+			mi.Disable()
+		}
+	}
+	if it.Checked != old.Checked {
+		if it.Checked {
+			mi.Check()
+		} else {
+			mi.Uncheck()
+		}
+	}
+	if it.Visible != old.Visible {
+		if it.Visible {
+			mi.Show()
+		} else {
+			mi.Hide()
+		}
+	}
+	t.applied[it.ID] = flat(it)
+	seen := make(map[ItemID]bool, len(it.Children))
+	for _, c := range it.Children {
+		seen[c.ID] = true
+		if _, ok := t.items[c.ID]; ok {
+			t.update(c)
+		} else {
+			t.add(it.ID, mi, c)
+		}
+	}
+	for _, k := range t.kids[it.ID] {
+		if a := t.applied[k]; !seen[k] && a.Visible {
+			t.items[k].Hide()
+			a.Visible = false
+			t.applied[k] = a
+		}
+	}
+}
+
+// flat returns it without its children.
+func flat(it Item) Item {
+	it.Children = nil
+	return it
+}
+
+// forward receives every click on an item and hands it to the loop, so
+// that systray's non-blocking send always finds a receiver. It ends when
+// the item is removed or the tray stops.
+func (t *tray) forward(id ItemID, ch <-chan struct{}) {
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+			select {
+			case t.clicks <- id:
+			case <-t.ctx.Done():
+				return
+			}
+		case <-t.ctx.Done():
+			return
+		}
+	}
+}
