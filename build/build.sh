@@ -76,7 +76,7 @@ prepare() {
 	tar -C "$root" --exclude=./.git --exclude=./dist --exclude=./build/.bin \
 		--exclude='./*.syso' -cf - . | tar -C "$work/src" -xf -
 	log "building helper tools"
-	(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$work/bin/" ./build/tools/...)
+	(cd "$root" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$work/bin/" ./build/tools/...)
 	log "generating THIRD_PARTY_NOTICES"
 	(cd "$work/src" && "$work/bin/notices" -pkg . -o "$work/THIRD_PARTY_NOTICES") ||
 		die "generating THIRD_PARTY_NOTICES failed"

@@ -75,7 +75,7 @@ log "build/build.sh windows linux darwin-check (VERSION=$VERSION, ARCHES=$ARCHES
 pass "build: windows and linux archives for ${arches[*]}; darwin/amd64+arm64 compile; Info.plist"
 
 (cd "$root" && go vet ./build/tools/...) || fail "go vet ./build/tools/..."
-(cd "$root" && CGO_ENABLED=0 go build -o "$tmp/checks" ./build/tools/checks) || fail "building build/tools/checks"
+(cd "$root" && CGO_ENABLED=0 go build -buildvcs=false -o "$tmp/checks" ./build/tools/checks) || fail "building build/tools/checks"
 pass "go vet build/tools"
 
 if command -v shellcheck >/dev/null; then

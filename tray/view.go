@@ -451,7 +451,7 @@ func quotaLines(q status.Quota, now time.Time) (short, long string, other []stri
 			name = l.ID
 		}
 		var parts []string
-		for _, w := range []*Window{l.Primary, l.Secondary} {
+		for _, w := range []*status.Window{l.Primary, l.Secondary} {
 			if w != nil {
 				parts = append(parts, fmt.Sprintf("%s %d%%", strings.ToLower(windowName(w.WindowMinutes, "")), percent(w.UsedPercent)))
 			}
@@ -463,11 +463,8 @@ func quotaLines(q status.Quota, now time.Time) (short, long string, other []stri
 	return short, long, other
 }
 
-// Window is status.Window, named here for brevity.
-type Window = status.Window
-
 // windowLine is "5-hour: 23% used · resets 14:05".
-func windowLine(w Window, fallback string, now time.Time) string {
+func windowLine(w status.Window, fallback string, now time.Time) string {
 	s := fmt.Sprintf("%s: %d%% used", windowName(w.WindowMinutes, fallback), percent(w.UsedPercent))
 	if w.ResetsAt.After(now) {
 		s += " · resets " + clockOrDay(w.ResetsAt.In(now.Location()), now)

@@ -69,7 +69,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "building the check helper"
-(cd "$root" && CGO_ENABLED=0 go build -o "$tmp/checks" ./build/tools/checks)
+(cd "$root" && CGO_ENABLED=0 go build -buildvcs=false -o "$tmp/checks" ./build/tools/checks)
 
 export WINEPREFIX=$tmp/prefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY WAYLAND_DISPLAY
