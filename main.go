@@ -14,11 +14,17 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+
+	"github.com/pkg/browser"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
+	"github.com/chatgpt-to-api/chatgpt-to-api/tray"
+	"github.com/chatgpt-to-api/chatgpt-to-api/tray/applog"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -26,6 +32,7 @@ var version = "dev"
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
+// run is main's body; it stays on the main goroutine, which the tray needs.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chatgpt-to-api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -49,9 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "configuration error:", err)
 		return 2
 	}
-	if *headless {
-		cfg.Headless = true
-	}
+	cfg.Headless = cfg.Headless || *headless
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -59,14 +64,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "unknown command %q; see --help\n", fs.Arg(0))
 		return 2
 	}
+	return serve(ctx, cfg, stderr)
+}
 
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
-	slog.SetDefault(log)
+// serve runs the server, in the tray when there is one.
+func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
+	logDir, log, closeLog := setupLogging(cfg, stderr)
+	defer closeLog()
+
+	rec := status.NewRecorder(nil)
+	cfgDir, err := config.Dir()
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	counts := status.NewPersister(rec, filepath.Join(cfgDir, status.CountsFileName), log)
+	if err := counts.Load(); err != nil {
+		log.Warn("request counts not restored", "err", err)
+	}
 
 	core, err := proxy.New(cfg, proxy.Options{
 		Version: version,
 		APIKey:  cfg.APIKey,
 		Auth:    auth.NewStatic(cfg.AccessToken, cfg.AccountID),
+		Status:  rec,
 		Logger:  log,
 	})
 	if err != nil {
@@ -77,11 +98,82 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	if err := core.Run(ctx); err != nil {
-		log.Error("server stopped", "err", err)
-		return 1
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	coreDone := make(chan error, 1)
+	go func() { coreDone <- core.Run(ctx) }()
+	countsDone := make(chan error, 1)
+	go func() { countsDone <- counts.Run(ctx) }()
+
+	useTray := !cfg.Headless
+	if useTray {
+		ok, reason := tray.Available()
+		if !ok {
+			log.Info("no tray available; running headless", "reason", reason, "base_url", core.BaseURL())
+			useTray = false
+		} else if reason != "" {
+			log.Info("the tray icon appears when a panel starts", "reason", reason, "base_url", core.BaseURL())
+		}
 	}
-	return 0
+	if useTray {
+		err := tray.Run(ctx, tray.Config{
+			Source:   rec,
+			BaseURL:  core.BaseURL(),
+			APIKey:   func() (string, error) { return cfg.APIKey, nil },
+			OpenLogs: func() error { return applog.OpenFolder(logDir) },
+			Autostart: tray.NewAutostart(tray.AutostartSpec{
+				ID: "chatgpt-to-api", BundleID: "com.chatgpt-to-api.app", Name: "ChatGPT-to-API",
+				Comment: "Serve your ChatGPT subscription as an OpenAI-compatible API on 127.0.0.1",
+			}),
+			Logger: log,
+		})
+		if err != nil {
+			log.Warn("tray unavailable; running headless", "err", err, "base_url", core.BaseURL())
+			<-ctx.Done()
+		}
+	} else {
+		<-ctx.Done()
+	}
+	cancel()
+	code := 0
+	if err := <-coreDone; err != nil {
+		log.Error("server stopped", "err", err)
+		code = 1
+	}
+	if err := <-countsDone; err != nil {
+		log.Warn("request counts not saved", "err", err)
+	}
+	log.Info("stopped")
+	return code
+}
+
+// setupLogging logs to a rotated file in the OS's log folder (a GUI build
+// has no console) and to stderr. It returns the folder, the logger and a
+// close function.
+func setupLogging(cfg *config.Config, stderr io.Writer) (string, *slog.Logger, func()) {
+	dir := cfg.LogDir
+	var err error
+	if dir == "" {
+		dir, err = applog.Dir()
+	}
+	out := stderr
+	closeFn := func() {}
+	if err == nil {
+		if f, ferr := applog.Open(dir); ferr == nil {
+			out = io.MultiWriter(f, stderr)
+			closeFn = func() { _ = f.Close() }
+		} else {
+			err = ferr
+		}
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	slog.SetDefault(log)
+	if err != nil {
+		log.Warn("logging to stderr only", "err", err)
+	}
+	browser.Stdout, browser.Stderr = io.Discard, out
+	return dir, log, closeFn
 }
 
 func logLevel(s string) slog.Level {

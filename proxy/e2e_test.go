@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,66 +17,35 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/proxytest"
 )
 
-const testKey = "sk-local-test-key"
+const testKey = proxytest.APIKey
 
 // harness is our server (the real core with the tls-client upstream) in
 // front of the fake Codex backend, plus an official OpenAI client.
 type harness struct {
+	*proxytest.Harness
 	fake   *codextest.Server
 	core   *proxy.Core
 	client openai.Client
 	base   string
 	token  string
+	// rejectionsOK is set by tests that send a request the backend must refuse.
+	rejectionsOK bool
 }
 
 func newHarness(t *testing.T, env map[string]string, fakeOpts ...codextest.Option) *harness {
 	t.Helper()
-	fake := codextest.NewServer(t, fakeOpts...)
-	vars := map[string]string{
-		"CHATGPT_BASE_URL": fake.BaseURL(),
-		"CHATGPT_PORT":     "0",
-		"CHATGPT_API_KEY":  testKey,
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.LoadFrom(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := codextest.FakeJWT(map[string]any{
-		"exp":                            time.Now().Add(time.Hour).Unix(),
-		"https://api.openai.com/auth":    map[string]any{"chatgpt_account_id": "acct-123", "chatgpt_plan_type": "plus"},
-		"https://api.openai.com/profile": map[string]any{"email": "ann@example.com"},
-	})
-	core, err := proxy.New(cfg, proxy.Options{
-		Version: "test",
-		APIKey:  testKey,
-		Auth:    auth.NewStatic(token, ""),
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := core.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- core.Run(ctx) }()
+	ph := proxytest.New(t, env, fakeOpts...)
+	h := &harness{Harness: ph, fake: ph.Fake, core: ph.Core, base: ph.BaseURL, token: ph.Token}
+	h.client = openai.NewClient(option.WithBaseURL(h.base), option.WithAPIKey(testKey), option.WithMaxRetries(0))
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("core.Run: %v", err)
+		if !h.rejectionsOK {
+			h.AssertNoRejections(t)
 		}
 	})
-	h := &harness{fake: fake, core: core, base: core.BaseURL(), token: token}
-	h.client = openai.NewClient(option.WithBaseURL(h.base), option.WithAPIKey(testKey), option.WithMaxRetries(0))
 	return h
 }
 
@@ -581,6 +549,7 @@ func TestUpstreamErrors(t *testing.T) {
 
 	t.Run("retired_model_gets_backend_400", func(t *testing.T) {
 		h := newHarness(t, nil)
+		h.rejectionsOK = true
 		_, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.2", Messages: basic.Messages})
 		ae := apiError(t, err, 400)
 		if !strings.Contains(ae.Message, "The 'gpt-5.2' model is not supported when using Codex with a ChatGPT account.") || ae.Param != "model" {
@@ -751,5 +720,60 @@ func TestStatusCounts(t *testing.T) {
 	q := st.Quota.Main()
 	if q == nil || q.Primary == nil || q.Primary.WindowMinutes != 300 || q.Secondary == nil {
 		t.Errorf("quota not recorded: %+v", st.Quota)
+	}
+}
+
+func TestCatalogFollowsModelsETag(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	basic := openai.ChatCompletionNewParams{Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}
+	waitFor(t, func() bool { return h.core.Catalog().Live() })
+	for i := 0; i < 3; i++ {
+		if _, err := h.client.Chat.Completions.New(ctx, basic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countPath(h.fake, "/backend-api/codex/models"); n != 1 {
+		t.Errorf("catalog fetched %d times with an unchanged etag", n)
+	}
+	if q := h.fake.Requests()[0].Query; !strings.Contains(q, "client_version=0.169.0") {
+		t.Errorf("catalog query = %q", q)
+	}
+	// A new model appears upstream together with a new etag.
+	models := append(h.fake.Models(), codextest.DefaultModels()[0])
+	models[len(models)-1].Slug = "gpt-7-preview"
+	models[len(models)-1].Priority = -1
+	h.fake.SetModels(models...)
+	h.fake.SetModelsETag(`W/"new"`)
+	if _, err := h.client.Chat.Completions.New(ctx, basic); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return h.core.Catalog().Default() == "gpt-7-preview" })
+	page, err := h.client.Models.List(ctx)
+	if err != nil || page.Data[0].ID != "gpt-7-preview" {
+		t.Fatalf("models after the etag change: %v %+v", err, page)
+	}
+}
+
+func countPath(f *codextest.Server, path string) int {
+	n := 0
+	for _, r := range f.Requests() {
+		if r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// waitFor polls cond until it holds; it fails the test after a generous
+// deadline (this is a liveness wait, not a timing assertion).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition never became true")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -234,13 +234,16 @@ func TestStall(t *testing.T) {
 	defer resp.Body.Close()
 	// Read until the partial text delta has arrived, then hang up.
 	br := bufio.NewReader(resp.Body)
-	for {
+	var text string
+	for text != "thinking" {
 		line, err := br.ReadString('\n')
 		if err != nil {
 			t.Fatalf("read: %v", err)
 		}
-		if strings.Contains(line, `"delta":"ing"`) {
-			break
+		var ev map[string]any
+		if data, ok := strings.CutPrefix(line, "data: "); ok && json.Unmarshal([]byte(data), &ev) == nil &&
+			ev["type"] == "response.output_text.delta" {
+			text += ev["delta"].(string)
 		}
 	}
 	cancel()

@@ -73,7 +73,8 @@
 //     call_id or name or with non-string arguments; function_call_output
 //     without call_id, or whose call_id has no earlier function_call in input
 //     ("No tool call found for function call output with call_id X.");
-//     reasoning items with an id but no encrypted_content, and
+//     reasoning items without a summary array; reasoning items with an id
+//     but no encrypted_content, and
 //     item_reference items ("Item with id '<id>' not found. Items are not
 //     persisted when `store` is set to false."); input_image data URLs that
 //     are not valid base64 ("The image data you provided does not represent

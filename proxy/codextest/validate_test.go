@@ -180,7 +180,10 @@ func TestAcceptedVariants(t *testing.T) {
 			h.Del("version")
 			h.Set("User-Agent", "codex_cli_rs/0.155.0 (Mac OS 26.5.0; arm64) iTerm.app/3.6.10")
 		}, mutate: func(b map[string]any) { b["model"] = "gpt-6-sol" }},
-		"hidden model":     {mutate: func(b map[string]any) { b["model"] = "codex-auto-review"; b["reasoning"] = map[string]any{"effort": "high"} }},
+		"hidden model": {mutate: func(b map[string]any) {
+			b["model"] = "codex-auto-review"
+			b["reasoning"] = map[string]any{"effort": "high"}
+		}},
 		"string input":     {mutate: func(b map[string]any) { b["input"] = "hi" }},
 		"easy message":     {mutate: func(b map[string]any) { b["input"] = []any{map[string]any{"role": "user", "content": "hi"}} }},
 		"verbosity":        {mutate: func(b map[string]any) { b["text"] = map[string]any{"verbosity": "low"} }},

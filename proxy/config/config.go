@@ -290,15 +290,17 @@ func readDotEnv(path string) (map[string]string, error) {
 			return nil, fmt.Errorf("line %d: expected KEY=VALUE", n)
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			if v[0] == '"' {
-				if uq, err := strconv.Unquote(v); err == nil {
+		if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+			end := strings.IndexByte(v[1:], v[0])
+			if end < 0 {
+				return nil, fmt.Errorf("line %d: unterminated quote", n)
+			}
+			quoted := v[:end+2]
+			v = quoted[1 : len(quoted)-1]
+			if quoted[0] == '"' {
+				if uq, err := strconv.Unquote(quoted); err == nil {
 					v = uq
-				} else {
-					v = v[1 : len(v)-1]
 				}
-			} else {
-				v = v[1 : len(v)-1]
 			}
 		} else if i := strings.Index(v, " #"); i >= 0 {
 			v = strings.TrimSpace(v[:i])

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) Lookup {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := LoadFrom(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Host != "127.0.0.1" || c.Port != 8100 || c.BaseURL != "https://chatgpt.com/backend-api" || c.WebOrigin != "https://chatgpt.com" {
+		t.Errorf("defaults: %+v", c)
+	}
+	if c.IdleTimeout.Seconds() != 300 || c.Identity != "codex" || c.Originator != "codex_cli_rs" || c.ClientVersion == "" {
+		t.Errorf("upstream defaults: %+v", c)
+	}
+	if c.PublicBaseURL(0) != "http://127.0.0.1:8100/v1" {
+		t.Errorf("PublicBaseURL = %s", c.PublicBaseURL(0))
+	}
+}
+
+func TestDotEnvPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	wd := filepath.Join(dir, ".env")
+	app := filepath.Join(dir, "app.env")
+	os.WriteFile(wd, []byte("# comment\nexport CHATGPT_PORT=9000\nCHATGPT_BASE_URL=\"http://127.0.0.1:1/backend-api/\"\nCHATGPT_REASONING='think' # inline\n"), 0o600)
+	os.WriteFile(app, []byte("CHATGPT_PORT=9100\nCHATGPT_DEFAULT_MODEL=gpt-5.4\n"), 0o600)
+	c, err := LoadFrom(env(map[string]string{"CHATGPT_DEFAULT_MODEL": "gpt-5.5"}), wd, app, filepath.Join(dir, "missing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 9000 || c.BaseURL != "http://127.0.0.1:1/backend-api" || c.ReasoningMode != "think" || c.DefaultModel != "gpt-5.5" {
+		t.Errorf("got port=%d base=%s mode=%s model=%s", c.Port, c.BaseURL, c.ReasoningMode, c.DefaultModel)
+	}
+	if c.Sources["CHATGPT_PORT"] != wd || c.Sources["CHATGPT_DEFAULT_MODEL"] != "environment" {
+		t.Errorf("sources = %v", c.Sources)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	for name, m := range map[string]map[string]string{
+		"port":          {"CHATGPT_PORT": "99999"},
+		"base":          {"CHATGPT_BASE_URL": "ftp://x"},
+		"proxy_scheme":  {"CHATGPT_PROXY": "gopher://h:1"},
+		"identity":      {"CHATGPT_IDENTITY": "firefox"},
+		"duration":      {"CHATGPT_IDLE_TIMEOUT": "soon"},
+		"nokey_on_lan":  {"CHATGPT_NO_API_KEY": "true", "CHATGPT_HOST": "0.0.0.0"},
+		"bool":          {"CHATGPT_NO_API_KEY": "maybe"},
+		"reasoning":     {"CHATGPT_REASONING": "loud"},
+		"unknown_model": {"CHATGPT_UNKNOWN_MODEL": "guess"},
+	} {
+		if _, err := LoadFrom(env(m)); err == nil {
+			t.Errorf("%s: want an error", name)
+		} else if !strings.Contains(err.Error(), "CHATGPT_") {
+			t.Errorf("%s: error does not name the variable: %v", name, err)
+		}
+	}
+	c, err := LoadFrom(env(map[string]string{"CHATGPT_NO_API_KEY": "true", "CHATGPT_IDLE_TIMEOUT": "90"}))
+	if err != nil || !c.NoAPIKey || c.IdleTimeout.Seconds() != 90 {
+		t.Errorf("loopback without key / bare seconds: %v %+v", err, c)
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var b strings.Builder
+	WriteHelp(&b)
+	for _, s := range Settings {
+		if !strings.Contains(b.String(), s.Name) {
+			t.Errorf("--help lacks %s", s.Name)
+		}
+	}
+}
