@@ -202,7 +202,10 @@ func TestStreamFailures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for _, feed := range []func([]byte) error{
-				func(b []byte) error { _, _, err := NewTranslator(plan, StreamOptions{Now: fixedNow}).Feed(nil, b); return err },
+				func(b []byte) error {
+					_, _, err := NewTranslator(plan, StreamOptions{Now: fixedNow}).Feed(nil, b)
+					return err
+				},
 				func(b []byte) error { _, err := NewAggregator(plan, StreamOptions{Now: fixedNow}).Feed(b); return err },
 			} {
 				err := feed([]byte(c.event))
