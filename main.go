@@ -20,9 +20,11 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth/authcli"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth/creds"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
 	"github.com/chatgpt-to-api/chatgpt-to-api/tray"
 	"github.com/chatgpt-to-api/chatgpt-to-api/tray/applog"
 )
@@ -60,6 +62,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if fs.NArg() > 0 && authcli.IsCommand(fs.Arg(0)) {
+		return authcli.Main(ctx, fs.Args(), stdin, stdout, stderr, cfg)
+	}
 	if fs.NArg() > 0 && fs.Arg(0) != "serve" {
 		fmt.Fprintf(stderr, "unknown command %q; see --help\n", fs.Arg(0))
 		return 2
@@ -83,10 +88,50 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		log.Warn("request counts not restored", "err", err)
 	}
 
+	useTray := !cfg.Headless
+	if useTray {
+		ok, reason := tray.Available()
+		if !ok {
+			log.Info("no tray available; running headless", "reason", reason)
+			useTray = false
+		} else if reason != "" {
+			log.Info("the tray icon appears when a panel starts", "reason", reason)
+		}
+	}
+
+	secrets, note, err := creds.OpenSecrets(ctx, cfg)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if note != "" {
+		log.Warn(note)
+	}
+	apiKey, created, err := creds.LoadOrCreateAPIKey(ctx, secrets, cfg)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if created {
+		log.Info("generated the local API key", "where", creds.APIKeyLocation(secrets, cfg))
+		if secrets.Where() == "memory" && !useTray && !announceKey(stderr, apiKey) {
+			log.Error("cannot start: no keychain to keep a generated API key and no terminal to show it; set CHATGPT_API_KEY (for example in .env), choose CHATGPT_SECRET_STORE=file, or CHATGPT_NO_API_KEY=true")
+			return 1
+		}
+	}
+
+	client, err := upstream.New(proxy.UpstreamConfig(cfg, log))
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	mgr := creds.NewManager(creds.Options{Config: cfg, Secrets: secrets, HTTP: client, Status: rec, OpenURL: authcli.OpenURL, Log: log})
 	core, err := proxy.New(cfg, proxy.Options{
 		Version: version,
-		APIKey:  cfg.APIKey,
-		Auth:    auth.NewStatic(cfg.AccessToken, cfg.AccountID),
+		APIKey:  apiKey,
+		Auth:    mgr,
+		Admin:   mgr,
+		Client:  client,
 		Status:  rec,
 		Logger:  log,
 	})
@@ -105,22 +150,16 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	go func() { coreDone <- core.Run(ctx) }()
 	countsDone := make(chan error, 1)
 	go func() { countsDone <- counts.Run(ctx) }()
+	mgrDone := make(chan struct{})
+	go func() { mgr.Run(ctx); close(mgrDone) }()
 
-	useTray := !cfg.Headless
-	if useTray {
-		ok, reason := tray.Available()
-		if !ok {
-			log.Info("no tray available; running headless", "reason", reason, "base_url", core.BaseURL())
-			useTray = false
-		} else if reason != "" {
-			log.Info("the tray icon appears when a panel starts", "reason", reason, "base_url", core.BaseURL())
-		}
-	}
 	if useTray {
 		err := tray.Run(ctx, tray.Config{
 			Source:   rec,
 			BaseURL:  core.BaseURL(),
-			APIKey:   func() (string, error) { return cfg.APIKey, nil },
+			APIKey:   func() (string, error) { return apiKey, nil },
+			SignIn:   mgr.SignIn,
+			Refresh:  mgr.RefreshNow,
 			OpenLogs: func() error { return applog.OpenFolder(logDir) },
 			Autostart: tray.NewAutostart(tray.AutostartSpec{
 				ID: "chatgpt-to-api", BundleID: "com.chatgpt-to-api.app", Name: "ChatGPT-to-API",
@@ -141,6 +180,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		log.Error("server stopped", "err", err)
 		code = 1
 	}
+	<-mgrDone
 	if err := <-countsDone; err != nil {
 		log.Warn("request counts not saved", "err", err)
 	}
@@ -176,6 +216,21 @@ func setupLogging(cfg *config.Config, stderr io.Writer) (string, *slog.Logger, f
 	return dir, log, closeFn
 }
 
+// announceKey shows a generated API key that cannot be stored, once, on
+// the terminal (never in the log file). It reports false when stderr is
+// not a terminal, so the key could not reach a person.
+func announceKey(stderr io.Writer, key string) bool {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return false
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	fmt.Fprintf(f, "\nNo keychain is available, so this run's API key is not saved anywhere:\n\n    %s\n\nSet CHATGPT_API_KEY to choose a permanent key.\n\n", key)
+	return true
+}
+
 func logLevel(s string) slog.Level {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(s))
@@ -187,6 +242,12 @@ func usage(w io.Writer) {
 
 Usage:
   chatgpt-to-api [--headless]        run (in the tray when there is one)
+  chatgpt-to-api login [--device]    sign in with your ChatGPT account (browser or device code)
+  chatgpt-to-api set-session-token   store a chatgpt.com session token read from standard input
+  chatgpt-to-api import-codex        copy the Codex CLI's login (~/.codex/auth.json) once
+  chatgpt-to-api status              account, plan, expiry and where secrets are kept
+  chatgpt-to-api api-key             print the local API key clients must send
+  chatgpt-to-api logout              forget the stored credentials
   chatgpt-to-api --version
 
 Settings come from the environment, then ./.env, then the .env in the app's

@@ -1,22 +1,19 @@
 package keychain
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
+	"github.com/chatgpt-to-api/chatgpt-to-api/keychain/keychaintest"
 )
 
 // The tests in this file talk to a real Secret Service. go-keyring reaches it
@@ -39,7 +36,7 @@ var (
 func runChild(t *testing.T, name, part string, env []string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v", "-test.timeout=2m")
-	cmd.Env = append(baseEnv(), append(env, childEnv+"="+part)...)
+	cmd.Env = append(keychaintest.BaseEnv(childEnv), append(env, childEnv+"="+part)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("--- PASS")) {
 		t.Fatalf("child %s (%s) failed: %v\n%s", name, part, err, out)
@@ -51,174 +48,6 @@ func runChild(t *testing.T, name, part string, env []string) {
 		}
 	}
 	t.Logf("child %s passed", part)
-}
-
-// baseEnv is the current environment without anything that could reach the
-// person's real session: their bus, display, home or XDG directories.
-func baseEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "DBUS_SESSION_BUS_ADDRESS", k == "DISPLAY", k == "WAYLAND_DISPLAY",
-			k == "HOME", strings.HasPrefix(k, "XDG_"), k == childEnv:
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-// requireTools skips the test when a tool is missing, or fails it on CI,
-// which must run these tests.
-func requireTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			msg := fmt.Sprintf("%s not installed (apt-get install dbus gnome-keyring libsecret-tools)", tool)
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
-}
-
-// secretSession is a private D-Bus session with an unlocked gnome-keyring.
-type secretSession struct {
-	root string   // everything the session writes lives below root
-	env  []string // HOME, XDG_* and DBUS_SESSION_BUS_ADDRESS for children
-}
-
-// Keyring setups for startSecretSession.
-const (
-	noKeyring       = iota // a bare bus: nobody provides org.freedesktop.secrets
-	lockedKeyring          // gnome-keyring without a login keyring, so nothing can be unlocked
-	unlockedKeyring        // gnome-keyring with an unlocked login keyring
-)
-
-// startSecretSession starts a private dbus-daemon and, unless setup is
-// noKeyring, a gnome-keyring-daemon. Both are killed when the test ends (or,
-// through Pdeathsig, when the test binary dies). It returns once
-// org.freedesktop.secrets has an owner.
-func startSecretSession(t *testing.T, setup int) *secretSession {
-	t.Helper()
-	// A short root keeps the socket path well below the 108-byte limit.
-	root, err := os.MkdirTemp("", "kc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	dirs := map[string]string{
-		"HOME":            "home",
-		"XDG_DATA_HOME":   "data",
-		"XDG_CONFIG_HOME": "config",
-		"XDG_CACHE_HOME":  "cache",
-		"XDG_RUNTIME_DIR": "run",
-	}
-	s := &secretSession{root: root}
-	for k, d := range dirs {
-		p := filepath.Join(root, d)
-		if err := os.MkdirAll(p, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		s.env = append(s.env, k+"="+p)
-	}
-
-	// A hermetic bus: no service directories, so nothing is auto-activated
-	// with the wrong environment.
-	conf := filepath.Join(root, "bus.conf")
-	err = os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=`+filepath.Join(root, "bus")+`</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--print-address")
-	bus.Env = append(baseEnv(), s.env...)
-	bus.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	busOut, err := bus.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var busErr bytes.Buffer
-	bus.Stderr = &busErr
-	if err := bus.Start(); err != nil {
-		t.Fatalf("start dbus-daemon: %v", err)
-	}
-	t.Cleanup(func() { bus.Process.Kill(); bus.Wait() })
-	addr, err := bufio.NewReader(busOut).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read bus address: %v (%s)", err, busErr.String())
-	}
-	addr = strings.TrimSpace(addr)
-	s.env = append(s.env, "DBUS_SESSION_BUS_ADDRESS="+addr)
-
-	if setup == noKeyring {
-		return s
-	}
-	// A non-empty password makes --unlock create and unlock the login
-	// keyring, which becomes the default collection. Without --unlock there
-	// is no login keyring, and no prompter on this bus to create one.
-	args := []string{"--foreground", "--components=secrets"}
-	if setup == unlockedKeyring {
-		args = append(args, "--unlock")
-	}
-	gkr := exec.Command("gnome-keyring-daemon", args...)
-	gkr.Env = append(baseEnv(), s.env...)
-	if setup == unlockedKeyring {
-		gkr.Stdin = strings.NewReader("test-password")
-	}
-	gkrLog, err := os.Create(filepath.Join(root, "gnome-keyring.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gkrLog.Close()
-	gkr.Stdout, gkr.Stderr = gkrLog, gkrLog
-	gkr.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := gkr.Start(); err != nil {
-		t.Fatalf("start gnome-keyring-daemon: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- gkr.Wait() }()
-	t.Cleanup(func() { gkr.Process.Kill(); <-exited })
-
-	conn, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatalf("connect to private bus: %v", err)
-	}
-	defer conn.Close()
-	// The bound only limits how long a broken setup takes to fail.
-	deadline := time.After(30 * time.Second)
-	for {
-		var owned bool
-		err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned)
-		if err != nil {
-			t.Fatalf("NameHasOwner: %v", err)
-		}
-		if owned {
-			return s
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			log, _ := os.ReadFile(gkrLog.Name())
-			t.Fatalf("gnome-keyring-daemon exited: %v\n%s", err, log)
-		case <-deadline:
-			t.Fatal("org.freedesktop.secrets never got an owner")
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // TestRealSecretService stores, rotates and deletes a 5,000-byte token in a
@@ -235,20 +64,20 @@ func TestRealSecretService(t *testing.T) {
 	default:
 		t.Skip("another child test")
 	}
-	requireTools(t, "dbus-daemon", "gnome-keyring-daemon", "secret-tool")
-	s := startSecretSession(t, unlockedKeyring)
+	keychaintest.RequireTools(t, "dbus-daemon", "gnome-keyring-daemon", "secret-tool")
+	s := keychaintest.Start(t, keychaintest.UnlockedKeyring)
 
-	runChild(t, "TestRealSecretService", "real-set", s.env)
+	runChild(t, "TestRealSecretService", "real-set", s.Env)
 
 	// Neither token may appear in plain text in any file the session wrote:
 	// home, XDG directories and the keyring directory itself, whose keyring
 	// gnome-keyring encrypts with the password.
-	keyrings := filepath.Join(s.root, "data", "keyrings")
+	keyrings := filepath.Join(s.Root, "data", "keyrings")
 	if _, err := os.Stat(filepath.Join(keyrings, "login.keyring")); err != nil {
 		t.Errorf("login keyring was not written: %v", err)
 	}
 	needles := [][]byte{[]byte(realFirst[:64]), []byte(realSecond[:64]), []byte(realSecond[3000:3064])}
-	err := filepath.WalkDir(s.root, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(s.Root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
@@ -267,7 +96,7 @@ func TestRealSecretService(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runChild(t, "TestRealSecretService", "real-delete", s.env)
+	runChild(t, "TestRealSecretService", "real-delete", s.Env)
 }
 
 // realSetChild runs in the child process, on the private session bus.
@@ -397,11 +226,11 @@ func TestUnavailableSecretService(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
 		t.Skip("another child test")
 	}
-	requireTools(t, "dbus-daemon", "gnome-keyring-daemon")
-	for name, setup := range map[string]int{"no provider": noKeyring, "no login keyring": lockedKeyring} {
+	keychaintest.RequireTools(t, "dbus-daemon", "gnome-keyring-daemon")
+	for name, setup := range map[string]int{"no provider": keychaintest.NoKeyring, "no login keyring": keychaintest.LockedKeyring} {
 		t.Run(name, func(t *testing.T) {
-			s := startSecretSession(t, setup)
-			runChild(t, "TestNoSessionBus", "unavailable", s.env)
+			s := keychaintest.Start(t, setup)
+			runChild(t, "TestNoSessionBus", "unavailable", s.Env)
 		})
 	}
 }

@@ -29,8 +29,26 @@ type Options struct {
 	Admin   server.Admin
 	Status  *status.Recorder // nil: a new one
 	Logger  *slog.Logger
+	// Client is the upstream client to share (the credentials code uses it
+	// for the web and OAuth routes); nil builds one from the config.
+	Client *upstream.Client
 	// Upstream replaces the tls-client based client (tests).
 	Upstream server.Upstream
+}
+
+// UpstreamConfig maps the app's settings to the upstream client's.
+func UpstreamConfig(cfg *config.Config, log *slog.Logger) upstream.Config {
+	return upstream.Config{
+		BaseURL:      cfg.BaseURL,
+		Proxy:        cfg.Proxy,
+		Identity:     upstream.Identity(cfg.Identity),
+		Version:      cfg.ClientVersion,
+		Originator:   cfg.Originator,
+		UserAgent:    cfg.UserAgent,
+		CompressBody: cfg.CompressBody,
+		Timing:       upstream.Timing{HeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout},
+		Logger:       log,
+	}
 }
 
 // Core is the proxy core.
@@ -57,19 +75,13 @@ func New(cfg *config.Config, o Options) (*Core, error) {
 		return nil, errors.New("no credentials source")
 	}
 	c := &Core{cfg: cfg, log: o.Logger, status: o.Status, auth: o.Auth}
-	client, err := upstream.New(upstream.Config{
-		BaseURL:      cfg.BaseURL,
-		Proxy:        cfg.Proxy,
-		Identity:     upstream.Identity(cfg.Identity),
-		Version:      cfg.ClientVersion,
-		Originator:   cfg.Originator,
-		UserAgent:    cfg.UserAgent,
-		CompressBody: cfg.CompressBody,
-		Timing:       upstream.Timing{HeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout},
-		Logger:       o.Logger,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("building the upstream client: %w", err)
+	client := o.Client
+	if client == nil {
+		var err error
+		client, err = upstream.New(UpstreamConfig(cfg, o.Logger))
+		if err != nil {
+			return nil, fmt.Errorf("building the upstream client: %w", err)
+		}
 	}
 	c.client = client
 	c.catalog = catalog.New(c.fetchModels, catalog.Options{
@@ -84,6 +96,7 @@ func New(cfg *config.Config, o Options) (*Core, error) {
 	if up == nil {
 		up = server.FromClient(client)
 	}
+	var err error
 	c.server, err = server.New(server.Options{
 		Config: cfg, APIKey: o.APIKey, Upstream: up, Auth: o.Auth, Catalog: c.catalog,
 		Status: c.status, Admin: o.Admin, Logger: o.Logger,

@@ -1,6 +1,10 @@
 // Package auth is the credentials seam of the proxy core: the core asks a
 // Source for a valid access token and account id, and tells it when the
 // backend rejected one.
+//
+// The app's Source is creds.Manager (proxy/auth/creds), which covers the
+// web session token, the Codex sign-in, device code, an imported Codex CLI
+// login and a plain access token; Static serves a fixed token on its own.
 package auth
 
 import (

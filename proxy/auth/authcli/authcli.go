@@ -22,6 +22,7 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/keychain"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth/creds"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
@@ -59,17 +60,7 @@ var (
 
 // UpstreamConfig maps the settings to an upstream.Config.
 func UpstreamConfig(cfg *config.Config, log *slog.Logger) upstream.Config {
-	return upstream.Config{
-		BaseURL:      cfg.BaseURL,
-		Proxy:        cfg.Proxy,
-		Identity:     upstream.Identity(cfg.Identity),
-		Version:      cfg.ClientVersion,
-		Originator:   cfg.Originator,
-		UserAgent:    cfg.UserAgent,
-		CompressBody: cfg.CompressBody,
-		Timing:       upstream.Timing{HeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout},
-		Logger:       log,
-	}
+	return proxy.UpstreamConfig(cfg, log)
 }
 
 var browserOnce sync.Once

@@ -423,6 +423,22 @@ func (m *Manager) nextRefresh(src source, c auth.Credentials, obtained time.Time
 	return c.ExpiresAt.Add(-margin)
 }
 
+// afterFetch schedules the next refresh of a token just fetched. chatgpt.com
+// keeps handing out the same access token until it expires, so a token
+// that is already inside the margin is used for half of what is left
+// (at least 15 s) instead of being re-fetched on every request.
+func (m *Manager) afterFetch(src source, c auth.Credentials, now time.Time) time.Time {
+	at := m.nextRefresh(src, c, now)
+	if at.After(now) || c.ExpiresAt.IsZero() {
+		return at
+	}
+	left := c.ExpiresAt.Sub(now)
+	if left <= 0 {
+		return now.Add(failedRetry)
+	}
+	return now.Add(min(max(left/2, 15*time.Second), left))
+}
+
 // update is the body of a flight: it picks up the credential (re-reading
 // the secret store, where another process may have signed in or rotated a
 // token), then refreshes it when needed.
@@ -532,7 +548,7 @@ func (m *Manager) exchange(ctx context.Context, gen uint64, src source, cookie S
 	m.creds = m.withAccount(info.Credentials)
 	m.sessionExpires = info.SessionExpires
 	m.lastRefresh = now
-	m.refreshAt = m.nextRefresh(src, m.creds, now)
+	m.refreshAt = m.afterFetch(src, m.creds, now)
 	m.fail, m.permanent, m.failedMaterial, m.warn = nil, false, "", warn
 	m.log.Debug("session exchanged", "token", auth.Fingerprint(m.creds.AccessToken), "expires", m.creds.ExpiresAt)
 	return m.creds, nil
@@ -571,7 +587,7 @@ func (m *Manager) refreshOAuth(ctx context.Context, gen uint64, t Tokens) (auth.
 	}
 	m.creds = m.withAccount(next.Credentials())
 	m.lastRefresh = next.LastRefresh
-	m.refreshAt = m.nextRefresh(srcOAuth, m.creds, now)
+	m.refreshAt = m.afterFetch(srcOAuth, m.creds, now)
 	m.fail, m.permanent, m.failedMaterial, m.warn = nil, false, "", warn
 	m.log.Info("access token refreshed", "token", auth.Fingerprint(m.creds.AccessToken), "expires", m.creds.ExpiresAt)
 	return m.creds, nil

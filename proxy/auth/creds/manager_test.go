@@ -1,8 +1,10 @@
 package creds
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -401,4 +403,71 @@ func TestRunPublishesStatus(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+func TestAfterFetchDoesNotHammer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, codextest.AuthOptions{}, nil)
+	m := e.manager(t)
+	now := e.clock.Now()
+	tok := codextest.FakeJWT(map[string]any{"iat": now.Add(-10 * 24 * time.Hour).Unix(), "exp": now.Add(time.Minute).Unix()})
+	c := credentialsFromToken(tok, "session_token")
+	// The same old token came back inside the margin: use it for half of
+	// what is left rather than re-exchanging on every request.
+	if at := m.afterFetch(srcSession, c, now); !at.Equal(now.Add(30 * time.Second)) {
+		t.Fatalf("next refresh at %v, want in 30s", at.Sub(now))
+	}
+	fresh := codextest.FakeJWT(map[string]any{"iat": now.Unix(), "exp": now.Add(10 * 24 * time.Hour).Unix()})
+	if at := m.afterFetch(srcOAuth, credentialsFromToken(fresh, "codex_oauth"), now); !at.Equal(now.Add(9 * 24 * time.Hour)) {
+		t.Fatalf("oauth: next refresh after %v, want 9 days", at.Sub(now))
+	}
+	if at := m.afterFetch(srcSession, credentialsFromToken(fresh, "session_token"), now); !at.Equal(now.Add(10*24*time.Hour - sessionMargin)) {
+		t.Fatalf("session: next refresh after %v", at.Sub(now))
+	}
+}
+
+func TestNoSecretInLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, codextest.AuthOptions{AccessLifetime: 2 * time.Second}, nil)
+	e.fake.SetSessionMode(codextest.SessionRotating)
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	m := e.manager(t)
+	m.log = slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tok := e.fake.NewSessionToken(5000)
+	if err := m.SetSessionToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, e, m, 30, 300*time.Millisecond)
+	var browser followOpener
+	if err := m.SignInWith(context.Background(), browser.open); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, e, m, 30, 300*time.Millisecond)
+	v, _ := e.secrets.Get(context.Background(), KeyOAuth)
+	var tk Tokens
+	json.Unmarshal([]byte(v), &tk)
+	mu.Lock()
+	defer mu.Unlock()
+	out := buf.String()
+	for _, secret := range []string{tok[:40], tk.RefreshToken, tk.AccessToken[:60], "eyJ", "rt_"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("the log contains a secret (%.8s…)", secret)
+		}
+	}
+	if !strings.Contains(out, "sha256:") {
+		t.Fatal("the log has no fingerprints; did logging work?")
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

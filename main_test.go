@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/keychain/keychaintest"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the app once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cta-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "chatgpt-to-api")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// isolatedEnv is a clean environment whose HOME and XDG folders live in
+// root, with extra variables added.
+func isolatedEnv(root string, extra ...string) []string {
+	env := keychaintest.BaseEnv()
+	for _, d := range []string{"home", "config", "cache", "data"} {
+		_ = os.MkdirAll(filepath.Join(root, d), 0o700)
+	}
+	env = append(env, "HOME="+filepath.Join(root, "home"), "XDG_CONFIG_HOME="+filepath.Join(root, "config"),
+		"XDG_CACHE_HOME="+filepath.Join(root, "cache"), "XDG_DATA_HOME="+filepath.Join(root, "data"))
+	return append(env, extra...)
+}
+
+// app is the app running as a subprocess.
+type app struct {
+	cmd    *exec.Cmd
+	out    *bytes.Buffer
+	mu     *sync.Mutex
+	base   string
+	exited chan error
+}
+
+func startApp(t *testing.T, env []string) *app {
+	t.Helper()
+	port := freePort(t)
+	a := &app{out: &bytes.Buffer{}, mu: &sync.Mutex{}, exited: make(chan error, 1),
+		base: fmt.Sprintf("http://127.0.0.1:%d/v1", port)}
+	a.cmd = exec.Command(binary(t), "--headless")
+	a.cmd.Env = append(env, fmt.Sprintf("CHATGPT_PORT=%d", port))
+	w := &lockedWriter{mu: a.mu, w: a.out}
+	a.cmd.Stdout, a.cmd.Stderr = w, w
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.exited <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = a.cmd.Process.Kill()
+		<-a.exited
+		a.exited <- nil
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(strings.TrimSuffix(a.base, "/v1") + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return a
+		}
+		select {
+		case err := <-a.exited:
+			t.Fatalf("the app exited: %v\n%s", err, a.output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app never answered /healthz\n%s", a.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (a *app) output() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out.String()
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (a *app) stop(t *testing.T) {
+	t.Helper()
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-a.exited:
+		a.exited <- err
+		if err != nil {
+			t.Fatalf("the app did not exit cleanly on SIGTERM: %v\n%s", err, a.output())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the app did not exit on SIGTERM\n%s", a.output())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// assertNowhere fails when secret appears in any file below root or in out.
+func assertNowhere(t *testing.T, secret string, root string, outputs ...string) {
+	t.Helper()
+	for _, o := range outputs {
+		if strings.Contains(o, secret) {
+			t.Error("the secret appears in the app's output")
+		}
+	}
+	probe := secret[len(secret)/2 : len(secret)/2+64]
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Type()&fs.ModeSocket != 0 {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(b, []byte(probe)) {
+			t.Errorf("the secret is written in plain text to %s", p)
+		}
+		return nil
+	})
+}
+
+// TestHeadlessSessionTokenLongRun starts the app headless with only a
+// session token against a backend whose access tokens live two seconds, and
+// drives a long run of real-client requests across many expiries.
+func TestHeadlessSessionTokenLongRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long run")
+	}
+	fake := codextest.NewServer(t)
+	issuer := codextest.NewAuthServer(codextest.AuthOptions{AccessLifetime: 2 * time.Second, RotateChunked: true, Email: "ann@example.com", Plan: "plus"})
+	issuer.Mount(fake)
+	issuer.SetSessionMode(codextest.SessionRotating)
+	session := issuer.NewSessionToken(5000)
+
+	root := t.TempDir()
+	a := startApp(t, isolatedEnv(root,
+		"CHATGPT_BASE_URL="+fake.BaseURL(), "CHATGPT_AUTH_URL="+fake.URL,
+		"CHATGPT_SESSION_TOKEN="+session, "CHATGPT_API_KEY=sk-local-longrun", "CHATGPT_SECRET_STORE=env"))
+	client := openai.NewClient(option.WithBaseURL(a.base), option.WithAPIKey("sk-local-longrun"), option.WithMaxRetries(0))
+
+	ctx := context.Background()
+	start := time.Now()
+	var failures []string
+	n := 0
+	// Ten seconds of traffic is five token lifetimes.
+	for time.Since(start) < 10*time.Second && n < 400 {
+		n++
+		p := openai.ChatCompletionNewParams{Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(fmt.Sprintf("request %d", n))}}
+		want := fmt.Sprintf("echo: request %d", n)
+		if n%2 == 0 {
+			r, err := client.Chat.Completions.New(ctx, p)
+			if err != nil || r.Choices[0].Message.Content != want {
+				failures = append(failures, fmt.Sprintf("#%d: %v", n, err))
+			}
+		} else {
+			s := client.Chat.Completions.NewStreaming(ctx, p)
+			var acc openai.ChatCompletionAccumulator
+			for s.Next() {
+				acc.AddChunk(s.Current())
+			}
+			if s.Err() != nil || len(acc.Choices) == 0 || acc.Choices[0].Message.Content != want {
+				failures = append(failures, fmt.Sprintf("#%d (stream): %v", n, s.Err()))
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(failures) > 0 {
+		t.Fatalf("%d of %d requests failed: %v\n%s", len(failures), n, failures, a.output())
+	}
+	if ex := issuer.Exchanges(); ex < 4 {
+		t.Errorf("only %d session exchanges in %d requests across five token lifetimes", ex, n)
+	}
+	if cookies := issuer.LastSetCookie(); len(cookies) == 0 {
+		t.Error("the session cookie was never rotated")
+	}
+	for _, r := range fake.ResponsesRequests() {
+		if r.Rejection != "" {
+			t.Errorf("the backend refused a request: %s", r.Rejection)
+		}
+	}
+	a.stop(t)
+	assertNowhere(t, session, root, a.output())
+	t.Logf("%d requests, %d session exchanges", n, issuer.Exchanges())
+}
+
+// TestSetSessionTokenRealKeychain stores a 5 KB session token with
+// set-session-token in a real Secret Service, reports it with status, and
+// serves from it; the token reaches no file and no output.
+func TestSetSessionTokenRealKeychain(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the real Secret Service test runs on Linux")
+	}
+	keychaintest.RequireTools(t, "dbus-daemon", "gnome-keyring-daemon")
+	ss := keychaintest.Start(t, keychaintest.UnlockedKeyring)
+	fake := codextest.NewServer(t)
+	issuer := codextest.NewAuthServer(codextest.AuthOptions{Email: "ann@example.com", Plan: "plus"})
+	issuer.Mount(fake)
+	session := issuer.NewSessionToken(5000)
+
+	env := append(keychaintest.BaseEnv(), ss.Env...)
+	env = append(env, "CHATGPT_BASE_URL="+fake.BaseURL(), "CHATGPT_AUTH_URL="+fake.URL, "CHATGPT_SECRET_STORE=keychain")
+	var outs []string
+	// run returns the command's standard output; both streams are kept
+	// for the check that the token was never printed.
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary(t), args...)
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v\n%s%s", args, err, stdout.String(), stderr.String())
+		}
+		outs = append(outs, stdout.String(), stderr.String())
+		return stdout.String()
+	}
+	run(session+"\n", "set-session-token")
+	st := run("", "status")
+	for _, want := range []string{"ann@example.com", "plus", "keychain"} {
+		if !strings.Contains(strings.ToLower(st), strings.ToLower(want)) {
+			t.Errorf("status does not mention %q:\n%s", want, st)
+		}
+	}
+	key := strings.TrimSpace(run("", "api-key"))
+	if !strings.HasPrefix(key, "sk-local-") {
+		t.Fatalf("api-key printed %q", key)
+	}
+
+	// The server reads the token and the key from the keychain.
+	port := freePort(t)
+	cmd := exec.Command(binary(t), "--headless")
+	cmd.Env = append(env, fmt.Sprintf("CHATGPT_PORT=%d", port))
+	var out bytes.Buffer
+	mu := &sync.Mutex{}
+	cmd.Stdout, cmd.Stderr = &lockedWriter{mu: mu, w: &out}, &lockedWriter{mu: mu, w: &out}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	base := fmt.Sprintf("http://127.0.0.1:%d/v1", port)
+	client := openai.NewClient(option.WithBaseURL(base), option.WithAPIKey(key), option.WithMaxRetries(0))
+	var r *openai.ChatCompletion
+	var err error
+	for i := 0; i < 300; i++ {
+		r, err = client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+			Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("from the keychain")}})
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || r.Choices[0].Message.Content != "echo: from the keychain" {
+		mu.Lock()
+		t.Fatalf("request with keychain credentials: %v\n%s", err, out.String())
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	mu.Lock()
+	outs = append(outs, out.String())
+	mu.Unlock()
+	assertNowhere(t, session, ss.Root, outs...)
+	// The keychain holds it under our service name, as chunks plus a manifest.
+	search := exec.Command("secret-tool", "search", "--all", "service", "chatgpt-to-api")
+	search.Env = env
+	found, err := search.CombinedOutput()
+	if err != nil {
+		t.Fatalf("secret-tool: %v", err)
+	}
+	items := 0
+	sc := bufio.NewScanner(bytes.NewReader(found))
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "[/") {
+			items++
+		}
+	}
+	if items < 4 { // the session token (manifest + 3 chunks) and the API key
+		t.Errorf("the keychain holds %d items under chatgpt-to-api", items)
+	}
+}
