@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -332,4 +334,81 @@ func TestSetSessionTokenRealKeychain(t *testing.T) {
 	if items < 4 { // the session token (manifest + 3 chunks) and the API key
 		t.Errorf("the keychain holds %d items under chatgpt-to-api", items)
 	}
+}
+
+// TestAdminAPI drives the admin routes of a headless app that starts with
+// no credentials at all.
+func TestAdminAPI(t *testing.T) {
+	fake := codextest.NewServer(t)
+	issuer := codextest.NewAuthServer(codextest.AuthOptions{Email: "ann@example.com", Plan: "pro"})
+	issuer.Mount(fake)
+	root := t.TempDir()
+	const key = "sk-local-admin"
+	a := startApp(t, isolatedEnv(root, "CHATGPT_BASE_URL="+fake.BaseURL(), "CHATGPT_AUTH_URL="+fake.URL,
+		"CHATGPT_API_KEY="+key, "CHATGPT_SECRET_STORE=env"))
+	admin := strings.TrimSuffix(a.base, "/v1") + "/admin"
+	call := func(method, path, key, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, admin+path, strings.NewReader(body))
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	client := openai.NewClient(option.WithBaseURL(a.base), option.WithAPIKey(key), option.WithMaxRetries(0))
+	chat := func() error {
+		_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+			Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+		return err
+	}
+
+	if code, _ := call("GET", "/status", "", ""); code != 401 {
+		t.Errorf("admin without a key: %d", code)
+	}
+	code, st := call("GET", "/status", key, "")
+	if code != 200 || st["auth"].(map[string]any)["state"] != "signed_out" {
+		t.Fatalf("status before sign-in: %d %v", code, st)
+	}
+	var ae *openai.Error
+	if err := chat(); !errors.As(err, &ae) || ae.StatusCode != 401 || !strings.Contains(ae.Message, "login") {
+		t.Fatalf("chat while signed out: %v", err)
+	}
+	if code, m := call("POST", "/token", key, `{}`); code != 400 {
+		t.Errorf("empty token body: %d %v", code, m)
+	}
+	if code, m := call("POST", "/token", key, `{"session_token":"not-a-real-session"}`); code < 400 {
+		t.Errorf("an invalid session token was accepted: %d %v", code, m)
+	}
+	session := issuer.NewSessionToken(3000)
+	code, m := call("POST", "/token", key, `{"session_token":"`+session+`"}`)
+	if code != 200 || m["state"] != "signed_in" || m["email"] != "ann@example.com" {
+		t.Fatalf("set session token: %d %v", code, m)
+	}
+	if err := chat(); err != nil {
+		t.Fatalf("chat after /admin/token: %v", err)
+	}
+	before := issuer.Exchanges()
+	if code, m := call("POST", "/refresh", key, ``); code != 200 || m["state"] != "signed_in" {
+		t.Fatalf("refresh: %d %v", code, m)
+	}
+	if issuer.Exchanges() <= before {
+		t.Error("/admin/refresh did not exchange the session again")
+	}
+	code, st = call("GET", "/status", key, "")
+	raw, _ := json.Marshal(st)
+	if code != 200 || strings.Contains(string(raw), session) || strings.Contains(string(raw), key) {
+		t.Fatalf("status leaks a secret or failed: %d", code)
+	}
+	if st["requests"].(map[string]any)["total"].(float64) < 2 {
+		t.Errorf("requests not counted: %v", st["requests"])
+	}
+	a.stop(t)
+	assertNowhere(t, session, root, a.output())
 }
