@@ -412,3 +412,75 @@ func TestAdminAPI(t *testing.T) {
 	a.stop(t)
 	assertNowhere(t, session, root, a.output())
 }
+
+// TestTLSUpstreamWithSSLCertFile runs the app against the fake over TLS
+// (HTTP/2), trusting the fake's CA only through SSL_CERT_FILE, with each
+// client identity.
+func TestTLSUpstreamWithSSLCertFile(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("SSL_CERT_FILE is honoured on Linux only (Go's documented behaviour)")
+	}
+	for _, identity := range []string{"codex", "chrome"} {
+		t.Run(identity, func(t *testing.T) {
+			fake := codextest.NewTLSServer(t)
+			root := t.TempDir()
+			ca := filepath.Join(root, "ca.pem")
+			if err := os.WriteFile(ca, fake.CertPEM(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			a := startApp(t, isolatedEnv(root, "CHATGPT_BASE_URL="+fake.BaseURL(), "SSL_CERT_FILE="+ca,
+				"CHATGPT_ACCESS_TOKEN="+codextest.FakeJWT(map[string]any{
+					"exp":                         time.Now().Add(time.Hour).Unix(),
+					"https://api.openai.com/auth": map[string]any{"chatgpt_account_id": "acct-tls"},
+				}),
+				"CHATGPT_API_KEY=sk-local-tls", "CHATGPT_SECRET_STORE=env", "CHATGPT_IDENTITY="+identity))
+			client := openai.NewClient(option.WithBaseURL(a.base), option.WithAPIKey("sk-local-tls"), option.WithMaxRetries(0))
+			s := client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+				Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("over tls")}})
+			var acc openai.ChatCompletionAccumulator
+			for s.Next() {
+				acc.AddChunk(s.Current())
+			}
+			if s.Err() != nil || acc.Choices[0].Message.Content != "echo: over tls" {
+				t.Fatalf("stream over TLS: %v\n%s", s.Err(), a.output())
+			}
+			reqs := fake.ResponsesRequests()
+			h := reqs[len(reqs)-1].Header
+			if h.Get("ChatGPT-Account-ID") != "acct-tls" || h.Get("version") == "" {
+				t.Errorf("headers: %v", h)
+			}
+			ua := h.Get("User-Agent")
+			switch identity {
+			case "codex":
+				if !strings.HasPrefix(ua, "codex_cli_rs/") || h.Get("Sec-Ch-Ua") != "" || h.Get("Accept-Encoding") != "" {
+					t.Errorf("codex identity sent UA %q, sec-ch-ua %q, accept-encoding %q", ua, h.Get("Sec-Ch-Ua"), h.Get("Accept-Encoding"))
+				}
+			case "chrome":
+				if !strings.Contains(ua, "Chrome/") || h.Get("Sec-Ch-Ua") == "" || h.Get("Origin") == "" {
+					t.Errorf("chrome identity sent UA %q, sec-ch-ua %q, origin %q", ua, h.Get("Sec-Ch-Ua"), h.Get("Origin"))
+				}
+			}
+			a.stop(t)
+		})
+	}
+}
+
+// TestTLSUpstreamUntrusted checks the other side: without the CA the
+// handshake fails and the client gets a clear 502.
+func TestTLSUpstreamUntrusted(t *testing.T) {
+	fake := codextest.NewTLSServer(t)
+	root := t.TempDir()
+	a := startApp(t, isolatedEnv(root, "CHATGPT_BASE_URL="+fake.BaseURL(),
+		"CHATGPT_ACCESS_TOKEN="+codextest.FakeJWT(map[string]any{"exp": time.Now().Add(time.Hour).Unix()}),
+		"CHATGPT_ACCOUNT_ID=acct", "CHATGPT_API_KEY=sk-local-tls", "CHATGPT_SECRET_STORE=env", "CHATGPT_MAX_RETRIES=0"))
+	client := openai.NewClient(option.WithBaseURL(a.base), option.WithAPIKey("sk-local-tls"), option.WithMaxRetries(0))
+	_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")}})
+	var ae *openai.Error
+	if !errors.As(err, &ae) || ae.StatusCode != 502 || !strings.Contains(ae.Message, "certificate") {
+		t.Fatalf("want a 502 naming the certificate problem, got %v", err)
+	}
+	if n := len(fake.ResponsesRequests()); n != 0 {
+		t.Errorf("the untrusted server received %d requests", n)
+	}
+}
