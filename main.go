@@ -7,15 +7,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pkg/browser"
 
@@ -80,8 +84,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	rec := status.NewRecorder(nil)
 	cfgDir, err := config.Dir()
 	if err != nil {
-		log.Error("cannot start", "err", err)
-		return 1
+		return fail(log, err)
 	}
 	counts := status.NewPersister(rec, filepath.Join(cfgDir, status.CountsFileName), log)
 	if err := counts.Load(); err != nil {
@@ -101,29 +104,25 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 
 	secrets, note, err := creds.OpenSecrets(ctx, cfg)
 	if err != nil {
-		log.Error("cannot start", "err", err)
-		return 1
+		return fail(log, err)
 	}
 	if note != "" {
 		log.Warn(note)
 	}
 	apiKey, created, err := creds.LoadOrCreateAPIKey(ctx, secrets, cfg)
 	if err != nil {
-		log.Error("cannot start", "err", err)
-		return 1
+		return fail(log, err)
 	}
 	if created {
 		log.Info("generated the local API key", "where", creds.APIKeyLocation(secrets, cfg))
 		if secrets.Where() == "memory" && !useTray && !announceKey(stderr, apiKey) {
-			log.Error("cannot start: no keychain to keep a generated API key and no terminal to show it; set CHATGPT_API_KEY (for example in .env), choose CHATGPT_SECRET_STORE=file, or CHATGPT_NO_API_KEY=true")
-			return 1
+			return fail(log, errors.New("no keychain to keep a generated API key and no terminal to show it; set CHATGPT_API_KEY (for example in .env), choose CHATGPT_SECRET_STORE=file, or CHATGPT_NO_API_KEY=true"))
 		}
 	}
 
 	client, err := upstream.New(proxy.UpstreamConfig(cfg, log))
 	if err != nil {
-		log.Error("cannot start", "err", err)
-		return 1
+		return fail(log, err)
 	}
 	mgr := creds.NewManager(creds.Options{Config: cfg, Secrets: secrets, HTTP: client, Status: rec, OpenURL: authcli.OpenURL, Log: log})
 	core, err := proxy.New(cfg, proxy.Options{
@@ -136,12 +135,15 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		Logger:  log,
 	})
 	if err != nil {
-		log.Error("cannot start", "err", err)
-		return 1
+		return fail(log, err)
 	}
 	if err := core.Listen(); err != nil {
-		log.Error("cannot start", "err", err)
-		return 1
+		if errors.Is(err, proxy.ErrAddrInUse) && alreadyRunning(cfg) {
+			log.Info("ChatGPT-to-API is already running; use its tray icon", "base_url", cfg.PublicBaseURL(0))
+			tray.Alert("ChatGPT-to-API", "ChatGPT-to-API is already running at "+cfg.PublicBaseURL(0)+". Use its tray icon.")
+			return 0
+		}
+		return fail(log, err)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -186,6 +188,30 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return code
+}
+
+// fail logs why the app cannot start, shows it to a person who
+// double-clicked a GUI build, and returns the exit code.
+func fail(log *slog.Logger, err error) int {
+	log.Error("cannot start", "err", err)
+	tray.Alert("ChatGPT-to-API cannot start", err.Error())
+	return 1
+}
+
+// alreadyRunning reports whether the configured port answers our health
+// check, i.e. another copy of the app holds it.
+func alreadyRunning(cfg *config.Config) bool {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(strings.TrimSuffix(cfg.PublicBaseURL(0), "/v1") + "/healthz")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		App    string `json:"app"`
+	}
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&body) == nil && body.App == config.AppName
 }
 
 // setupLogging logs to a rotated file in the OS's log folder (a GUI build

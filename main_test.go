@@ -484,3 +484,31 @@ func TestTLSUpstreamUntrusted(t *testing.T) {
 		t.Errorf("the untrusted server received %d requests", n)
 	}
 }
+
+// TestSecondInstance starts the app twice on one port: the second copy
+// notices the first and exits cleanly instead of failing.
+func TestSecondInstance(t *testing.T) {
+	root := t.TempDir()
+	env := isolatedEnv(root, "CHATGPT_API_KEY=sk-local-x", "CHATGPT_SECRET_STORE=env", "CHATGPT_BASE_URL=http://127.0.0.1:9/backend-api")
+	a := startApp(t, env)
+	port := strings.TrimSuffix(strings.TrimPrefix(a.base, "http://127.0.0.1:"), "/v1")
+	cmd := exec.Command(binary(t), "--headless")
+	cmd.Env = append(env, "CHATGPT_PORT="+port)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "already running") {
+		t.Fatalf("second instance: %v\n%s", err, out)
+	}
+	// A foreign program on the port is an error that says what to do.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cmd = exec.Command(binary(t), "--headless")
+	cmd.Env = append(env, fmt.Sprintf("CHATGPT_PORT=%d", ln.Addr().(*net.TCPAddr).Port))
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "CHATGPT_PORT") {
+		t.Fatalf("port taken by another program: %v\n%s", err, out)
+	}
+	a.stop(t)
+}

@@ -128,7 +128,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
 
 	e.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "app": config.AppName})
 	})
 	v1 := e.Group("/v1", s.requireKey)
 	v1.GET("/models", s.listModels)

@@ -1,0 +1,5 @@
+//go:build !windows
+
+package tray
+
+func alert(title, message string) {}
