@@ -58,8 +58,10 @@ func (a *Aggregator) get(i int) *aggItem {
 // Feed consumes one upstream event. A failure is returned as *Failure.
 func (a *Aggregator) Feed(data []byte) (Signal, error) {
 	ev := &a.ev
-	if err := decode(data, ev); err != nil {
-		return SigNone, nil
+	if !decodeFast(data, ev) {
+		if err := decode(data, ev); err != nil {
+			return SigNone, nil
+		}
 	}
 	switch ev.Type {
 	case "response.created", "response.in_progress":

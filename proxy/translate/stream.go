@@ -258,8 +258,10 @@ func (t *Translator) startTool(dst []byte, idx int, it *item) []byte {
 // resulting SSE frames to dst. A failure is returned as *Failure.
 func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 	ev := &t.ev
-	if err := decode(data, ev); err != nil {
-		return dst, SigNone, nil // the Codex CLI skips frames it cannot parse
+	if !decodeFast(data, ev) {
+		if err := decode(data, ev); err != nil {
+			return dst, SigNone, nil // the Codex CLI skips frames it cannot parse
+		}
 	}
 	switch ev.Type {
 	case "response.created", "response.in_progress":
