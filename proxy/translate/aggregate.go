@@ -3,7 +3,6 @@ package translate
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
 )
@@ -37,13 +36,7 @@ type Aggregator struct {
 
 // NewAggregator returns an Aggregator for plan.
 func NewAggregator(plan *Plan, opts StreamOptions) *Aggregator {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Reasoning == "" {
-		opts.Reasoning = ReasoningContent
-	}
-	return &Aggregator{plan: plan, opts: opts, items: map[int]*aggItem{}}
+	return &Aggregator{plan: plan, opts: opts.withDefaults(), items: map[int]*aggItem{}}
 }
 
 func (a *Aggregator) get(i int) *aggItem {

@@ -42,6 +42,17 @@ type StreamOptions struct {
 	Now            func() time.Time
 }
 
+// withDefaults fills in the clock and the reasoning mode.
+func (o StreamOptions) withDefaults() StreamOptions {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Reasoning == "" {
+		o.Reasoning = ReasoningContent
+	}
+	return o
+}
+
 type itemState struct {
 	typ        string
 	skip       bool
@@ -75,13 +86,7 @@ type Translator struct {
 
 // NewTranslator returns a Translator for plan.
 func NewTranslator(plan *Plan, opts StreamOptions) *Translator {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Reasoning == "" {
-		opts.Reasoning = ReasoningContent
-	}
-	return &Translator{plan: plan, opts: opts, lastText: -1, lastReason: -1}
+	return &Translator{plan: plan, opts: opts.withDefaults(), lastText: -1, lastReason: -1}
 }
 
 // ID returns the chat.completion id (known after response.created).
