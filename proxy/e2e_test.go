@@ -497,7 +497,7 @@ func TestLocalErrors(t *testing.T) {
 		{"bad_role", testKey, `{"model":"gpt-5.5","messages":[{"role":"robot","content":"hi"}]}`, nil, 400, "invalid_value"},
 		{"messages_not_array", testKey, `{"model":"gpt-5.5","messages":"hi"}`, nil, 400, "invalid_type"},
 		{"n_2", testKey, `{"model":"gpt-5.5","n":2,"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unsupported_value"},
-		{"bad_effort", testKey, `{"model":"gpt-5.5","reasoning_effort":"ultra","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unsupported_value"},
+		{"bad_effort", testKey, `{"model":"gpt-5.5","reasoning_effort":"turbo","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unsupported_value"},
 		{"orphan_tool_result", testKey, `{"model":"gpt-5.5","messages":[{"role":"tool","tool_call_id":"x","content":"r"}]}`, nil, 400, "invalid_value"},
 		{"foreign_host", testKey, ok, []string{"Host", "evil.example:8100"}, 403, "host_not_allowed"},
 		{"foreign_origin", testKey, ok, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
@@ -703,6 +703,49 @@ func TestClientAbortCancelsUpstream(t *testing.T) {
 	case <-h.fake.Disconnected():
 	case <-time.After(20 * time.Second):
 		t.Fatal("the upstream request was not cancelled after the client went away")
+	}
+}
+
+func TestEffortClamping(t *testing.T) {
+	ctx := context.Background()
+	p := openai.ChatCompletionNewParams{Model: "gpt-5.5", ReasoningEffort: shared.ReasoningEffortMinimal,
+		Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}
+	h := newHarness(t, nil)
+	var resp *http.Response
+	if _, err := h.client.Chat.Completions.New(ctx, p, option.WithResponseInto(&resp)); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("X-Reasoning-Effort") != "low" {
+		t.Errorf("X-Reasoning-Effort = %q", resp.Header.Get("X-Reasoning-Effort"))
+	}
+	if r := lastBody(t, h.fake)["reasoning"].(map[string]any); r["effort"] != "low" {
+		t.Errorf("upstream effort = %v, want the nearest supported level", r["effort"])
+	}
+	strict := newHarness(t, map[string]string{"CHATGPT_UNSUPPORTED_EFFORT": "reject"})
+	_, err := strict.client.Chat.Completions.New(ctx, p)
+	ae := apiError(t, err, 400)
+	if !strings.Contains(ae.Message, "'minimal' is not supported with the 'gpt-5.5' model") {
+		t.Errorf("message = %q", ae.Message)
+	}
+}
+
+func TestUsageLimitIsNotRetried(t *testing.T) {
+	h := newHarness(t, nil)
+	h.fake.Enqueue(codextest.Repeat(codextest.UsageLimit("plus", time.Hour), 5)...)
+	// The official client with its default retries: the limit must not be
+	// retried, and our own fail-fast keeps repeats away from ChatGPT.
+	client := openai.NewClient(option.WithBaseURL(h.base), option.WithAPIKey(testKey))
+	for i := 0; i < 3; i++ {
+		var resp *http.Response
+		_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-5.5",
+			Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}, option.WithResponseInto(&resp))
+		apiError(t, err, 429)
+		if resp.Header.Get("X-Should-Retry") != "false" || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("headers: %v", resp.Header)
+		}
+	}
+	if n := len(h.fake.ResponsesRequests()); n != 1 {
+		t.Errorf("the backend saw %d requests during a known usage limit, want 1", n)
 	}
 }
 

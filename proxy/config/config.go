@@ -51,6 +51,7 @@ type Config struct {
 	ReasoningMode  string // reasoning_content | think | off
 	ReasoningSumm  string // auto | concise | detailed | none
 	DefaultEffort  string // empty: the model's default
+	EffortMismatch string // clamp | reject
 	Verbosity      string
 	DropCommentary bool
 
@@ -114,6 +115,7 @@ var Settings = []Setting{
 	{Name: "CHATGPT_REASONING", Default: "reasoning_content", Help: "How reasoning summaries reach clients: reasoning_content (delta.reasoning_content), think (<think>…</think> in content) or off.", apply: oneOf(func(c *Config) *string { return &c.ReasoningMode }, "reasoning_content", "think", "off")},
 	{Name: "CHATGPT_REASONING_SUMMARY", Default: "auto", Help: "Reasoning summary detail requested upstream: auto, concise, detailed or none.", apply: oneOf(func(c *Config) *string { return &c.ReasoningSumm }, "auto", "concise", "detailed", "none")},
 	{Name: "CHATGPT_REASONING_EFFORT", Help: "Default reasoning effort when the request names none (none, minimal, low, medium, high, xhigh, max, ultra). Default: the model's own.", apply: str(func(c *Config) *string { return &c.DefaultEffort })},
+	{Name: "CHATGPT_UNSUPPORTED_EFFORT", Default: "clamp", Help: "What to do with a reasoning effort the model does not support (e.g. minimal on gpt-5.5): clamp (use the nearest supported level and say so in the X-Reasoning-Effort response header) or reject (400, as the backend would).", apply: oneOf(func(c *Config) *string { return &c.EffortMismatch }, "clamp", "reject")},
 	{Name: "CHATGPT_VERBOSITY", Help: "text.verbosity sent to models that support it (low, medium, high). Default: none sent.", apply: str(func(c *Config) *string { return &c.Verbosity })},
 	{Name: "CHATGPT_DROP_COMMENTARY", Default: "false", Help: "Leave out interim 'commentary' messages of Codex models and keep only the final answer.", apply: boolean(func(c *Config) *bool { return &c.DropCommentary })},
 

@@ -57,9 +57,13 @@ func (s *Server) chat(c echo.Context) (err error) {
 		ReasoningSummary: s.cfg.ReasoningSumm,
 		DefaultEffort:    s.cfg.DefaultEffort,
 		Verbosity:        s.cfg.Verbosity,
+		RejectEffort:     s.cfg.EffortMismatch == "reject",
 	})
 	if terr != nil {
 		return terr
+	}
+	if plan.EffortClamped != "" {
+		c.Response().Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
 	if sid := c.Request().Header.Get("X-Session-Id"); sid != "" && req.PromptCacheKey == "" {
 		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
@@ -110,6 +114,10 @@ func (r *chatRun) run() error {
 		s.Status.SetError(err.Error(), http.StatusUnauthorized)
 		return authError(err)
 	}
+	if f := s.limits.check(s.Now()); f != nil {
+		// Known to be over the usage limit: answer without asking again.
+		return f.Err
+	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		stream, err := s.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: r.plan.SessionID, Body: r.body})
@@ -142,6 +150,7 @@ func (r *chatRun) run() error {
 			f = r.pump(stream)
 			stream.Close()
 			if f == nil {
+				s.limits.clear()
 				s.Status.Update(func(st *status.Status) {
 					st.LastError = nil
 					st.Quota.LimitedUntil = time.Time{}
@@ -150,6 +159,7 @@ func (r *chatRun) run() error {
 			}
 		}
 		if !f.LimitedUntil.IsZero() {
+			s.limits.record(f.Plan, f.LimitedUntil, s.Now())
 			s.Status.SetLimitedUntil(f.LimitedUntil)
 		}
 		s.Status.SetError(f.Err.Message, f.Err.Status)
@@ -176,6 +186,47 @@ func (r *chatRun) run() error {
 		}
 		return f.Err
 	}
+}
+
+// limitProbeEvery is how often a request is let through to the backend
+// while a usage limit is known to hold, so an early reset is noticed.
+var limitProbeEvery = 30 * time.Second
+
+// usageLimits remembers a usage_limit_reached answer, so that clients that
+// retry (most SDKs do on 429) do not send the same doomed request upstream
+// again and again.
+type usageLimits struct {
+	mu        sync.Mutex
+	plan      string
+	until     time.Time
+	lastProbe time.Time
+}
+
+// check returns the failure to answer locally, or nil when the request
+// should go upstream (no known limit, or it is time to probe).
+func (u *usageLimits) check(now time.Time) *translate.Failure {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.until.After(now) {
+		return nil
+	}
+	if now.Sub(u.lastProbe) >= limitProbeEvery {
+		u.lastProbe = now
+		return nil
+	}
+	return translate.UsageLimit(u.plan, u.until, now)
+}
+
+func (u *usageLimits) record(plan string, until, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.plan, u.until, u.lastProbe = plan, until, now
+}
+
+func (u *usageLimits) clear() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.until = time.Time{}
 }
 
 // backoff is 200 ms × 2^attempt with ±10 % jitter, as the Codex CLI does.

@@ -66,6 +66,7 @@ type Server struct {
 	keyHash      []byte
 	allowedHosts map[string]bool
 	boundPort    int
+	limits       usageLimits
 }
 
 // New builds the server. It does not listen yet.

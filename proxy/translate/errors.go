@@ -19,8 +19,9 @@ type Failure struct {
 	Err        *openai.Error
 	Retryable  bool          // worth re-sending before any byte reached the client
 	RetryAfter time.Duration // suggested delay, 0 for the default backoff
-	// LimitedUntil is set for usage_limit_reached.
+	// LimitedUntil and Plan are set for usage_limit_reached.
 	LimitedUntil time.Time
+	Plan         string
 }
 
 func (f *Failure) Error() string { return f.Err.Error() }
@@ -148,11 +149,18 @@ func usageLimit(eb *errBody, header http.Header, now time.Time) *Failure {
 		msg += ". It resets " + ResetWords(until, now)
 	}
 	msg += "."
-	f := &Failure{Err: openai.Errorf(http.StatusTooManyRequests, "usage_limit_reached", "%s", msg).WithCode("usage_limit_reached"), LimitedUntil: until}
-	if !until.IsZero() {
-		setRetryAfter(f.Err, until.Sub(now))
-	}
+	f := &Failure{Err: openai.Errorf(http.StatusTooManyRequests, "usage_limit_reached", "%s", msg).WithCode("usage_limit_reached"), LimitedUntil: until, Plan: plan}
+	setRetryAfter(f.Err, until.Sub(now))
+	// Retrying cannot help until the reset; the OpenAI SDKs honour this
+	// header (without it, some sleep for the whole Retry-After).
+	f.Err.Header.Set("X-Should-Retry", "false")
 	return f
+}
+
+// UsageLimit is the failure for a usage limit already known to last until
+// until, answered without asking the backend again.
+func UsageLimit(plan string, until, now time.Time) *Failure {
+	return usageLimit(&errBody{PlanType: plan, ResetsAt: until.Unix()}, nil, now)
 }
 
 // ResetWords says when t is, relative to now: "at 14:05 (in 3 h 51 min)" or
@@ -188,13 +196,13 @@ func humanDuration(d time.Duration) string {
 }
 
 func setRetryAfter(e *openai.Error, d time.Duration) {
+	if e.Header == nil {
+		e.Header = http.Header{}
+	}
 	if d <= 0 {
 		return
 	}
 	secs := int64((d + time.Second - 1) / time.Second)
-	if e.Header == nil {
-		e.Header = http.Header{}
-	}
 	e.Header.Set("Retry-After", strconv.FormatInt(secs, 10))
 }
 

@@ -51,6 +51,9 @@ type Options struct {
 	ReasoningSummary string // auto | concise | detailed | none
 	DefaultEffort    string
 	Verbosity        string
+	// RejectEffort refuses an effort the model does not support instead
+	// of using the nearest one it does.
+	RejectEffort bool
 }
 
 // Plan is a translated request plus what the response translation needs.
@@ -62,6 +65,9 @@ type Plan struct {
 	IncludeUsage bool
 	// ToolNames maps shortened upstream tool names back to the client's.
 	ToolNames map[string]string
+	// EffortClamped is set when the requested effort was replaced by the
+	// nearest one the model supports (reported to the client in a header).
+	EffortClamped string
 }
 
 const maxToolName = 64
@@ -265,7 +271,11 @@ func Chat(req *openai.ChatRequest, res catalog.Resolution, opts Options) (*Plan,
 			return nil, openai.InvalidRequest("reasoning_effort", "Unsupported value: '%s' is not a reasoning effort. Supported values are: %s.", effort, quoteList(catalog.Efforts)).WithCode("unsupported_value")
 		}
 		if res.Known && !res.Model.SupportsEffort(effort) {
-			return nil, openai.InvalidRequest("reasoning_effort", "Unsupported value: '%s' is not supported with the '%s' model. Supported values are: %s.", effort, res.Slug, quoteList(res.Model.ReasoningLevels)).WithCode("unsupported_value")
+			if opts.RejectEffort {
+				return nil, openai.InvalidRequest("reasoning_effort", "Unsupported value: '%s' is not supported with the '%s' model. Supported values are: %s.", effort, res.Slug, quoteList(res.Model.ReasoningLevels)).WithCode("unsupported_value")
+			}
+			effort = nearestEffort(effort, res.Model.ReasoningLevels)
+			p.EffortClamped = effort
 		}
 	}
 	summary := opts.ReasoningSummary
@@ -335,6 +345,32 @@ func Chat(req *openai.ChatRequest, res catalog.Resolution, opts Options) (*Plan,
 	}
 	b.PromptCacheKey = p.SessionID
 	return p, nil
+}
+
+// nearestEffort picks the supported level closest to effort on the
+// none … ultra scale, preferring the higher one on a tie.
+func nearestEffort(effort string, supported []string) string {
+	rank := func(e string) int {
+		for i, x := range catalog.Efforts {
+			if x == e {
+				return i
+			}
+		}
+		return -1
+	}
+	want, best, bestDist := rank(effort), supported[0], 1<<30
+	for _, s := range supported {
+		d := rank(s) - want
+		if d < 0 {
+			d = -d*2 + 1 // lower levels lose ties
+		} else {
+			d *= 2
+		}
+		if d < bestDist {
+			best, bestDist = s, d
+		}
+	}
+	return best
 }
 
 // conversationID derives a stable UUID-shaped id from the instructions and

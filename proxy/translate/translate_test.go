@@ -280,7 +280,6 @@ func TestRequestErrors(t *testing.T) {
 		"tool_choice_unknown": `{"model":"gpt-5.5","tool_choice":{"type":"function","function":{"name":"nope"}},"messages":[{"role":"user","content":"x"}]}`,
 		"bad_tool_type":       `{"model":"gpt-5.5","tools":[{"type":"code_interpreter"}],"messages":[{"role":"user","content":"x"}]}`,
 		"effort_not_enum":     `{"model":"gpt-5.5","reasoning_effort":"turbo","messages":[{"role":"user","content":"x"}]}`,
-		"effort_unsupported":  `{"model":"gpt-5.4","reasoning_effort":"max","messages":[{"role":"user","content":"x"}]}`,
 		"schema_no_name":      `{"model":"gpt-5.5","response_format":{"type":"json_schema","json_schema":{"schema":{}}},"messages":[{"role":"user","content":"x"}]}`,
 		"stream_options_only": `{"model":"gpt-5.5","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]}`,
 		"legacy_function":     `{"model":"gpt-5.5","messages":[{"role":"function","name":"f","content":"x"}]}`,
@@ -298,6 +297,30 @@ func TestRequestErrors(t *testing.T) {
 				t.Fatalf("want a 400 OpenAI error, got %v", err)
 			}
 		})
+	}
+}
+
+func TestEffortClamp(t *testing.T) {
+	for _, c := range []struct{ model, effort, want string }{
+		{"gpt-5.4", "minimal", "low"},
+		{"gpt-5.4", "none", "low"},
+		{"gpt-5.4", "max", "xhigh"},
+		{"gpt-5.4", "ultra", "xhigh"},
+		{"gpt-5.4", "high", ""},
+	} {
+		var req openai.ChatRequest
+		_ = json.Unmarshal([]byte(`{"model":"`+c.model+`","reasoning_effort":"`+c.effort+`","messages":[{"role":"user","content":"x"}]}`), &req)
+		res, _ := testCatalog.Resolve(req.Model)
+		p, err := Chat(&req, res, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.EffortClamped != c.want {
+			t.Errorf("%s %s: clamped to %q, want %q", c.model, c.effort, p.EffortClamped, c.want)
+		}
+		if _, err := Chat(&req, res, Options{RejectEffort: true}); (err == nil) != (c.want == "") {
+			t.Errorf("%s %s: reject mode gave %v", c.model, c.effort, err)
+		}
 	}
 }
 

@@ -5,6 +5,15 @@
 //
 //	go run ./proxy/codextest/cmd/fakecodex -addr 127.0.0.1:8765 -delay 50ms
 //
+// With -auth it also fakes chatgpt.com's /api/auth/session and
+// auth.openai.com's OAuth endpoints on the same server (point
+// CHATGPT_AUTH_URL at the server's root), and /codex/* then accepts only
+// the access tokens it issued. -session-out writes a fresh session token
+// (the value for CHATGPT_SESSION_TOKEN or set-session-token) to a file:
+//
+//	go run ./proxy/codextest/cmd/fakecodex -auth -token-lifetime 30s \
+//	    -email ann@example.com -plan plus -session-out /tmp/session
+//
 // The default responder's conventions (echo, "call:<tool> {json}",
 // "call-parallel:a,b", "tool said: …", json_schema samples) are described in
 // the codextest package documentation.
@@ -29,10 +38,23 @@ func main() {
 	certOut := flag.String("cert-out", "", "with -tls, write the certificate (PEM) to this file")
 	delay := flag.Duration("delay", 0, "pause between SSE events, to watch streaming")
 	etag := flag.String("etag", "", "catalog ETag / x-models-etag (default: derived from the catalog)")
-	plan := flag.String("plan", "plus", "plan type reported in x-codex-plan-type")
+	plan := flag.String("plan", "plus", "plan type reported in x-codex-plan-type and, with -auth, in tokens")
 	tokens := flag.String("tokens", "", "comma-separated list of accepted access tokens (default: any)")
 	quiet := flag.Bool("quiet", false, "do not log requests to stderr")
+	withAuth := flag.Bool("auth", false, "also serve the session and OAuth endpoints; /codex/* then accepts only issued tokens")
+	lifetime := flag.Duration("token-lifetime", time.Hour, "with -auth, lifetime of issued access tokens")
+	email := flag.String("email", "ann@example.com", "with -auth, the account's email in tokens and sessions")
+	sessionOut := flag.String("session-out", "", "with -auth, write a fresh session token to this file (mode 0600)")
 	flag.Parse()
+	if !*withAuth && *sessionOut != "" {
+		log.Fatal("fakecodex: -session-out needs -auth")
+	}
+	if *withAuth && *tokens != "" {
+		log.Fatal("fakecodex: -tokens and -auth both decide which access tokens are accepted; choose one")
+	}
+	if *lifetime <= 0 {
+		log.Fatal("fakecodex: -token-lifetime must be positive")
+	}
 
 	rate := codextest.DefaultRateLimits()
 	rate.PlanType = *plan
@@ -52,6 +74,11 @@ func main() {
 		}
 		s.RequireTokens(func(t string) bool { return allowed[t] })
 	}
+	var issuer *codextest.AuthServer
+	if *withAuth {
+		issuer = codextest.NewAuthServer(codextest.AuthOptions{AccessLifetime: *lifetime, Email: *email, Plan: *plan})
+		issuer.Mount(s)
+	}
 	if *useTLS {
 		s.StartTLS()
 		if *certOut != "" {
@@ -63,7 +90,21 @@ func main() {
 		s.Start()
 	}
 	defer s.Close()
+	if issuer != nil && *sessionOut != "" {
+		// Remove first so that an existing file's wider mode is not kept.
+		_ = os.Remove(*sessionOut)
+		if err := os.WriteFile(*sessionOut, []byte(issuer.NewSessionToken(2000)+"\n"), 0o600); err != nil {
+			s.Close()
+			log.Fatalf("fakecodex: write session token: %v", err)
+		}
+	}
 	fmt.Println(s.BaseURL())
+	if issuer != nil {
+		log.Printf("auth endpoints mounted: CHATGPT_AUTH_URL=%s (access tokens live %s)", s.URL, *lifetime)
+		if *sessionOut != "" {
+			log.Printf("session token written to %s", *sessionOut)
+		}
+	}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
