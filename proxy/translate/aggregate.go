@@ -105,6 +105,13 @@ func (a *Aggregator) Feed(data []byte) (Signal, error) {
 			}
 		}
 		if r != nil {
+			if len(a.items) == 0 {
+				// No item events: use the envelope's output instead.
+				for i := range r.Output {
+					cp := r.Output[i]
+					a.items[i] = &aggItem{typ: cp.Type, phase: cp.Phase, done: &cp}
+				}
+			}
 			if a.id == "" && r.ID != "" {
 				a.id = "chatcmpl-" + strings.TrimPrefix(r.ID, "resp_")
 				a.created = r.CreatedAt

@@ -44,6 +44,7 @@ type item struct {
 
 type response struct {
 	ID                string   `json:"id"`
+	Output            []item   `json:"output"`
 	CreatedAt         int64    `json:"created_at"`
 	Status            string   `json:"status"`
 	Model             string   `json:"model"`

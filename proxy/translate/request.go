@@ -278,6 +278,10 @@ func Chat(req *openai.ChatRequest, res catalog.Resolution, opts Options) (*Plan,
 			p.EffortClamped = effort
 		}
 	}
+	if effort == "" && res.Known && res.Model.DefaultReasoningLevel != "" {
+		// The Codex CLI always names an effort: the model's default.
+		effort = res.Model.DefaultReasoningLevel
+	}
 	summary := opts.ReasoningSummary
 	if req.Reasoning != nil && req.Reasoning.Summary != "" {
 		summary = req.Reasoning.Summary

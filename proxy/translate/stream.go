@@ -333,6 +333,7 @@ func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 		st.typ = it.Type
 		return dst, SigOutput, nil
 	case "response.completed":
+		dst = t.fromCompletedOutput(dst, ev.Response)
 		return t.finish(dst, ev.Response, "")
 	case "response.incomplete":
 		reason := ""
@@ -360,6 +361,34 @@ func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 		return dst, SigNone, streamFailure(eb, t.opts.Now())
 	}
 	return dst, SigNone, nil
+}
+
+// fromCompletedOutput emits the completed envelope's output items when the
+// stream carried no item events at all (this backend normally sends them
+// and leaves the envelope empty; another may do the opposite).
+func (t *Translator) fromCompletedOutput(dst []byte, r *response) []byte {
+	if r == nil || len(r.Output) == 0 || len(t.items) > 0 {
+		return dst
+	}
+	for i := range r.Output {
+		it := &r.Output[i]
+		switch it.Type {
+		case "function_call":
+			dst = t.startTool(dst, i, it)
+			st := t.item(i)
+			st.argsSent = true
+			dst = t.toolArgs(dst, st.toolIdx, it.Arguments)
+		case "message":
+			if !(t.opts.DropCommentary && it.Phase == "commentary") {
+				dst = t.text(dst, i, messageText(it))
+			}
+		case "reasoning":
+			for j, s := range it.Summary {
+				dst = t.reason(dst, i, j, s.Text)
+			}
+		}
+	}
+	return dst
 }
 
 func (t *Translator) finish(dst []byte, r *response, reason string) ([]byte, Signal, error) {
