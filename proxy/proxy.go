@@ -177,6 +177,10 @@ func (c *Core) Run(ctx context.Context) error {
 		_ = c.catalog.Run(ctx)
 	}()
 	c.log.Info("serving the OpenAI API", "base_url", c.BaseURL(), "upstream", c.cfg.BaseURL, "identity", c.cfg.Identity)
+	if !c.cfg.IsLoopback() {
+		c.log.Warn("listening beyond this machine: anyone who can reach this address and has the API key can use your ChatGPT subscription; requests must also name a host in CHATGPT_ALLOWED_HOSTS",
+			"host", c.cfg.Host, "allowed_hosts", c.cfg.AllowedHosts)
+	}
 	err := c.server.Serve(ctx, c.ln)
 	wg.Wait()
 	return err
