@@ -7,19 +7,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/pkg/browser"
 
@@ -138,7 +134,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		return fail(log, err)
 	}
 	if err := core.Listen(); err != nil {
-		if errors.Is(err, proxy.ErrAddrInUse) && alreadyRunning(cfg) {
+		if errors.Is(err, proxy.ErrAddrInUse) && proxy.InstanceRunning(cfg) {
 			log.Info("ChatGPT-to-API is already running; use its tray icon", "base_url", cfg.PublicBaseURL(0))
 			tray.Alert("ChatGPT-to-API", "ChatGPT-to-API is already running at "+cfg.PublicBaseURL(0)+". Use its tray icon.")
 			return 0
@@ -196,22 +192,6 @@ func fail(log *slog.Logger, err error) int {
 	log.Error("cannot start", "err", err)
 	tray.Alert("ChatGPT-to-API cannot start", err.Error())
 	return 1
-}
-
-// alreadyRunning reports whether the configured port answers our health
-// check, i.e. another copy of the app holds it.
-func alreadyRunning(cfg *config.Config) bool {
-	c := &http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(strings.TrimSuffix(cfg.PublicBaseURL(0), "/v1") + "/healthz")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-		App    string `json:"app"`
-	}
-	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&body) == nil && body.App == config.AppName
 }
 
 // setupLogging logs to a rotated file in the OS's log folder (a GUI build

@@ -4,11 +4,13 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -157,6 +159,21 @@ func (c *Core) Listen() error {
 	port := ln.Addr().(*net.TCPAddr).Port
 	c.status.Update(func(s *status.Status) { s.BaseURL = c.cfg.PublicBaseURL(port) })
 	return nil
+}
+
+// InstanceRunning reports whether the configured port answers this app's
+// health check, i.e. another copy of the app already serves there.
+func InstanceRunning(cfg *config.Config) bool {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(strings.TrimSuffix(cfg.PublicBaseURL(0), "/v1") + "/healthz")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var body struct {
+		App string `json:"app"`
+	}
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&body) == nil && body.App == config.AppName
 }
 
 // BaseURL is the OpenAI base URL clients use (valid after Listen).
