@@ -75,7 +75,7 @@ type Translator struct {
 	prefix   []byte
 	roleSent bool
 
-	items      []itemState
+	items      map[int]*itemState // by output_index, which upstream controls
 	lastText   int
 	lastReason int
 	reasonOut  bool
@@ -96,10 +96,15 @@ func (t *Translator) item(i int) *itemState {
 	if i < 0 {
 		i = 0
 	}
-	for len(t.items) <= i {
-		t.items = append(t.items, itemState{toolIdx: -1, lastSumIdx: -1})
+	st := t.items[i]
+	if st == nil {
+		if t.items == nil {
+			t.items = map[int]*itemState{}
+		}
+		st = &itemState{toolIdx: -1, lastSumIdx: -1}
+		t.items[i] = st
 	}
-	return &t.items[i]
+	return st
 }
 
 func (t *Translator) setResponse(r *response) {

@@ -248,12 +248,25 @@ func (m *Manager) Refresh(ctx context.Context, rejected string) (auth.Credential
 }
 
 // RefreshNow refreshes (or re-exchanges) the credential now, whether or not
-// it is about to expire.
+// it is about to expire. A plain access token cannot be refreshed: for it
+// RefreshNow only checks that the token is still usable, and never marks
+// it as rejected. chatgpt.com hands out the same token until it nears
+// expiry, so a re-exchange that returns the current token is a success
+// here (unlike after a 401).
 func (m *Manager) RefreshNow(ctx context.Context) error {
 	m.mu.Lock()
-	rejected := m.creds.AccessToken
+	rejected, static, session := m.creds.AccessToken, m.src.static(), m.src.session()
 	m.mu.Unlock()
+	if static {
+		_, err := m.Credentials(ctx)
+		return err
+	}
 	_, err := m.Refresh(ctx, rejected)
+	if err != nil && session && rejected != "" {
+		if c, cerr := m.Credentials(ctx); cerr == nil && c.AccessToken == rejected {
+			return nil
+		}
+	}
 	return err
 }
 

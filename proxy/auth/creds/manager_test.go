@@ -471,3 +471,34 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// RefreshNow (the tray's "Refresh token now", POST /admin/refresh) on a
+// plain access token must not treat the still-valid token as rejected:
+// it cannot be refreshed, so the request is a check, never a sign-out.
+func TestRefreshNowKeepsStaticToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, stored := range []bool{false, true} {
+		e := newEnv(t, codextest.AuthOptions{}, nil)
+		_, access, _ := e.fake.IssueTokens()
+		if stored {
+			e.secrets.Set(ctx, KeyAccessToken, access)
+		} else {
+			e.cfg.AccessToken = access
+		}
+		m := e.manager(t)
+		if _, err := m.Credentials(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.RefreshNow(ctx); err != nil {
+			t.Errorf("stored=%v: RefreshNow on a valid access token: %v", stored, err)
+		}
+		e.clock.Add(time.Minute) // past any retry delay
+		if c, err := m.Credentials(ctx); err != nil || c.AccessToken != access {
+			t.Fatalf("stored=%v: after RefreshNow the valid token is gone: %v", stored, err)
+		}
+		if a := m.Status(); a.State != status.AuthSignedIn {
+			t.Fatalf("stored=%v: status after RefreshNow = %+v", stored, a)
+		}
+	}
+}
