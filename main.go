@@ -151,11 +151,15 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	mgrDone := make(chan struct{})
 	go func() { mgr.Run(ctx); close(mgrDone) }()
 
+	var copyKey func() (string, error) // nil hides "Copy API key" when there is no key
+	if apiKey != "" {
+		copyKey = func() (string, error) { return apiKey, nil }
+	}
 	if useTray {
 		err := tray.Run(ctx, tray.Config{
+			APIKey:   copyKey,
 			Source:   rec,
 			BaseURL:  core.BaseURL(),
-			APIKey:   func() (string, error) { return apiKey, nil },
 			SignIn:   mgr.SignIn,
 			Refresh:  mgr.RefreshNow,
 			OpenLogs: func() error { return applog.OpenFolder(logDir) },

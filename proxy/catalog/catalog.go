@@ -160,6 +160,7 @@ type Catalog struct {
 	models  []Model
 	live    bool
 	etag    string
+	kicked  string // the last X-Models-Etag that triggered a refresh
 	fetched time.Time
 
 	kick chan struct{}
@@ -213,16 +214,20 @@ func (c *Catalog) Kick() {
 	}
 }
 
-// NoteETag tells the catalog the X-Models-Etag a response carried; a change
-// triggers a refresh.
+// NoteETag tells the catalog the X-Models-Etag a response carried; a new
+// value triggers one refresh (not one per response while it is pending or
+// when the catalog answers without an ETag).
 func (c *Catalog) NoteETag(etag string) {
 	if etag == "" {
 		return
 	}
-	c.mu.RLock()
-	same := etag == c.etag
-	c.mu.RUnlock()
-	if !same {
+	c.mu.Lock()
+	fresh := etag != c.etag && etag != c.kicked
+	if fresh {
+		c.kicked = etag
+	}
+	c.mu.Unlock()
+	if fresh {
 		c.Kick()
 	}
 }

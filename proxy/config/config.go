@@ -211,10 +211,32 @@ func (c *Config) validate() error {
 			return fmt.Errorf("CHATGPT_PROXY: unsupported scheme %q (use http, https, socks5 or socks5h)", p.Scheme)
 		}
 	}
+	if _, err := ParseSize(c.BodyLimit); err != nil {
+		return fmt.Errorf("CHATGPT_BODY_LIMIT: %w", err)
+	}
 	if c.NoAPIKey && !c.IsLoopback() {
 		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")
 	}
 	return nil
+}
+
+// ParseSize reads a size like 50M, 512K, 1G or 1048576 (bytes).
+func ParseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(t, "K"):
+		mult, t = 1<<10, strings.TrimSuffix(t, "K")
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1<<20, strings.TrimSuffix(t, "M")
+	case strings.HasSuffix(t, "G"):
+		mult, t = 1<<30, strings.TrimSuffix(t, "G")
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("not a size like 50M, 512K or 1G: %q", s)
+	}
+	return n * mult, nil
 }
 
 // IsLoopback reports whether Host is a loopback address or localhost.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +36,10 @@ func (s *Server) adminToken(c echo.Context) error {
 		SessionToken string `json:"session_token"`
 	}
 	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return he
+		}
 		return openai.InvalidRequest("", "the body must be JSON like {\"access_token\":\"…\"} or {\"session_token\":\"…\"}").WithCode("invalid_json")
 	}
 	ctx := c.Request().Context()

@@ -37,7 +37,8 @@ func (s *Server) chat(c echo.Context) (err error) {
 			return openai.InvalidRequest("", "the request body is empty; send a JSON chat completion request").WithCode("invalid_json")
 		}
 		var mbe *http.MaxBytesError
-		if errors.As(derr, &mbe) {
+		var he *echo.HTTPError
+		if errors.As(derr, &mbe) || (errors.As(derr, &he) && he.Code == http.StatusRequestEntityTooLarge) {
 			return echo.ErrStatusRequestEntityTooLarge
 		}
 		var ute *json.UnmarshalTypeError
@@ -111,8 +112,9 @@ func (r *chatRun) run() error {
 	s, ctx := r.s, r.c.Request().Context()
 	creds, err := s.Auth.Credentials(ctx)
 	if err != nil {
-		s.Status.SetError(err.Error(), http.StatusUnauthorized)
-		return authError(err)
+		e := authError(err)
+		s.Status.SetError(err.Error(), e.Status)
+		return e
 	}
 	if f := s.limits.check(s.Now()); f != nil {
 		// Known to be over the usage limit: answer without asking again.
@@ -134,8 +136,9 @@ func (r *chatRun) run() error {
 					s.log.Info("upstream answered 401; refreshing credentials", "token", auth.Fingerprint(creds.AccessToken))
 					nc, rerr := s.Auth.Refresh(ctx, creds.AccessToken)
 					if rerr != nil {
-						s.Status.SetError(rerr.Error(), http.StatusUnauthorized)
-						return authError(rerr)
+						e := authError(rerr)
+						s.Status.SetError(rerr.Error(), e.Status)
+						return e
 					}
 					creds = nc
 					attempt--
@@ -158,6 +161,14 @@ func (r *chatRun) run() error {
 				return nil
 			}
 		}
+		if ctx.Err() != nil {
+			if s.stopping.Load() && r.committed {
+				// The app is quitting: tell the client instead of ending
+				// the stream silently.
+				r.sse.write(translate.ErrorChunk(nil, openai.Errorf(http.StatusServiceUnavailable, "server_error", "ChatGPT-to-API is shutting down").WithCode("server_shutting_down")))
+			}
+			return nil // the client went away; that is not an upstream problem
+		}
 		if !f.LimitedUntil.IsZero() {
 			s.limits.record(f.Plan, f.LimitedUntil, s.Now())
 			s.Status.SetLimitedUntil(f.LimitedUntil)
@@ -168,9 +179,6 @@ func (r *chatRun) run() error {
 			r.failedInBand = true
 			s.log.Warn("stream failed after output started", "err", f.Err.Message)
 			r.sse.write(translate.ErrorChunk(nil, f.Err))
-			return nil
-		}
-		if ctx.Err() != nil {
 			return nil
 		}
 		if f.Retryable && attempt < s.cfg.MaxRetries {
@@ -241,6 +249,8 @@ func transportFailure(err error) *translate.Failure {
 		return &translate.Failure{Err: openai.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT did not answer in time (%v)", err).WithCode("upstream_timeout"), Retryable: true}
 	case errors.Is(err, upstream.ErrIdleTimeout):
 		return &translate.Failure{Err: openai.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT stopped sending data (%v)", err).WithCode("upstream_timeout"), Retryable: true}
+	case errors.Is(err, upstream.ErrStreamTooLarge):
+		return &translate.Failure{Err: openai.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT sent an event larger than this proxy accepts (%v)", err).WithCode("upstream_event_too_large")}
 	case errors.Is(err, errClosedEarly):
 		return &translate.Failure{Err: openai.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT closed the stream before the response completed").WithCode("stream_closed"), Retryable: true}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -67,6 +68,7 @@ type Server struct {
 	allowedHosts map[string]bool
 	boundPort    int
 	limits       usageLimits
+	stopping     atomic.Bool
 }
 
 // New builds the server. It does not listen yet.
@@ -178,6 +180,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.stopping.Store(true)
 	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer scancel()

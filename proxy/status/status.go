@@ -142,6 +142,13 @@ func (s Status) Clone() Status {
 	return c
 }
 
+// maxClients bounds the per-client counters; further clients are counted
+// as otherClients.
+const (
+	maxClients   = 50
+	otherClients = "other clients"
+)
+
 // Recorder owns the live Status. It is safe for concurrent use.
 type Recorder struct {
 	mu      sync.Mutex
@@ -252,6 +259,18 @@ func (r *Recorder) CountRequest(client string, failed bool) {
 				s.Requests.Clients[i].Today++
 				found = true
 				break
+			}
+		}
+		if !found && len(s.Requests.Clients) >= maxClients {
+			// Bound the list: rare newcomers share one line.
+			client = otherClients
+			for i := range s.Requests.Clients {
+				if s.Requests.Clients[i].Name == otherClients {
+					s.Requests.Clients[i].Total++
+					s.Requests.Clients[i].Today++
+					found = true
+					break
+				}
 			}
 		}
 		if !found {

@@ -130,7 +130,7 @@ func (a *Aggregator) Feed(data []byte) (Signal, error) {
 	case "error":
 		eb := ev.Error
 		if eb == nil {
-			eb = &errBody{Code: ev.Code, Message: ev.Message, Param: ev.Param}
+			eb = &errBody{Code: ev.Code, Message: ev.Message, Param: ev.Param, PlanType: ev.PlanType, ResetsAt: ev.ResetsAt, ResetsInSeconds: ev.ResetsInSeconds}
 		}
 		return SigNone, streamFailure(eb, a.opts.Now())
 	}
@@ -149,7 +149,9 @@ func (a *Aggregator) Completion() *openai.Completion {
 			s := it.text.String()
 			if it.done != nil {
 				phase = it.done.Phase
-				s = messageText(it.done)
+				if t := messageText(it.done); t != "" {
+					s = t
+				}
 			}
 			if a.opts.DropCommentary && phase == "commentary" {
 				continue

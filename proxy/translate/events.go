@@ -18,10 +18,13 @@ type event struct {
 	Response     *response `json:"response"`
 	// Top-level error events: {"type":"error","code","message","param"} or
 	// {"type":"error","error":{…}}.
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Param   *string  `json:"param"`
-	Error   *errBody `json:"error"`
+	Code            string   `json:"code"`
+	Message         string   `json:"message"`
+	Param           *string  `json:"param"`
+	PlanType        string   `json:"plan_type"`
+	ResetsAt        int64    `json:"resets_at"`
+	ResetsInSeconds int64    `json:"resets_in_seconds"`
+	Error           *errBody `json:"error"`
 }
 
 type item struct {

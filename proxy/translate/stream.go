@@ -361,7 +361,7 @@ func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 	case "error":
 		eb := ev.Error
 		if eb == nil {
-			eb = &errBody{Code: ev.Code, Message: ev.Message, Param: ev.Param}
+			eb = &errBody{Code: ev.Code, Message: ev.Message, Param: ev.Param, PlanType: ev.PlanType, ResetsAt: ev.ResetsAt, ResetsInSeconds: ev.ResetsInSeconds}
 		}
 		return dst, SigNone, streamFailure(eb, t.opts.Now())
 	}

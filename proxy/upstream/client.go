@@ -203,6 +203,10 @@ func transportOptions(cfg Config) ([]tls_client.HttpClientOption, error) {
 	return append(opts, tls_client.WithProxyUrl(cfg.Proxy)), nil
 }
 
+// ClearCookies forgets the cookies the Chrome identity collected (the
+// credentials code calls it on sign-out).
+func (c *Client) ClearCookies() { c.jar.clear() }
+
 // Close closes the idle connections of every underlying client.
 func (c *Client) Close() {
 	c.codexHC.CloseIdleConnections()

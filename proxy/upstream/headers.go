@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	fhttp "github.com/bogdanfinn/fhttp"
@@ -270,6 +271,7 @@ func newUUIDv7() string {
 // cookie header is built per request (merged with the caller's) so that it
 // sits in Chrome's position and never duplicates a caller cookie.
 type cookieStore struct {
+	mu  sync.Mutex
 	jar *cookiejar.Jar
 }
 
@@ -279,7 +281,19 @@ func newCookieStore() *cookieStore {
 }
 
 // SetCookies stores cookies received from u.
-func (s *cookieStore) SetCookies(u *url.URL, cookies []*fhttp.Cookie) { s.jar.SetCookies(u, cookies) }
+func (s *cookieStore) SetCookies(u *url.URL, cookies []*fhttp.Cookie) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jar.SetCookies(u, cookies)
+}
+
+// clear forgets every cookie (sign-out).
+func (s *cookieStore) clear() {
+	j, _ := cookiejar.New(nil)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jar = j
+}
 
 // Cookies returns nil; see header.
 func (s *cookieStore) Cookies(*url.URL) []*fhttp.Cookie { return nil }
@@ -292,7 +306,9 @@ func (s *cookieStore) header(rawURL, caller string) string {
 	if err != nil {
 		return caller
 	}
+	s.mu.Lock()
 	stored := s.jar.Cookies(u)
+	s.mu.Unlock()
 	if len(stored) == 0 {
 		return caller
 	}

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -87,7 +88,7 @@ func parseWindow(h http.Header, prefix string, now time.Time) *status.Window {
 		return nil
 	}
 	used, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(used) || math.IsInf(used, 0) {
 		return nil
 	}
 	w := &status.Window{UsedPercent: used}

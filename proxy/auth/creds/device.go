@@ -71,8 +71,12 @@ func parseInterval(raw json.RawMessage) time.Duration {
 	if err != nil || f < 0 {
 		return 5 * time.Second
 	}
-	return time.Duration(f * float64(time.Second))
+	// A zero or tiny interval would poll the issuer without pause.
+	return max(time.Duration(f*float64(time.Second)), minDevicePoll)
 }
+
+// minDevicePoll is the shortest wait between two device-code polls.
+const minDevicePoll = 250 * time.Millisecond
 
 // WaitDevice polls until the person entered the code, then exchanges the
 // authorization code. It gives up after 15 minutes or when ctx ends.

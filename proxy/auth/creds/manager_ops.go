@@ -179,6 +179,9 @@ func (m *Manager) Logout(ctx context.Context) error {
 	m.publishLocked()
 	m.mu.Unlock()
 	m.kickRun()
+	if cc, ok := m.http.(interface{ ClearCookies() }); ok {
+		cc.ClearCookies() // no session cookie may outlive the sign-out
+	}
 	m.log.Info("signed out")
 	return errors.Join(errs...)
 }

@@ -179,10 +179,14 @@ func (o *OAuth) listen(ctx context.Context) (net.Listener, error) {
 			break
 		}
 		if attempt == 0 {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/cancel", nil)
+			// Ask an earlier sign-in of ours to give the port up; a
+			// stranger on the port must not stall us.
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			req, _ := http.NewRequestWithContext(cctx, http.MethodGet, "http://"+addr+"/cancel", nil)
 			if resp, err := http.DefaultClient.Do(req); err == nil {
 				resp.Body.Close()
 			}
+			cancel()
 		}
 		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
 			return nil, err
