@@ -512,3 +512,45 @@ func TestSecondInstance(t *testing.T) {
 	}
 	a.stop(t)
 }
+
+// TestShutdownDuringRequests stops the app while a plain and a streamed
+// request are waiting on the backend: after the grace period both clients
+// are told the server is shutting down (never an empty 200), and the app
+// exits cleanly.
+func TestShutdownDuringRequests(t *testing.T) {
+	fake := codextest.NewServer(t)
+	fake.Enqueue(codextest.Stall(""), codextest.Stall("partial"))
+	root := t.TempDir()
+	a := startApp(t, isolatedEnv(root, "CHATGPT_BASE_URL="+fake.BaseURL(),
+		"CHATGPT_ACCESS_TOKEN="+codextest.FakeJWT(map[string]any{"exp": time.Now().Add(time.Hour).Unix()}),
+		"CHATGPT_ACCOUNT_ID=acct", "CHATGPT_API_KEY=sk-local-stop", "CHATGPT_SECRET_STORE=env"))
+	client := openai.NewClient(option.WithBaseURL(a.base), option.WithAPIKey("sk-local-stop"), option.WithMaxRetries(0))
+	p := openai.ChatCompletionNewParams{Model: "gpt-5.5", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("wait")}}
+
+	plain := make(chan error, 1)
+	go func() { _, err := client.Chat.Completions.New(context.Background(), p); plain <- err }()
+	waitRequests := func(n int) {
+		for i := 0; len(fake.ResponsesRequests()) < n; i++ {
+			if i > 3000 {
+				t.Fatal("the backend never received the requests")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitRequests(1)
+	s := client.Chat.Completions.NewStreaming(context.Background(), p)
+	if !s.Next() {
+		t.Fatalf("the stream produced nothing: %v", s.Err())
+	}
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	for s.Next() {
+	}
+	if s.Err() == nil || !strings.Contains(s.Err().Error(), "shutting down") {
+		t.Errorf("stream ended with %v, want the shutting-down error", s.Err())
+	}
+	var ae *openai.Error
+	if err := <-plain; !errors.As(err, &ae) || ae.StatusCode != 503 || ae.Code != "server_shutting_down" {
+		t.Errorf("plain request ended with %v, want 503 server_shutting_down", err)
+	}
+	a.stop(t)
+}

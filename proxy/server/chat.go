@@ -125,7 +125,7 @@ func (r *chatRun) run() error {
 		stream, err := s.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: r.plan.SessionID, Body: r.body})
 		var f *translate.Failure
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil && !s.stopping.Load() {
 				return nil // the client went away; nothing to answer
 			}
 			var se *upstream.StatusError
@@ -162,10 +162,15 @@ func (r *chatRun) run() error {
 			}
 		}
 		if ctx.Err() != nil {
-			if s.stopping.Load() && r.committed {
-				// The app is quitting: tell the client instead of ending
-				// the stream silently.
-				r.sse.write(translate.ErrorChunk(nil, openai.Errorf(http.StatusServiceUnavailable, "server_error", "ChatGPT-to-API is shutting down").WithCode("server_shutting_down")))
+			if s.stopping.Load() {
+				// The app is quitting: say so instead of ending silently.
+				e := openai.Errorf(http.StatusServiceUnavailable, "server_error", "ChatGPT-to-API is shutting down; send the request again once it runs").WithCode("server_shutting_down")
+				if r.committed {
+					r.failedInBand = true
+					r.sse.write(translate.ErrorChunk(nil, e))
+					return nil
+				}
+				return e
 			}
 			return nil // the client went away; that is not an upstream problem
 		}

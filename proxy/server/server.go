@@ -56,6 +56,9 @@ type Options struct {
 	Now      func() time.Time
 	// Sleep waits between retries; tests may shorten it.
 	Sleep func(ctx context.Context, d time.Duration)
+	// ShutdownGrace is how long requests in flight may take to finish when
+	// the server stops (default 5 s).
+	ShutdownGrace time.Duration
 }
 
 // Server is the HTTP API.
@@ -180,15 +183,36 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.stopping.Store(true)
-	cancel()
-	sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer scancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
+	// Stop accepting, give requests in flight a grace period to finish,
+	// then cancel the rest: they get a "shutting down" answer (an error
+	// chunk in streams), never a silent end.
+	s.log.Info("shutting down", "grace", s.grace())
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(context.Background()) }()
+	t := time.NewTimer(s.grace())
+	defer t.Stop()
+	select {
+	case <-shut:
+	case <-t.C:
+		s.stopping.Store(true)
+		cancel()
+		select {
+		case <-shut:
+		case <-time.After(3 * time.Second):
+			_ = srv.Close()
+			<-shut
+		}
 	}
 	<-errCh
 	return nil
+}
+
+// grace is how long requests in flight may take to finish at shutdown.
+func (s *Server) grace() time.Duration {
+	if s.ShutdownGrace > 0 {
+		return s.ShutdownGrace
+	}
+	return 5 * time.Second
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
