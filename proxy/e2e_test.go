@@ -534,7 +534,23 @@ func TestLocalErrors(t *testing.T) {
 		t.Fatalf("healthz: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	req, _ := http.NewRequest("GET", h.base+"/nothing", nil)
+	// A known path with the wrong method is a 405.
+	req, _ := http.NewRequest("GET", h.base+"/chat/completions", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 405 {
+		t.Fatalf("GET /chat/completions: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	// Health checks work whatever Host they use (containers, proxies).
+	req, _ = http.NewRequest("GET", strings.TrimSuffix(h.base, "/v1")+"/healthz", nil)
+	req.Host = "service-name:8100"
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz with a foreign Host: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest("GET", h.base+"/nothing", nil)
 	req.Header.Set("Authorization", "Bearer "+testKey)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 404 {

@@ -371,6 +371,10 @@ func (c *Catalog) Resolve(name string) (Resolution, error) {
 			r.Effort = n[i+1:]
 			return r, nil
 		}
+		if slugLike.MatchString(base) {
+			r.Slug, r.Effort = base, n[i+1:]
+			return r, nil
+		}
 	}
 	if slugLike.MatchString(n) {
 		r.Slug = n

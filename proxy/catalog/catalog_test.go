@@ -39,6 +39,7 @@ func TestResolve(t *testing.T) {
 		{"auto", "gpt-8", "", true, true},
 		{"gpt-4o-high", "gpt-8", "high", true, true},
 		{"gpt-5.2", "gpt-5.2", "", false, false}, // retired: sent as is, the backend answers
+		{"gpt-5.2-high", "gpt-5.2", "high", false, false},
 		{"o3", "o3", "", false, false},
 		{"my-local-name", "gpt-8", "", true, false},
 	}

@@ -84,7 +84,7 @@ type Setting struct {
 
 // Settings lists every variable the app reads, in --help order.
 var Settings = []Setting{
-	{Name: "CHATGPT_HOST", Default: "127.0.0.1", Help: "Address to bind. Keep 127.0.0.1 unless you know why; anything else exposes your subscription to the network.", apply: str(func(c *Config) *string { return &c.Host })},
+	{Name: "CHATGPT_HOST", Default: "127.0.0.1", Help: "Address to bind. Keep 127.0.0.1 unless you know why; anything else exposes your subscription to the network (and needs CHATGPT_ALLOWED_HOSTS).", apply: str(func(c *Config) *string { return &c.Host })},
 	{Name: "CHATGPT_PORT", Default: "8100", Help: "Port to listen on.", apply: func(c *Config, v string) error {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 0 || p > 65535 {
@@ -95,8 +95,8 @@ var Settings = []Setting{
 	}},
 	{Name: "CHATGPT_API_KEY", Help: "Key clients must send (Authorization: Bearer KEY). When unset, a random key is generated on first run and kept in the keychain.", Secret: true, apply: str(func(c *Config) *string { return &c.APIKey })},
 	{Name: "CHATGPT_NO_API_KEY", Default: "false", Help: "Set to true to serve without any API key (only allowed on a loopback address).", apply: boolean(func(c *Config) *bool { return &c.NoAPIKey })},
-	{Name: "CHATGPT_ALLOWED_ORIGINS", Help: "Comma-separated browser origins allowed to call the API (CORS). Default: none.", apply: list(func(c *Config) *[]string { return &c.AllowedOrigin })},
-	{Name: "CHATGPT_ALLOWED_HOSTS", Help: "Extra Host header names to accept besides the bound address and localhost (e.g. a tunnel's hostname).", apply: list(func(c *Config) *[]string { return &c.AllowedHosts })},
+	{Name: "CHATGPT_ALLOWED_ORIGINS", Help: "Comma-separated browser origins allowed to call the API (CORS), like https://app.example.com.", apply: list(func(c *Config) *[]string { return &c.AllowedOrigin })},
+	{Name: "CHATGPT_ALLOWED_HOSTS", Help: "Extra host names to accept in the Host header besides 127.0.0.1 and localhost: a tunnel's hostname, or this machine's LAN name or address when CHATGPT_HOST is not loopback.", apply: list(func(c *Config) *[]string { return &c.AllowedHosts })},
 	{Name: "CHATGPT_BODY_LIMIT", Default: "50M", Help: "Largest request body accepted.", apply: str(func(c *Config) *string { return &c.BodyLimit })},
 
 	{Name: "CHATGPT_BASE_URL", Default: "https://chatgpt.com/backend-api", Help: "Backend base URL; requests go to {base}/codex/responses.", apply: str(func(c *Config) *string { return &c.BaseURL })},
@@ -108,15 +108,15 @@ var Settings = []Setting{
 	{Name: "CHATGPT_COMPRESS_BODY", Default: "false", Help: "zstd-compress request bodies as the Codex CLI does.", apply: boolean(func(c *Config) *bool { return &c.CompressBody })},
 	{Name: "CHATGPT_HEADER_TIMEOUT", Default: "60s", Help: "How long to wait for the backend's response headers.", apply: duration(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
 	{Name: "CHATGPT_IDLE_TIMEOUT", Default: "300s", Help: "How long a stream may stay silent before it is treated as dead.", apply: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
-	{Name: "CHATGPT_MAX_RETRIES", Default: "2", Help: "Retries on connection errors, 5xx and cut streams, only before any byte reached the client.", apply: integer(func(c *Config) *int { return &c.MaxRetries })},
+	{Name: "CHATGPT_MAX_RETRIES", Default: "2", Help: "Retries on connection errors, 5xx (except 'model overloaded') and cut streams, only before any byte reached the client.", apply: integer(func(c *Config) *int { return &c.MaxRetries })},
 	{Name: "CHATGPT_MODELS_REFRESH", Default: "1h", Help: "How often the model catalog is refreshed (also when X-Models-Etag changes).", apply: duration(func(c *Config) *time.Duration { return &c.ModelsRefresh })},
 	{Name: "CHATGPT_DEFAULT_MODEL", Help: "Model used for aliases (gpt-4o, auto, …) and unknown names. Default: the best model of the live catalog.", apply: str(func(c *Config) *string { return &c.DefaultModel })},
 	{Name: "CHATGPT_UNKNOWN_MODEL", Default: "default", Help: "What to do with a model name that is neither in the catalog nor an alias and does not look like an OpenAI slug: default (use the default model), passthrough (send it as is), reject (404).", apply: oneOf(func(c *Config) *string { return &c.UnknownModel }, "default", "passthrough", "reject")},
 	{Name: "CHATGPT_REASONING", Default: "reasoning_content", Help: "How reasoning summaries reach clients: reasoning_content (delta.reasoning_content), think (<think>…</think> in content) or off.", apply: oneOf(func(c *Config) *string { return &c.ReasoningMode }, "reasoning_content", "think", "off")},
 	{Name: "CHATGPT_REASONING_SUMMARY", Default: "auto", Help: "Reasoning summary detail requested upstream: auto, concise, detailed or none.", apply: oneOf(func(c *Config) *string { return &c.ReasoningSumm }, "auto", "concise", "detailed", "none")},
-	{Name: "CHATGPT_REASONING_EFFORT", Help: "Default reasoning effort when the request names none (none, minimal, low, medium, high, xhigh, max, ultra). Default: the model's own.", apply: str(func(c *Config) *string { return &c.DefaultEffort })},
+	{Name: "CHATGPT_REASONING_EFFORT", Help: "Default reasoning effort when the request names none (none, minimal, low, medium, high, xhigh, max, ultra). Default: the model's own.", apply: oneOfOrEmpty(func(c *Config) *string { return &c.DefaultEffort }, "none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra")},
 	{Name: "CHATGPT_UNSUPPORTED_EFFORT", Default: "clamp", Help: "What to do with a reasoning effort the model does not support (e.g. minimal on gpt-5.5): clamp (use the nearest supported level and say so in the X-Reasoning-Effort response header) or reject (400, as the backend would).", apply: oneOf(func(c *Config) *string { return &c.EffortMismatch }, "clamp", "reject")},
-	{Name: "CHATGPT_VERBOSITY", Help: "text.verbosity sent to models that support it (low, medium, high). Default: none sent.", apply: str(func(c *Config) *string { return &c.Verbosity })},
+	{Name: "CHATGPT_VERBOSITY", Help: "text.verbosity sent to models that support it (low, medium, high). Default: none sent.", apply: oneOfOrEmpty(func(c *Config) *string { return &c.Verbosity }, "low", "medium", "high")},
 	{Name: "CHATGPT_DROP_COMMENTARY", Default: "false", Help: "Leave out interim 'commentary' messages of Codex models and keep only the final answer.", apply: boolean(func(c *Config) *bool { return &c.DropCommentary })},
 
 	{Name: "CHATGPT_ACCESS_TOKEN", Help: "A ChatGPT access token (JWT) to use as is. It cannot be refreshed.", Secret: true, apply: str(func(c *Config) *string { return &c.AccessToken })},
@@ -199,6 +199,35 @@ func (c *Config) validate() error {
 		c.WebOrigin = u.Scheme + "://" + u.Host
 	}
 	c.WebOrigin = strings.TrimRight(c.WebOrigin, "/")
+	if u, err := url.Parse(c.WebOrigin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("CHATGPT_WEB_ORIGIN: not an origin like https://chatgpt.com: %q", c.WebOrigin)
+	}
+	if u, err := url.Parse(c.AuthURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("CHATGPT_AUTH_URL: not a URL like https://auth.openai.com: %q", c.AuthURL)
+	}
+	for i, h := range c.AllowedHosts {
+		// Accept a pasted URL ("https://x.trycloudflare.com/") as its host.
+		if u, err := url.Parse(h); err == nil && u.Host != "" {
+			h = u.Host
+		}
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			h = hh
+		}
+		h = strings.ToLower(strings.Trim(strings.TrimRight(h, "/"), "[]"))
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			return fmt.Errorf("CHATGPT_ALLOWED_HOSTS: not a host name: %q", c.AllowedHosts[i])
+		}
+		c.AllowedHosts[i] = h
+	}
+	for _, o := range c.AllowedOrigin {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.TrimRight(u.Path, "/") != "" {
+			return fmt.Errorf("CHATGPT_ALLOWED_ORIGINS: not an origin like https://app.example.com: %q", o)
+		}
+	}
 	c.AuthURL = strings.TrimRight(c.AuthURL, "/")
 	if c.Proxy != "" {
 		p, err := url.Parse(c.Proxy)
@@ -397,6 +426,18 @@ func duration(f func(*Config) *time.Duration) func(*Config, string) error {
 		}
 		*f(c) = d
 		return nil
+	}
+}
+
+// oneOfOrEmpty is oneOf that also accepts an empty value (unset).
+func oneOfOrEmpty(f func(*Config) *string, allowed ...string) func(*Config, string) error {
+	check := oneOf(f, allowed...)
+	return func(c *Config, v string) error {
+		if v == "" {
+			*f(c) = ""
+			return nil
+		}
+		return check(c, v)
 	}
 }
 

@@ -56,6 +56,13 @@ func TestInvalid(t *testing.T) {
 		"bool":          {"CHATGPT_NO_API_KEY": "maybe"},
 		"reasoning":     {"CHATGPT_REASONING": "loud"},
 		"unknown_model": {"CHATGPT_UNKNOWN_MODEL": "guess"},
+		"effort":        {"CHATGPT_REASONING_EFFORT": "extreme"},
+		"verbosity":     {"CHATGPT_VERBOSITY": "loud"},
+		"web_origin":    {"CHATGPT_WEB_ORIGIN": "x"},
+		"auth_url":      {"CHATGPT_AUTH_URL": "auth.openai.com"},
+		"origin_scheme": {"CHATGPT_ALLOWED_ORIGINS": "evil.com"},
+		"body_limit":    {"CHATGPT_BODY_LIMIT": "10XB"},
+		"body_zero":     {"CHATGPT_BODY_LIMIT": "0"},
 	} {
 		if _, err := LoadFrom(env(m)); err == nil {
 			t.Errorf("%s: want an error", name)
@@ -66,6 +73,19 @@ func TestInvalid(t *testing.T) {
 	c, err := LoadFrom(env(map[string]string{"CHATGPT_NO_API_KEY": "true", "CHATGPT_IDLE_TIMEOUT": "90"}))
 	if err != nil || !c.NoAPIKey || c.IdleTimeout.Seconds() != 90 {
 		t.Errorf("loopback without key / bare seconds: %v %+v", err, c)
+	}
+}
+
+func TestAllowedHostsAcceptPastedURLs(t *testing.T) {
+	c, err := LoadFrom(env(map[string]string{"CHATGPT_ALLOWED_HOSTS": "https://Tunnel.Example.com/, lan-box:8100, [fe80::1]"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.AllowedHosts, ","); got != "tunnel.example.com,lan-box,fe80::1" {
+		t.Errorf("AllowedHosts = %s", got)
+	}
+	if n, err := ParseSize("2M"); err != nil || n != 2<<20 {
+		t.Errorf("ParseSize(2M) = %d, %v", n, err)
 	}
 }
 

@@ -24,7 +24,7 @@ func (s *Server) hostGuard(next echo.HandlerFunc) echo.HandlerFunc {
 			host = h
 		}
 		host = strings.ToLower(strings.Trim(host, "[]"))
-		if !s.allowedHosts[host] {
+		if !s.allowedHosts[host] && c.Request().URL.Path != "/healthz" {
 			return openai.Errorf(http.StatusForbidden, "invalid_request_error", "Host %q is not allowed. Use http://127.0.0.1:%d or http://localhost:%d, or add the name to CHATGPT_ALLOWED_HOSTS.", host, s.port(), s.port()).WithCode("host_not_allowed")
 		}
 		return next(c)

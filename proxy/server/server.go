@@ -140,6 +140,7 @@ func (s *Server) routes() *echo.Echo {
 	v1.GET("/models", s.listModels)
 	v1.GET("/models/:id", s.getModel)
 	v1.POST("/chat/completions", s.chat)
+	v1.Match([]string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/chat/completions", methodNotAllowed)
 	// Some clients omit /v1.
 	e.POST("/chat/completions", s.chat, s.requireKey)
 	e.GET("/models", s.listModels, s.requireKey)
@@ -153,6 +154,9 @@ func (s *Server) routes() *echo.Echo {
 
 // Handler returns the HTTP handler (for tests).
 func (s *Server) Handler() http.Handler { return s.e }
+
+// methodNotAllowed answers a known path called with the wrong method.
+func methodNotAllowed(echo.Context) error { return echo.ErrMethodNotAllowed }
 
 func (s *Server) port() int { return s.boundPort }
 
