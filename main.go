@@ -62,6 +62,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if fs.NArg() > 0 && fs.Arg(0) == "help" {
+		usage(stdout)
+		return 0
+	}
 	if fs.NArg() > 0 && authcli.IsCommand(fs.Arg(0)) {
 		return authcli.Main(ctx, fs.Args(), stdin, stdout, stderr, cfg)
 	}
@@ -135,6 +139,11 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	}
 	if err := core.Listen(); err != nil {
 		if errors.Is(err, proxy.ErrAddrInUse) && proxy.InstanceRunning(cfg) {
+			if !useTray {
+				// For a service manager a second copy is a failed start.
+				log.Error("ChatGPT-to-API is already running at this address; not starting a second copy", "base_url", cfg.PublicBaseURL(0))
+				return 1
+			}
 			log.Info("ChatGPT-to-API is already running; use its tray icon", "base_url", cfg.PublicBaseURL(0))
 			tray.Alert("ChatGPT-to-API", "ChatGPT-to-API is already running at "+cfg.PublicBaseURL(0)+". Use its tray icon.")
 			return 0

@@ -486,7 +486,7 @@ func TestTLSUpstreamUntrusted(t *testing.T) {
 }
 
 // TestSecondInstance starts the app twice on one port: the second copy
-// notices the first and exits cleanly instead of failing.
+// notices the first and says so (headless, that is a failed start).
 func TestSecondInstance(t *testing.T) {
 	root := t.TempDir()
 	env := isolatedEnv(root, "CHATGPT_API_KEY=sk-local-x", "CHATGPT_SECRET_STORE=env", "CHATGPT_BASE_URL=http://127.0.0.1:9/backend-api")
@@ -495,8 +495,8 @@ func TestSecondInstance(t *testing.T) {
 	cmd := exec.Command(binary(t), "--headless")
 	cmd.Env = append(env, "CHATGPT_PORT="+port)
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "already running") {
-		t.Fatalf("second instance: %v\n%s", err, out)
+	if err == nil || !strings.Contains(string(out), "already running") {
+		t.Fatalf("a second headless copy must fail saying the app already runs: %v\n%s", err, out)
 	}
 	// A foreign program on the port is an error that says what to do.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -17,7 +17,7 @@
 #   clean         removes dist/ and build/.bin/
 #
 # Environment:
-#   VERSION   version to stamp (default: git describe, else 0.0.0-dev); a leading "v" is dropped
+#   VERSION   version to stamp (default: the git tag, else 0.0.0-dev+<commit>); a leading "v" is dropped
 #   ARCHES    architectures for windows and linux (default: "amd64 arm64")
 #   DIST      output directory (default: <repo>/dist)
 #   SOURCE_DATE_EPOCH  timestamp inside the archives (default: 2000-01-01)
@@ -37,8 +37,12 @@ die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 version=${VERSION:-}
 if [[ -z "$version" ]]; then
-	version=$(git -C "$root" describe --tags --always --dirty 2>/dev/null || true)
-	[[ "$version" =~ ^v?[0-9] ]] || version=0.0.0-dev
+	# A tag gives its version; an untagged tree gives 0.0.0-dev+<commit>.
+	version=$(git -C "$root" describe --tags --dirty 2>/dev/null || true)
+	if ! [[ "$version" =~ ^v?[0-9] ]]; then
+		commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || true)
+		version=0.0.0-dev${commit:++$commit}
+	fi
 fi
 version=${version#v}
 [[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+_-]*$ ]] || die "VERSION '$version' may only contain letters, digits and . + _ -"

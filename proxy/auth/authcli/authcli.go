@@ -146,7 +146,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	m := creds.NewManager(creds.Options{Config: cfg, Secrets: secrets, HTTP: h, CallbackPort: CallbackPort, Log: log})
 	saves := cmd == "login" || cmd == "import-codex" || cmd == "set-session-token"
 	if saves && secrets.Where() == "memory" {
-		fmt.Fprintln(stderr, "Nothing can be saved:", note)
+		fmt.Fprintln(stderr, note)
 		return 1
 	}
 	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, cfg: cfg, secrets: secrets, note: note, m: m}
@@ -330,7 +330,7 @@ func (c *cli) status() int {
 		if msg == "" && credErr != nil {
 			msg = credErr.Error()
 		}
-		row("Signed in", "no ("+string(a.State)+"): "+msg)
+		row("Signed in", "no: "+msg)
 	}
 	if a.Email != "" || a.AccountID != "" {
 		var details []string
@@ -440,6 +440,12 @@ func human(d time.Duration) string {
 func apiKey(ctx context.Context, stdout, stderr io.Writer, secrets keychain.Secrets, note string, cfg *config.Config) int {
 	if cfg.NoAPIKey && cfg.APIKey == "" {
 		fmt.Fprintln(stderr, "There is no API key: CHATGPT_NO_API_KEY=true lets clients in without one.")
+		return 1
+	}
+	if cfg.APIKey == "" && secrets.Where() == "memory" {
+		// A key made up here would be unknown to the server, which makes
+		// its own per-run key: refuse rather than print a useless one.
+		fmt.Fprintln(stderr, "No API key is saved anywhere: without a keychain the server generates a key for each run and shows it on its terminal. Set CHATGPT_API_KEY to choose a permanent one, or CHATGPT_SECRET_STORE=file to keep the generated key in an owner-only file.")
 		return 1
 	}
 	key, created, err := creds.LoadOrCreateAPIKey(ctx, secrets, cfg)
