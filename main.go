@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/pkg/browser"
@@ -80,6 +81,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	logDir, log, closeLog := setupLogging(cfg, stderr)
 	defer closeLog()
+	if unknown := config.UnknownVariables(os.Environ()); len(unknown) > 0 {
+		log.Warn("ignoring unknown settings (typos?); see --help", "variables", strings.Join(unknown, ", "))
+	}
 
 	rec := status.NewRecorder(nil)
 	cfgDir, err := config.Dir()

@@ -161,6 +161,9 @@ func LoadFrom(env Lookup, files ...string) (*Config, error) {
 			continue
 		}
 		if err != nil {
+			if abs, aerr := filepath.Abs(f); aerr == nil {
+				f = abs
+			}
 			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}
 		for k, v := range kv {
@@ -268,6 +271,24 @@ func ParseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// UnknownVariables lists CHATGPT_* variables in the environment that no
+// setting reads: most likely typos.
+func UnknownVariables(environ []string) []string {
+	known := map[string]bool{}
+	for _, s := range Settings {
+		known[s.Name] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "CHATGPT_") && !known[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // IsLoopback reports whether Host is a loopback address or localhost.
 func (c *Config) IsLoopback() bool {
 	if c.Host == "localhost" {
@@ -313,11 +334,14 @@ func WriteHelp(w io.Writer) {
 		width = max(width, len(n))
 	}
 	for _, s := range Settings {
-		def := s.Default
-		if def == "" {
-			def = "unset"
+		switch {
+		case s.Default != "":
+			fmt.Fprintf(w, "  %-*s  %s (default: %s)\n", width, s.Name, s.Help, s.Default)
+		case strings.Contains(s.Help, "Default:"):
+			fmt.Fprintf(w, "  %-*s  %s\n", width, s.Name, s.Help)
+		default:
+			fmt.Fprintf(w, "  %-*s  %s (default: unset)\n", width, s.Name, s.Help)
 		}
-		fmt.Fprintf(w, "  %-*s  %s (default: %s)\n", width, s.Name, s.Help, def)
 	}
 }
 

@@ -98,3 +98,10 @@ func TestHelpListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownVariables(t *testing.T) {
+	got := UnknownVariables([]string{"CHATGPT_PORT=1", "CHATGPT_APIKEY=x", "HOME=/h", "CHATGPT_TYPO=1"})
+	if strings.Join(got, ",") != "CHATGPT_APIKEY,CHATGPT_TYPO" {
+		t.Errorf("UnknownVariables = %v", got)
+	}
+}

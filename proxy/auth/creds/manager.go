@@ -655,7 +655,9 @@ func (m *Manager) failed(gen uint64, e *auth.Error, permanent bool) (auth.Creden
 	} else {
 		m.retryAt = now.Add(failedRetry)
 	}
-	if permanent {
+	if permanent && m.src == "" {
+		m.log.Info("not signed in yet: use the tray's Sign in, run `chatgpt-to-api login`, or set CHATGPT_SESSION_TOKEN")
+	} else if permanent {
 		m.log.Warn("credentials need a new sign-in", "source", string(m.src), "reason", e.Message)
 	} else {
 		m.log.Warn("refreshing credentials failed", "source", string(m.src), "kind", string(e.Kind), "err", e.Error())
