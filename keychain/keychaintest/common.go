@@ -43,8 +43,9 @@ func RequireTools(t testing.TB, tools ...string) {
 
 // Session is a private D-Bus session with an unlocked gnome-keyring.
 type Session struct {
-	Root string   // everything the session writes lives below Root
-	Env  []string // HOME, XDG_* and DBUS_SESSION_BUS_ADDRESS for children
+	Root    string   // everything the session writes lives below Root
+	Env     []string // HOME, XDG_* and DBUS_SESSION_BUS_ADDRESS for children
+	BusAddr string   // the bus address; its socket is $XDG_RUNTIME_DIR/bus
 }
 
 // Keyring setups for Start.

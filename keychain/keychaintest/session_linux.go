@@ -51,7 +51,7 @@ func Start(t testing.TB, setup int) *Session {
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
-  <listen>unix:path=`+filepath.Join(root, "bus")+`</listen>
+  <listen>unix:path=`+filepath.Join(root, "run", "bus")+`</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
@@ -81,6 +81,7 @@ func Start(t testing.TB, setup int) *Session {
 		t.Fatalf("read bus address: %v (%s)", err, busErr.String())
 	}
 	addr = strings.TrimSpace(addr)
+	s.BusAddr = addr
 	s.Env = append(s.Env, "DBUS_SESSION_BUS_ADDRESS="+addr)
 
 	if setup == NoKeyring {

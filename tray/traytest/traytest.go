@@ -19,6 +19,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/prop"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/keychain/keychaintest"
 )
 
 // D-Bus names and paths of the StatusNotifierItem protocol and dbusmenu.
@@ -60,47 +62,8 @@ func Require(t testing.TB, progs ...string) {
 // binary dies.
 func StartBus(t testing.TB) (addr string, env []string) {
 	t.Helper()
-	// A short folder keeps the socket path below the 108-byte limit.
-	dir, err := os.MkdirTemp("", "traybus")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	conf := filepath.Join(dir, "bus.conf")
-	err = os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=`+filepath.Join(dir, "bus")+`</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--print-address")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting dbus-daemon: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the bus address: %v (%s)", err, stderr.String())
-	}
-	addr = strings.TrimSpace(line)
-	return addr, []string{"DBUS_SESSION_BUS_ADDRESS=" + addr, "XDG_RUNTIME_DIR=" + dir}
+	ss := keychaintest.Start(t, keychaintest.NoKeyring)
+	return ss.BusAddr, []string{"DBUS_SESSION_BUS_ADDRESS=" + ss.BusAddr, "XDG_RUNTIME_DIR=" + filepath.Join(ss.Root, "run")}
 }
 
 // StartXvfb starts an X server on a free display and returns the display,
