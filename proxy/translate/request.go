@@ -462,11 +462,8 @@ func userParts(raw json.RawMessage, param string) ([]map[string]any, int, error)
 			if err != nil {
 				return nil, 0, openai.InvalidRequest(pp+".image_url.url", "%v", err).WithCode("invalid_image_url")
 			}
-			img := map[string]any{"type": "input_image", "image_url": u}
-			if d := pt.ImageURL.Detail; d == "low" || d == "high" {
-				img["detail"] = d
-			}
-			out = append(out, img)
+			// No "detail": the Codex CLI never sends it on message images.
+			out = append(out, map[string]any{"type": "input_image", "image_url": u})
 			images++
 		default:
 			return nil, 0, openai.InvalidRequest(pp+".type", "content part type %q is not supported (text and image_url are)", pt.Type).WithCode("unsupported_value")
