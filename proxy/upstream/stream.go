@@ -66,7 +66,7 @@ func (s *Stream) Next() (Event, error) {
 	}
 	s.idle.stop()
 	switch {
-	case err == io.EOF:
+	case err == io.EOF && context.Cause(s.ctx) == nil:
 		return Event{}, io.EOF
 	case s.closed.Load():
 		return Event{}, ErrStreamClosed
