@@ -619,6 +619,22 @@ func TestUpstreamErrors(t *testing.T) {
 		}
 		apiError(t, s.Err(), 503)
 	})
+	t.Run("failure_after_invisible_reasoning_is_http_error", func(t *testing.T) {
+		// An empty reasoning item shows the client nothing, so a failure
+		// after it still gets its own status rather than a 200.
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.BehaviorFunc(func(w http.ResponseWriter, r *http.Request, req *codextest.ResponsesRequest) {
+			st := codextest.NewStream(w, req)
+			if st.Begin() != nil || st.Item(codextest.Reasoning()) != nil {
+				return
+			}
+			_ = st.Failed("server_is_overloaded", "busy after thinking")
+		}))
+		s := h.client.Chat.Completions.NewStreaming(ctx, basic)
+		for s.Next() {
+		}
+		apiError(t, s.Err(), 503)
+	})
 	t.Run("error_event_before_content", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.fake.Enqueue(codextest.ErrorEvent("context_length_exceeded", "Your input exceeds the context window"))

@@ -28,8 +28,12 @@ type ChatRequest struct {
 	Verbosity      string          `json:"verbosity,omitempty"`
 	N              *int            `json:"n,omitempty"`
 	PromptCacheKey string          `json:"prompt_cache_key,omitempty"`
-	ServiceTier    string          `json:"service_tier,omitempty"`
-	User           string          `json:"user,omitempty"`
+	// Functions and FunctionCall are the deprecated forms of tools and
+	// tool_choice; they are refused with a clear error, never ignored.
+	Functions    json.RawMessage `json:"functions,omitempty"`
+	FunctionCall json.RawMessage `json:"function_call,omitempty"`
+	ServiceTier  string          `json:"service_tier,omitempty"`
+	User         string          `json:"user,omitempty"`
 }
 
 // StreamOptions are the stream options of a request.

@@ -310,7 +310,10 @@ func (r *chatRun) pump(stream Stream) *translate.Failure {
 			}
 			return transportFailure(ferr)
 		}
-		if sig != translate.SigNone && !r.committed {
+		// Commit (send 200) only once the client would see something: an
+		// empty reasoning item, say, may still be followed by a failure
+		// that deserves its own status or a retry.
+		if !r.committed && (len(held) > 0 || sig == translate.SigDone) {
 			r.commit()
 			if len(held) > 0 && !r.sse.write(held) {
 				return &translate.Failure{Err: openai.Errorf(499, "client_closed", "the client closed the request")}

@@ -111,13 +111,15 @@ func HTTPFailure(status int, header http.Header, body []byte, now time.Time) *Fa
 			f.Err = openai.Errorf(http.StatusForbidden, "permission_error", "ChatGPT refused the request: %s", msg).WithCode("forbidden")
 		}
 	case status == http.StatusTooManyRequests:
-		f.Err = openai.Errorf(http.StatusTooManyRequests, "rate_limit_error", "ChatGPT rate limit: %s", msg).WithCode("rate_limit_exceeded")
-		if ra := header.Get("Retry-After"); ra != "" {
+		// A transient rate limit: retried like the same error in a stream
+		// when the wait is short.
+		f = streamFailure(&errBody{Code: "rate_limit_exceeded", Message: msg}, now)
+		if ra := header.Get("Retry-After"); ra != "" && f.RetryAfter == 0 {
 			if secs, err := strconv.Atoi(ra); err == nil {
 				f.RetryAfter = time.Duration(secs) * time.Second
+				setRetryAfter(f.Err, f.RetryAfter)
 			}
 		}
-		setRetryAfter(f.Err, f.RetryAfter)
 	case status == http.StatusServiceUnavailable && eb != nil && (eb.Code == "server_is_overloaded" || eb.Code == "slow_down"):
 		return streamFailure(eb, now)
 	case status >= 500:

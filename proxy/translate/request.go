@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
@@ -72,10 +73,16 @@ type Plan struct {
 
 const maxToolName = 64
 
+// toolNameChars matches what the backend does not allow in tool names.
+var toolNameChars = regexp.MustCompile(`[^a-zA-Z0-9_-]`)
+
 // Chat translates req for the resolved model. Errors are *openai.Error (400).
 func Chat(req *openai.ChatRequest, res catalog.Resolution, opts Options) (*Plan, error) {
 	if len(req.Messages) == 0 {
 		return nil, openai.InvalidRequest("messages", "'messages' must be a non-empty array of messages").WithCode("missing_required_parameter")
+	}
+	if len(req.Functions) > 0 || len(req.FunctionCall) > 0 {
+		return nil, openai.InvalidRequest("functions", "the deprecated 'functions' and 'function_call' parameters are not supported; use 'tools' and 'tool_choice'").WithCode("unsupported_parameter")
 	}
 	if req.N != nil && *req.N != 1 {
 		return nil, openai.InvalidRequest("n", "n=%d is not supported: ChatGPT returns one choice per request", *req.N).WithCode("unsupported_value")
@@ -100,9 +107,11 @@ func Chat(req *openai.ChatRequest, res catalog.Resolution, opts Options) (*Plan,
 			return s
 		}
 		s := n
-		if len(n) > maxToolName {
+		if clean := toolNameChars.ReplaceAllString(n, "_"); clean != n || len(n) > maxToolName {
+			// The backend takes ^[a-zA-Z0-9_-]{1,64}$: rename, and map
+			// the name back in the response.
 			sum := sha256.Sum256([]byte(n))
-			s = n[:maxToolName-9] + "_" + hex.EncodeToString(sum[:4])
+			s = clean[:min(len(clean), maxToolName-9)] + "_" + hex.EncodeToString(sum[:4])
 			p.ToolNames[s] = n
 		}
 		shortNames[n] = s
@@ -178,6 +187,7 @@ func Chat(req *openai.ChatRequest, res catalog.Resolution, opts Options) (*Plan,
 	if err := checkToolPairs(b.Input); err != nil {
 		return nil, err
 	}
+	b.Input = answerOrphanCalls(b.Input)
 	if images > 0 && res.Known && !res.Model.SupportsImages() {
 		return nil, openai.InvalidRequest("messages", "model %s does not accept images", res.Slug).WithCode("unsupported_value")
 	}
@@ -245,6 +255,9 @@ func Chat(req *openai.ChatRequest, res catalog.Resolution, opts Options) (*Plan,
 			}
 			b.ToolChoice = map[string]any{"type": "function", "name": upName(name)}
 		}
+	}
+	if len(b.Tools) == 0 && (b.ToolChoice == "required" || !isString(b.ToolChoice)) {
+		return nil, openai.InvalidRequest("tool_choice", "tool_choice %s needs at least one tool in 'tools'", describeChoice(b.ToolChoice)).WithCode("invalid_value")
 	}
 	if len(b.Tools) > 0 {
 		par := !res.Known || res.Model.SupportsParallelToolCalls
@@ -505,6 +518,56 @@ func imageURL(s string) (string, error) {
 		return "", fmt.Errorf("image_url must be an http(s) URL or a base64 data URL")
 	}
 	return s, nil
+}
+
+// orphanOutput stands in for the result of a tool call the client never
+// answered (an interrupted turn): the backend refuses a function_call
+// without its output.
+const orphanOutput = "aborted: the client sent no result for this tool call"
+
+// answerOrphanCalls adds a function_call_output right after each group of
+// function_call items whose calls have no output anywhere in input.
+func answerOrphanCalls(input []json.RawMessage) []json.RawMessage {
+	type meta struct {
+		Type   string `json:"type"`
+		CallID string `json:"call_id"`
+	}
+	metas := make([]meta, len(input))
+	answered := map[string]bool{}
+	for i, it := range input {
+		_ = json.Unmarshal(it, &metas[i])
+		if metas[i].Type == "function_call_output" {
+			answered[metas[i].CallID] = true
+		}
+	}
+	var out []json.RawMessage
+	var pending []string
+	flush := func() {
+		for _, id := range pending {
+			out = append(out, mustJSON(map[string]any{"type": "function_call_output", "call_id": id, "output": orphanOutput}))
+		}
+		pending = pending[:0]
+	}
+	for i, it := range input {
+		if metas[i].Type != "function_call" && metas[i].Type != "function_call_output" {
+			flush()
+		}
+		out = append(out, it)
+		if metas[i].Type == "function_call" && !answered[metas[i].CallID] {
+			pending = append(pending, metas[i].CallID)
+		}
+	}
+	flush()
+	return out
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+func describeChoice(v any) string {
+	if s, ok := v.(string); ok {
+		return "'" + s + "'"
+	}
+	return "naming a function"
 }
 
 // checkToolPairs ensures every function_call_output answers an earlier

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -245,7 +246,7 @@ func TestHTTPFailure(t *testing.T) {
 		{"cloudflare", 403, `<!DOCTYPE html><title>Just a moment...</title>`, 403, "blocked_by_cloudflare", false},
 		{"usage_limit", 429, `{"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","plan_type":"plus","resets_at":1764013872,"resets_in_seconds":13872}}`, 429, "usage_limit_reached", false},
 		{"usage_not_included", 429, `{"error":{"type":"usage_not_included","message":"no"}}`, 403, "usage_not_included", false},
-		{"rate_limited", 429, `{"error":{"code":"rate_limit_exceeded","message":"slow down"}}`, 429, "rate_limit_exceeded", false},
+		{"rate_limited", 429, `{"error":{"code":"rate_limit_exceeded","message":"slow down"}}`, 429, "rate_limit_exceeded", true},
 		{"overloaded", 503, `{"error":{"code":"server_is_overloaded","message":"busy"}}`, 503, "server_is_overloaded", false},
 		{"server_500", 500, ``, 502, "upstream_error", true},
 		{"too_large", 413, ``, 400, "context_too_large", false},
@@ -283,6 +284,8 @@ func TestRequestErrors(t *testing.T) {
 		"schema_no_name":      `{"model":"gpt-5.5","response_format":{"type":"json_schema","json_schema":{"schema":{}}},"messages":[{"role":"user","content":"x"}]}`,
 		"stream_options_only": `{"model":"gpt-5.5","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]}`,
 		"legacy_function":     `{"model":"gpt-5.5","messages":[{"role":"function","name":"f","content":"x"}]}`,
+		"legacy_functions":    `{"model":"gpt-5.5","functions":[{"name":"f"}],"messages":[{"role":"user","content":"x"}]}`,
+		"required_no_tools":   `{"model":"gpt-5.5","tool_choice":"required","messages":[{"role":"user","content":"x"}]}`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -321,6 +324,44 @@ func TestEffortClamp(t *testing.T) {
 		if _, err := Chat(&req, res, Options{RejectEffort: true}); (err == nil) != (c.want == "") {
 			t.Errorf("%s %s: reject mode gave %v", c.model, c.effort, err)
 		}
+	}
+}
+
+func TestToolHistoryRepairs(t *testing.T) {
+	var req openai.ChatRequest
+	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5",
+	 "tools":[{"type":"function","function":{"name":"ns.get_weather"}}],
+	 "messages":[{"role":"user","content":"a"},
+	  {"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"ns.get_weather","arguments":"{}"}},{"id":"c2","type":"function","function":{"name":"ns.get_weather","arguments":"{}"}}]},
+	  {"role":"tool","tool_call_id":"c1","content":"r1"},
+	  {"role":"user","content":"b"}]}`), &req)
+	res, _ := testCatalog.Resolve(req.Model)
+	p, err := Chat(&req, res, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, it := range p.Body.Input {
+		var x struct {
+			Type   string `json:"type"`
+			CallID string `json:"call_id"`
+			Name   string `json:"name"`
+			Output string `json:"output"`
+		}
+		_ = json.Unmarshal(it, &x)
+		kinds = append(kinds, x.Type+":"+x.CallID+x.Output)
+		if x.Type == "function_call" && !regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`).MatchString(x.Name) {
+			t.Errorf("tool name %q is not allowed upstream", x.Name)
+		}
+	}
+	want := "message:,function_call:c1,function_call:c2,function_call_output:c1r1,function_call_output:c2" + orphanOutput + ",message:"
+	if strings.Join(kinds, ",") != want {
+		t.Errorf("input = %v", kinds)
+	}
+	var tool struct{ Name string }
+	_ = json.Unmarshal(p.Body.Tools[0], &tool)
+	if p.ToolNames[tool.Name] != "ns.get_weather" {
+		t.Errorf("renamed tool %q does not map back: %v", tool.Name, p.ToolNames)
 	}
 }
 
