@@ -252,34 +252,32 @@ func (r *Recorder) CountRequest(client string, failed bool) {
 		if client == "" {
 			client = "unknown"
 		}
-		found := false
-		for i := range s.Requests.Clients {
-			if s.Requests.Clients[i].Name == client {
-				s.Requests.Clients[i].Total++
-				s.Requests.Clients[i].Today++
-				found = true
-				break
-			}
-		}
-		if !found && len(s.Requests.Clients) >= maxClients {
+		i := clientIndex(s.Requests.Clients, client)
+		if i < 0 && len(s.Requests.Clients) >= maxClients {
 			// Bound the list: rare newcomers share one line.
 			client = otherClients
-			for i := range s.Requests.Clients {
-				if s.Requests.Clients[i].Name == otherClients {
-					s.Requests.Clients[i].Total++
-					s.Requests.Clients[i].Today++
-					found = true
-					break
-				}
-			}
+			i = clientIndex(s.Requests.Clients, client)
 		}
-		if !found {
-			s.Requests.Clients = append(s.Requests.Clients, ClientCount{Name: client, Total: 1, Today: 1})
+		if i < 0 {
+			s.Requests.Clients = append(s.Requests.Clients, ClientCount{Name: client})
+			i = len(s.Requests.Clients) - 1
 		}
+		s.Requests.Clients[i].Total++
+		s.Requests.Clients[i].Today++
 		sort.SliceStable(s.Requests.Clients, func(i, j int) bool {
 			return s.Requests.Clients[i].Total > s.Requests.Clients[j].Total
 		})
 	})
+}
+
+// clientIndex finds name in cs, or returns -1.
+func clientIndex(cs []ClientCount, name string) int {
+	for i := range cs {
+		if cs[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // rollover resets the "today" counters after local midnight. It must be

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
@@ -51,10 +50,8 @@ func (a *Aggregator) get(i int) *aggItem {
 // Feed consumes one upstream event. A failure is returned as *Failure.
 func (a *Aggregator) Feed(data []byte) (Signal, error) {
 	ev := &a.ev
-	if !decodeFast(data, ev) {
-		if err := decode(data, ev); err != nil {
-			return SigNone, nil
-		}
+	if err := decode(data, ev); err != nil {
+		return SigNone, nil
 	}
 	switch ev.Type {
 	case "response.created", "response.in_progress":
@@ -91,18 +88,11 @@ func (a *Aggregator) Feed(data []byte) (Signal, error) {
 	case "response.completed", "response.incomplete":
 		r := ev.Response
 		if ev.Type == "response.incomplete" {
-			reason := ""
-			if r != nil && r.IncompleteDetails != nil {
-				reason = r.IncompleteDetails.Reason
+			reason, f := incompleteFinish(r)
+			if f != nil {
+				return SigNone, f
 			}
-			switch reason {
-			case "max_output_tokens", "max_tokens":
-				a.finish = "length"
-			case "content_filter":
-				a.finish = "content_filter"
-			default:
-				return SigNone, &Failure{Err: openai.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT returned an incomplete response (reason: %s)", orUnknown(reason)).WithCode("incomplete_response"), Retryable: reason != "interrupted"}
-			}
+			a.finish = reason
 		}
 		if r != nil {
 			if len(a.items) == 0 {
@@ -121,18 +111,8 @@ func (a *Aggregator) Feed(data []byte) (Signal, error) {
 			}
 		}
 		return SigDone, nil
-	case "response.failed":
-		eb := &errBody{Code: "upstream_error", Message: "the response failed"}
-		if ev.Response != nil && ev.Response.Error != nil {
-			eb = ev.Response.Error
-		}
-		return SigNone, streamFailure(eb, a.opts.Now())
-	case "error":
-		eb := ev.Error
-		if eb == nil {
-			eb = &errBody{Code: ev.Code, Message: ev.Message, Param: ev.Param, PlanType: ev.PlanType, ResetsAt: ev.ResetsAt, ResetsInSeconds: ev.ResetsInSeconds}
-		}
-		return SigNone, streamFailure(eb, a.opts.Now())
+	case "response.failed", "error":
+		return SigNone, failure(ev, a.opts.Now())
 	}
 	return SigNone, nil
 }

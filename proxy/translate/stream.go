@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -268,10 +267,8 @@ func (t *Translator) startTool(dst []byte, idx int, it *item) []byte {
 // resulting SSE frames to dst. A failure is returned as *Failure.
 func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 	ev := &t.ev
-	if !decodeFast(data, ev) {
-		if err := decode(data, ev); err != nil {
-			return dst, SigNone, nil // the Codex CLI skips frames it cannot parse
-		}
+	if err := decode(data, ev); err != nil {
+		return dst, SigNone, nil // the Codex CLI skips frames it cannot parse
 	}
 	switch ev.Type {
 	case "response.created", "response.in_progress":
@@ -341,29 +338,13 @@ func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 		dst = t.fromCompletedOutput(dst, ev.Response)
 		return t.finish(dst, ev.Response, "")
 	case "response.incomplete":
-		reason := ""
-		if ev.Response != nil && ev.Response.IncompleteDetails != nil {
-			reason = ev.Response.IncompleteDetails.Reason
+		reason, f := incompleteFinish(ev.Response)
+		if f != nil {
+			return dst, SigNone, f
 		}
-		switch reason {
-		case "max_output_tokens", "max_tokens":
-			return t.finish(dst, ev.Response, "length")
-		case "content_filter":
-			return t.finish(dst, ev.Response, "content_filter")
-		}
-		return dst, SigNone, &Failure{Err: openai.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT returned an incomplete response (reason: %s)", orUnknown(reason)).WithCode("incomplete_response"), Retryable: reason != "interrupted"}
-	case "response.failed":
-		eb := &errBody{Code: "upstream_error", Message: "the response failed"}
-		if ev.Response != nil && ev.Response.Error != nil {
-			eb = ev.Response.Error
-		}
-		return dst, SigNone, streamFailure(eb, t.opts.Now())
-	case "error":
-		eb := ev.Error
-		if eb == nil {
-			eb = &errBody{Code: ev.Code, Message: ev.Message, Param: ev.Param, PlanType: ev.PlanType, ResetsAt: ev.ResetsAt, ResetsInSeconds: ev.ResetsInSeconds}
-		}
-		return dst, SigNone, streamFailure(eb, t.opts.Now())
+		return t.finish(dst, ev.Response, reason)
+	case "response.failed", "error":
+		return dst, SigNone, failure(ev, t.opts.Now())
 	}
 	return dst, SigNone, nil
 }
