@@ -8,15 +8,16 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
 )
 
-func (s *Server) modelObject(id string) openai.Model {
-	return openai.Model{ID: id, Object: "model", Created: s.Status.Snapshot().StartedAt.Unix(), OwnedBy: "openai"}
+func modelObject(id string, created int64) openai.Model {
+	return openai.Model{ID: id, Object: "model", Created: created, OwnedBy: "openai"}
 }
 
 func (s *Server) listModels(c echo.Context) error {
 	defer s.Status.CountRequest(clientName(c.Request()), false)
 	list := openai.ModelList{Object: "list", Data: []openai.Model{}}
+	created := s.Status.Snapshot().StartedAt.Unix()
 	for _, m := range s.Catalog.Visible() {
-		list.Data = append(list.Data, s.modelObject(m.Slug))
+		list.Data = append(list.Data, modelObject(m.Slug, created))
 	}
 	return c.JSON(http.StatusOK, list)
 }
@@ -25,10 +26,11 @@ func (s *Server) getModel(c echo.Context) error {
 	id := c.Param("id")
 	res, err := s.Catalog.Resolve(id)
 	if err == nil && !res.Unknown && (res.Known || res.Alias) {
+		created := s.Status.Snapshot().StartedAt.Unix()
 		if res.Effort != "" || res.Alias {
-			return c.JSON(http.StatusOK, s.modelObject(id))
+			return c.JSON(http.StatusOK, modelObject(id, created))
 		}
-		return c.JSON(http.StatusOK, s.modelObject(res.Slug))
+		return c.JSON(http.StatusOK, modelObject(res.Slug, created))
 	}
 	return openai.Errorf(http.StatusNotFound, "invalid_request_error", "The model '%s' does not exist or is not available to this ChatGPT account.", id).WithParam("model").WithCode("model_not_found")
 }
