@@ -180,7 +180,9 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 				ID: "chatgpt-to-api", BundleID: "com.chatgpt-to-api.app", Name: "ChatGPT-to-API",
 				Comment: "Serve your ChatGPT subscription as an OpenAI-compatible API on 127.0.0.1",
 			}),
-			Logger: log,
+			SignOut:      mgr.Logout,
+			ReopenSignIn: mgr.ReopenSignIn,
+			Logger:       log,
 		})
 		if err != nil {
 			log.Warn("tray unavailable; running headless", "err", err, "base_url", core.BaseURL())

@@ -33,9 +33,15 @@ type Config struct {
 	BaseURL string
 	// APIKey returns the local API key for "Copy API key".
 	APIKey func() (string, error)
-	// SignIn runs the browser sign-in; it should return when it is done
-	// or ctx ends.
+	// SignIn runs the browser sign-in; it should return when it is done,
+	// when it times out, or at once when ctx ends (which is how "Cancel
+	// sign-in" works). Errors are worded with the auth.ErrSignIn* kinds.
 	SignIn func(ctx context.Context) error
+	// ReopenSignIn opens the pending sign-in's page again; nil hides
+	// "Open the sign-in page again".
+	ReopenSignIn func() error
+	// SignOut forgets the stored sign-in; nil hides "Sign out".
+	SignOut func(ctx context.Context) error
 	// Refresh refreshes the access token now.
 	Refresh func(ctx context.Context) error
 	// OpenLogs opens the logs folder in the file manager. It may block
@@ -52,10 +58,11 @@ type Config struct {
 // tickInterval moves the expiry countdown and quota reset times along.
 const tickInterval = 30 * time.Second
 
-// The longest a click action may take before the tray gives up on it.
+// The longest a click action may take before the tray gives up on it. A
+// sign-in has its own timeout (CHATGPT_SIGNIN_TIMEOUT).
 const (
-	signInTimeout  = 15 * time.Minute
 	refreshTimeout = 2 * time.Minute
+	signOutTimeout = time.Minute
 )
 
 var started atomic.Bool
@@ -115,6 +122,7 @@ type uiState struct {
 	copyError          string
 	actionError        string
 	signingIn          bool
+	signingOut         bool
 	refreshing         bool
 	autostartAvailable bool
 	autostartEnabled   bool
@@ -136,6 +144,13 @@ type tray struct {
 	kids    map[ItemID][]ItemID // the children created under each item
 	icon    assets.State
 	tooltip string
+	// The tray's own sign-in: its number and how to cancel it.
+	signIn       int
+	cancelSignIn context.CancelFunc
+	// account identifies the signed-in account, to drop stale action
+	// messages when it changes.
+	account     string
+	seenAccount bool
 }
 
 func newTray(ctx context.Context, cfg Config) *tray {
@@ -170,6 +185,8 @@ func (t *tray) view() Menu {
 		BaseURL:            t.cfg.BaseURL,
 		HasAPIKey:          t.cfg.APIKey != nil,
 		CanSignIn:          t.cfg.SignIn != nil,
+		CanSignOut:         t.cfg.SignOut != nil && !t.ui.signingOut,
+		CanReopenSignIn:    t.cfg.ReopenSignIn != nil,
 		CanRefresh:         t.cfg.Refresh != nil,
 		CanOpenLogs:        t.cfg.OpenLogs != nil,
 		AutostartAvailable: t.ui.autostartAvailable,
@@ -201,8 +218,20 @@ func (t *tray) loop() {
 		case f := <-t.results:
 			f(&t.ui)
 		}
+		t.noteAccount()
 		t.apply(t.view())
 	}
+}
+
+// noteAccount drops the last action message when the account changed (a
+// sign-in or sign-out here or elsewhere): it was about the previous one.
+func (t *tray) noteAccount() {
+	a := t.cfg.Source.Snapshot().Auth
+	id := a.Source + "|" + a.Email + "|" + a.AccountID
+	if id != t.account && t.seenAccount && !t.ui.signingIn {
+		t.ui.actionError = ""
+	}
+	t.account, t.seenAccount = id, true
 }
 
 // click starts the work for a click on id. Work runs in its own goroutine
@@ -227,7 +256,7 @@ func (t *tray) click(id ItemID) {
 			key, err := t.cfg.APIKey()
 			if err != nil {
 				t.log.Warn("tray: reading the API key", "err", err)
-				return func(u *uiState) { u.actionError = "Could not read the API key" }
+				return func(u *uiState) { u.actionError = msgAPIKeyFailed }
 			}
 			err = t.cfg.Clipboard(key)
 			if err != nil {
@@ -236,20 +265,41 @@ func (t *tray) click(id ItemID) {
 			return func(u *uiState) { u.copyError = copyErrorText(err) }
 		})
 	case IDSignIn:
-		if t.cfg.SignIn == nil || t.ui.signingIn {
+		t.startSignIn()
+	case IDSignInStop:
+		t.stopSignIn()
+	case IDSignInAgain:
+		if t.cfg.ReopenSignIn == nil || !t.ui.signingIn {
 			return
 		}
-		t.ui.signingIn = true
 		t.async(func() func(*uiState) {
-			ctx, cancel := context.WithTimeout(t.ctx, signInTimeout)
-			defer cancel()
-			err := t.cfg.SignIn(ctx)
-			if err != nil && t.ctx.Err() == nil {
-				t.log.Warn("tray: signing in", "err", err)
+			err := t.cfg.ReopenSignIn()
+			if err != nil {
+				t.log.Warn("tray: opening the sign-in page again", "err", err)
 			}
 			return func(u *uiState) {
-				u.signingIn = false
-				u.actionError = actionErrorText("Sign-in failed", err)
+				if err != nil && u.signingIn {
+					u.actionError = msgReopenFailed
+				}
+			}
+		})
+	case IDSignOut:
+		if t.cfg.SignOut == nil || t.ui.signingOut {
+			return
+		}
+		t.ui.signingOut = true
+		t.async(func() func(*uiState) {
+			ctx, cancel := context.WithTimeout(t.ctx, signOutTimeout)
+			defer cancel()
+			err := t.cfg.SignOut(ctx)
+			if err != nil && t.ctx.Err() == nil {
+				t.log.Warn("tray: signing out", "err", err)
+			} else if err == nil {
+				t.log.Info("tray: signed out")
+			}
+			return func(u *uiState) {
+				u.signingOut = false
+				u.actionError = failedMessage(msgSignOutFailed, err)
 			}
 		})
 	case IDRefresh:
@@ -266,7 +316,7 @@ func (t *tray) click(id ItemID) {
 			}
 			return func(u *uiState) {
 				u.refreshing = false
-				u.actionError = actionErrorText("Refresh failed", err)
+				u.actionError = refreshMessage(err)
 			}
 		})
 	case IDOpenLogs:
@@ -278,7 +328,7 @@ func (t *tray) click(id ItemID) {
 			if err != nil {
 				t.log.Warn("tray: opening the logs folder", "err", err)
 			}
-			return func(u *uiState) { u.actionError = actionErrorText("Could not open the logs folder", err) }
+			return func(u *uiState) { u.actionError = failedMessage(msgLogsFailed, err) }
 		})
 	case IDAutostart:
 		a := t.cfg.Autostart
@@ -298,7 +348,7 @@ func (t *tray) click(id ItemID) {
 			}
 			return func(u *uiState) {
 				u.autostartEnabled = on
-				u.actionError = actionErrorText("Could not change Start at login", err)
+				u.actionError = failedMessage(msgAutostartFailed, err)
 			}
 		})
 	case IDQuit:
@@ -326,12 +376,48 @@ func (t *tray) copyURL() string {
 	return t.cfg.Source.Snapshot().BaseURL
 }
 
-// actionErrorText is the menu line for a failed action, empty on success.
-func actionErrorText(what string, err error) string {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return ""
+// startSignIn starts the browser sign-in unless one of the tray's own is
+// waiting already.
+func (t *tray) startSignIn() {
+	if t.cfg.SignIn == nil || t.ui.signingIn {
+		return
 	}
-	return what + ": " + err.Error()
+	t.signIn++
+	n := t.signIn
+	ctx, cancel := context.WithCancel(t.ctx)
+	t.cancelSignIn = cancel
+	t.ui.signingIn, t.ui.actionError = true, ""
+	t.async(func() func(*uiState) {
+		defer cancel()
+		err := t.cfg.SignIn(ctx)
+		switch {
+		case err == nil:
+			t.log.Info("tray: signed in")
+		case t.ctx.Err() == nil:
+			t.log.Warn("tray: the sign-in ended", "err", err)
+		}
+		return func(u *uiState) {
+			if n != t.signIn {
+				return // a later sign-in owns the menu now
+			}
+			t.cancelSignIn = nil
+			u.signingIn = false
+			u.actionError = signInMessage(err)
+		}
+	})
+}
+
+// stopSignIn cancels the tray's pending sign-in. The menu changes at once;
+// the sign-in itself reports back when it released the callback port.
+func (t *tray) stopSignIn() {
+	if !t.ui.signingIn || t.cancelSignIn == nil {
+		return
+	}
+	t.log.Info("tray: sign-in cancelled")
+	t.cancelSignIn()
+	t.cancelSignIn = nil
+	t.signIn++ // its late report must not touch the menu
+	t.ui.signingIn, t.ui.actionError = false, msgSignInCancelled
 }
 
 // apply makes systray show m. It updates items in place when the menu's
