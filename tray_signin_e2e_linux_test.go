@@ -254,7 +254,9 @@ func (d *signInDesktop) click(re *regexp.Regexp) {
 	}
 }
 
-func exact(label string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(label) + "$") }
+func exact(label string) *regexp.Regexp {
+	return regexp.MustCompile("^" + regexp.QuoteMeta(label) + "$")
+}
 
 // portHeld reports whether something accepts connections on the callback
 // port.

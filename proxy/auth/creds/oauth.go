@@ -265,6 +265,9 @@ func (o *OAuth) SignIn(ctx context.Context, open func(url string) error) (Tokens
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
+		// Shutdown misses a listener Serve has not picked up yet: free
+		// the port here, before SignIn returns.
+		ln.Close()
 	}()
 
 	authURL := o.AuthorizeURL(pkce, state, redirectURI)
