@@ -208,6 +208,24 @@ func (c *Config) validate() error {
 	if u, err := url.Parse(c.AuthURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("CHATGPT_AUTH_URL: not a URL like https://auth.openai.com: %q", c.AuthURL)
 	}
+	if err := c.validateLists(); err != nil {
+		return err
+	}
+	c.AuthURL = strings.TrimRight(c.AuthURL, "/")
+	if err := c.validateProxy(); err != nil {
+		return err
+	}
+	if _, err := ParseSize(c.BodyLimit); err != nil {
+		return fmt.Errorf("CHATGPT_BODY_LIMIT: %w", err)
+	}
+	if c.NoAPIKey && !c.IsLoopback() {
+		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")
+	}
+	return nil
+}
+
+// validateLists checks and cleans the allowed hosts and origins.
+func (c *Config) validateLists() error {
 	for i, h := range c.AllowedHosts {
 		// Accept a pasted URL ("https://x.trycloudflare.com/") as its host.
 		if u, err := url.Parse(h); err == nil && u.Host != "" {
@@ -231,7 +249,11 @@ func (c *Config) validate() error {
 			return fmt.Errorf("CHATGPT_ALLOWED_ORIGINS: not an origin like https://app.example.com: %q", o)
 		}
 	}
-	c.AuthURL = strings.TrimRight(c.AuthURL, "/")
+	return nil
+}
+
+// validateProxy checks CHATGPT_PROXY.
+func (c *Config) validateProxy() error {
 	if c.Proxy != "" {
 		p, err := url.Parse(c.Proxy)
 		if err != nil || p.Host == "" {
@@ -242,12 +264,6 @@ func (c *Config) validate() error {
 		default:
 			return fmt.Errorf("CHATGPT_PROXY: unsupported scheme %q (use http, https, socks5 or socks5h)", p.Scheme)
 		}
-	}
-	if _, err := ParseSize(c.BodyLimit); err != nil {
-		return fmt.Errorf("CHATGPT_BODY_LIMIT: %w", err)
-	}
-	if c.NoAPIKey && !c.IsLoopback() {
-		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ const (
 	DefaultIdleTimeout   = 300 * time.Second
 
 	dialTimeout       = 15 * time.Second
-	proxyBackstop     = 1800 // seconds; see libraries.md §1.4 (CONNECT with timeout 0)
+	proxyBackstop     = 1800 // seconds; see docs/protocol.md §7 (CONNECT with timeout 0)
 	maxErrorBody      = 1 << 20
 	maxDoBody         = 4 << 20
 	maxModelsBody     = 4 << 20
@@ -175,7 +175,7 @@ func New(cfg Config) (*Client, error) {
 
 // transportOptions returns the options both identities share: redirects
 // off, randomized extension order, and the timeout/dial/proxy settings of
-// libraries.md §1.5.
+// docs/protocol.md §7.
 func transportOptions(cfg Config) ([]tls_client.HttpClientOption, error) {
 	opts := []tls_client.HttpClientOption{
 		tls_client.WithRandomTLSExtensionOrder(),

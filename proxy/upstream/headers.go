@@ -108,7 +108,7 @@ func contains(list []string, s string) bool {
 }
 
 // codexResponsesHeaders builds the Codex CLI's POST /codex/responses header
-// set in its wire order (codex-cli-fingerprint.md §3), plus the older CLIs'
+// set in its wire order (docs/protocol.md §2), plus the older CLIs'
 // session_id and OpenAI-Beta where they sent them.
 func (c *Client) codexResponsesHeaders(b *headerBuilder, r Request, compressed bool) {
 	sid := r.SessionID
@@ -185,7 +185,7 @@ func (c *Client) authHeaders(b *headerBuilder, header [][2]string) {
 }
 
 // chromeFetch lays out Chrome 156's header order for a fetch() request
-// (tls-fingerprint.md §1), content-length first. The page's own headers
+// (docs/protocol.md §2), content-length first. The page's own headers
 // (content-type and anything set later) sit between sec-ch-ua and
 // sec-ch-ua-mobile, where Chrome puts request headers set by script.
 func (c *Client) chromeFetch(b *headerBuilder, method string, hasBody bool, ua, origin, referer string) {
