@@ -124,7 +124,9 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		}
 	}
 
-	client, err := upstream.New(proxy.UpstreamConfig(cfg, log))
+	ucfg := proxy.UpstreamConfig(cfg, log)
+	ucfg.InstallationID = config.InstallationID()
+	client, err := upstream.New(ucfg)
 	if err != nil {
 		return fail(log, err)
 	}

@@ -41,15 +41,15 @@ type Options struct {
 // UpstreamConfig maps the app's settings to the upstream client's.
 func UpstreamConfig(cfg *config.Config, log *slog.Logger) upstream.Config {
 	return upstream.Config{
-		BaseURL:      cfg.BaseURL,
-		Proxy:        cfg.Proxy,
-		Identity:     upstream.Identity(cfg.Identity),
-		Version:      cfg.ClientVersion,
-		Originator:   cfg.Originator,
-		UserAgent:    cfg.UserAgent,
-		CompressBody: cfg.CompressBody,
-		Timing:       upstream.Timing{HeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout},
-		Logger:       log,
+		BaseURL:    cfg.BaseURL,
+		Proxy:      cfg.Proxy,
+		Identity:   upstream.Identity(cfg.Identity),
+		Version:    cfg.ClientVersion,
+		Originator: cfg.Originator,
+		UserAgent:  cfg.UserAgent,
+		PlainBody:  !cfg.CompressBody,
+		Timing:     upstream.Timing{HeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout},
+		Logger:     log,
 	}
 }
 

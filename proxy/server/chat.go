@@ -122,7 +122,11 @@ func (r *chatRun) run() error {
 	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		stream, err := s.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: r.plan.SessionID, Body: r.body})
+		ur := upstream.Request{Creds: creds, SessionID: r.plan.SessionID, Model: r.plan.Body.Model, Body: r.body}
+		if rs := r.plan.Body.Reasoning; rs != nil {
+			ur.Effort = rs.Effort
+		}
+		stream, err := s.Upstream.Responses(ctx, ur)
 		var f *translate.Failure
 		if err != nil {
 			if ctx.Err() != nil && !s.stopping.Load() {

@@ -208,8 +208,8 @@ func TestCodexFingerprint(t *testing.T) {
 		if cp.window != 5177345 || cp.hasPriority || pseudoString(cp.pseudo) != "m,s,a,p" {
 			t.Fatalf("h2: window %d priority %v pseudo %v", cp.window, cp.hasPriority, cp.pseudo)
 		}
-		want := []string{"version", "openai-beta", "x-codex-window-id", "x-client-request-id", "session_id", "session-id", "thread-id",
-			"accept", "content-type", "authorization", "chatgpt-account-id", "originator", "user-agent", "content-length"}
+		want := []string{"version", "x-codex-beta-features", "x-codex-window-id", "x-codex-turn-metadata", "x-client-request-id", "session-id", "thread-id",
+			"accept", "content-encoding", "content-type", "authorization", "chatgpt-account-id", "originator", "user-agent", "accept-encoding", "content-length"}
 		if !reflect.DeepEqual(cp.headers, want) {
 			t.Fatalf("h2 header order\n got %v\nwant %v", cp.headers, want)
 		}
@@ -336,9 +336,9 @@ func TestHTTP1HeaderOrder(t *testing.T) {
 		id   Identity
 		want []string
 	}{
-		{IdentityCodex, []string{"version", "openai-beta", "x-codex-window-id", "x-client-request-id", "session_id", "session-id",
-			"thread-id", "x-codex-turn-state", "accept", "content-type", "authorization", "chatgpt-account-id", "originator",
-			"user-agent", "host", "content-length"}},
+		{IdentityCodex, []string{"version", "x-codex-beta-features", "x-codex-window-id", "x-codex-turn-metadata", "x-client-request-id", "session-id",
+			"thread-id", "x-codex-turn-state", "accept", "content-encoding", "content-type", "authorization", "chatgpt-account-id", "originator",
+			"user-agent", "accept-encoding", "host", "content-length"}},
 		{IdentityChrome, []string{"host", "content-length", "sec-ch-ua-platform", "user-agent", "sec-ch-ua", "content-type",
 			"authorization", "chatgpt-account-id", "originator", "version", "openai-beta", "session_id", "x-codex-turn-state",
 			"sec-ch-ua-mobile", "accept", "origin", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "referer",
@@ -379,7 +379,7 @@ func TestHTTP1HeaderOrder(t *testing.T) {
 		if _, _, err := c.Models(context.Background(), testCreds); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"version", "authorization", "chatgpt-account-id", "originator", "user-agent", "accept", "host"}
+		want := []string{"version", "authorization", "chatgpt-account-id", "originator", "user-agent", "accept", "accept-encoding", "host"}
 		if got := recv(t, names, "request"); !reflect.DeepEqual(got, want) {
 			t.Fatalf("wire order\n got %v\nwant %v", got, want)
 		}
