@@ -29,6 +29,8 @@ type capture struct {
 	priority    http2.PriorityParam
 	pseudo      []string
 	headers     []string
+	values      [][2]string // the request's regular headers, name and value, in wire order
+	frames      []string    // frame types the client sent before the request's HEADERS
 }
 
 // captureServer accepts TLS connections on 127.0.0.1, records the
@@ -92,6 +94,9 @@ func serveCapture(n int, conn net.Conn, cert tls.Certificate, ch chan<- capture)
 			}
 			return
 		}
+		if sf, ok := f.(*http2.SettingsFrame); !reported && len(c.frames) < 8 && (!ok || !sf.IsAck()) {
+			c.frames = append(c.frames, f.Header().Type.String())
+		}
 		switch f := f.(type) {
 		case *http2.SettingsFrame:
 			if !f.IsAck() {
@@ -108,6 +113,7 @@ func serveCapture(n int, conn net.Conn, cert tls.Certificate, ch chan<- capture)
 			// and answer it, so a reused connection cannot stall a test.
 			r := c
 			r.settings = slices.Clone(c.settings)
+			r.frames = slices.Clone(c.frames)
 			r.hasPriority = f.HasPriority()
 			r.priority = f.Priority
 			for _, hf := range f.Fields {
@@ -115,6 +121,7 @@ func serveCapture(n int, conn net.Conn, cert tls.Certificate, ch chan<- capture)
 					r.pseudo = append(r.pseudo, hf.Name)
 				} else {
 					r.headers = append(r.headers, hf.Name)
+					r.values = append(r.values, [2]string{hf.Name, hf.Value})
 				}
 			}
 			var buf strings.Builder
