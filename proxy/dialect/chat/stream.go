@@ -1,27 +1,25 @@
-package translate
+package chat
 
 import (
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
-// Signal tells the caller what an upstream event meant.
-type Signal int
+// Signal is the relay's signal for an event.
+type Signal = relay.Signal
 
 // The signals.
 const (
-	// SigNone: bookkeeping only (created, in_progress, unknown events).
-	SigNone Signal = iota
-	// SigOutput: the model started producing output; from here on an
-	// upstream failure can no longer become an HTTP error.
-	SigOutput
-	// SigDone: the response completed; the final chunks were written.
-	SigDone
+	SigNone   = relay.SigNone
+	SigOutput = relay.SigOutput
+	SigDone   = relay.SigDone
 )
 
 // ReasoningMode says how reasoning summaries reach the client.
@@ -80,7 +78,6 @@ type Translator struct {
 	reasonOut  bool
 	thinkOpen  bool
 	tools      int
-	ev         event
 }
 
 // NewTranslator returns a Translator for plan.
@@ -106,7 +103,7 @@ func (t *Translator) item(i int) *itemState {
 	return st
 }
 
-func (t *Translator) setResponse(r *response) {
+func (t *Translator) setResponse(r *codex.Response) {
 	if r == nil || t.id != "" {
 		return
 	}
@@ -128,11 +125,11 @@ func (t *Translator) ensurePrefix() {
 	}
 	b := make([]byte, 0, 128)
 	b = append(b, `data: {"id":`...)
-	b = appendString(b, t.id)
+	b = dialect.AppendString(b, t.id)
 	b = append(b, `,"object":"chat.completion.chunk","created":`...)
 	b = strconv.AppendInt(b, t.created, 10)
 	b = append(b, `,"model":`...)
-	b = appendString(b, t.plan.Model)
+	b = dialect.AppendString(b, t.plan.Model)
 	b = append(b, `,"system_fingerprint":null,"choices":[{"index":0,"delta":`...)
 	t.prefix = b
 }
@@ -147,7 +144,7 @@ func (t *Translator) content(dst []byte, s string) []byte {
 	dst = t.roleOnly(dst)
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{"content":`...)
-	dst = appendString(dst, s)
+	dst = dialect.AppendString(dst, s)
 	dst = append(dst, '}')
 	return append(dst, chunkTail...)
 }
@@ -174,7 +171,7 @@ func (t *Translator) reasoning(dst []byte, s string) []byte {
 	dst = t.roleOnly(dst)
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{"reasoning_content":`...)
-	dst = appendString(dst, s)
+	dst = dialect.AppendString(dst, s)
 	dst = append(dst, '}')
 	return append(dst, chunkTail...)
 }
@@ -201,9 +198,9 @@ func (t *Translator) toolStart(dst []byte, idx int, id, name string) []byte {
 	dst = append(dst, `{"tool_calls":[{"index":`...)
 	dst = strconv.AppendInt(dst, int64(idx), 10)
 	dst = append(dst, `,"id":`...)
-	dst = appendString(dst, id)
+	dst = dialect.AppendString(dst, id)
 	dst = append(dst, `,"type":"function","function":{"name":`...)
-	dst = appendString(dst, name)
+	dst = dialect.AppendString(dst, name)
 	dst = append(dst, `,"arguments":""}}]}`...)
 	return append(dst, chunkTail...)
 }
@@ -217,7 +214,7 @@ func (t *Translator) toolArgs(dst []byte, idx int, args string) []byte {
 	dst = append(dst, `{"tool_calls":[{"index":`...)
 	dst = strconv.AppendInt(dst, int64(idx), 10)
 	dst = append(dst, `,"function":{"arguments":`...)
-	dst = appendString(dst, args)
+	dst = dialect.AppendString(dst, args)
 	dst = append(dst, `}}]}`...)
 	return append(dst, chunkTail...)
 }
@@ -251,7 +248,7 @@ func (t *Translator) reason(dst []byte, idx, sumIdx int, s string) []byte {
 	return t.reasoning(dst, s)
 }
 
-func (t *Translator) startTool(dst []byte, idx int, it *item) []byte {
+func (t *Translator) startTool(dst []byte, idx int, it *codex.Item) []byte {
 	st := t.item(idx)
 	if st.started {
 		return dst
@@ -263,13 +260,9 @@ func (t *Translator) startTool(dst []byte, idx int, it *item) []byte {
 	return t.toolStart(dst, st.toolIdx, it.CallID, it.Name)
 }
 
-// Feed translates one upstream event (the SSE data) and appends the
-// resulting SSE frames to dst. A failure is returned as *Failure.
-func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
-	ev := &t.ev
-	if err := decode(data, ev); err != nil {
-		return dst, SigNone, nil // the Codex CLI skips frames it cannot parse
-	}
+// Feed translates one upstream event and appends the resulting SSE frames
+// to dst. A failure is returned as *relay.Failure.
+func (t *Translator) Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
 	switch ev.Type {
 	case "response.created", "response.in_progress":
 		t.setResponse(ev.Response)
@@ -338,13 +331,13 @@ func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 		dst = t.fromCompletedOutput(dst, ev.Response)
 		return t.finish(dst, ev.Response, "")
 	case "response.incomplete":
-		reason, f := incompleteFinish(ev.Response)
+		reason, f := finishReason(ev.Response)
 		if f != nil {
 			return dst, SigNone, f
 		}
 		return t.finish(dst, ev.Response, reason)
 	case "response.failed", "error":
-		return dst, SigNone, failure(ev, t.opts.Now())
+		return dst, SigNone, relay.EventFailure(ev, t.opts.Now())
 	}
 	return dst, SigNone, nil
 }
@@ -352,7 +345,7 @@ func (t *Translator) Feed(dst []byte, data []byte) ([]byte, Signal, error) {
 // fromCompletedOutput emits the completed envelope's output items when the
 // stream carried no item events at all (this backend normally sends them
 // and leaves the envelope empty; another may do the opposite).
-func (t *Translator) fromCompletedOutput(dst []byte, r *response) []byte {
+func (t *Translator) fromCompletedOutput(dst []byte, r *codex.Response) []byte {
 	if r == nil || len(r.Output) == 0 || len(t.items) > 0 {
 		return dst
 	}
@@ -377,7 +370,7 @@ func (t *Translator) fromCompletedOutput(dst []byte, r *response) []byte {
 	return dst
 }
 
-func (t *Translator) finish(dst []byte, r *response, reason string) ([]byte, Signal, error) {
+func (t *Translator) finish(dst []byte, r *codex.Response, reason string) ([]byte, Signal, error) {
 	t.setResponse(r)
 	dst = t.closeThink(dst)
 	dst = t.roleOnly(dst)
@@ -389,16 +382,16 @@ func (t *Translator) finish(dst []byte, r *response, reason string) ([]byte, Sig
 	}
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{},"logprobs":null,"finish_reason":`...)
-	dst = appendString(dst, reason)
+	dst = dialect.AppendString(dst, reason)
 	dst = append(dst, "}]}\n\n"...)
 	if t.plan.IncludeUsage {
 		u := mapUsage(r)
 		dst = append(dst, `data: {"id":`...)
-		dst = appendString(dst, t.id)
+		dst = dialect.AppendString(dst, t.id)
 		dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
 		dst = strconv.AppendInt(dst, t.created, 10)
 		dst = append(dst, `,"model":`...)
-		dst = appendString(dst, t.plan.Model)
+		dst = dialect.AppendString(dst, t.plan.Model)
 		dst = append(dst, `,"system_fingerprint":null,"choices":[],"usage":`...)
 		dst = appendUsage(dst, u)
 		dst = append(dst, "}\n\n"...)
@@ -408,7 +401,7 @@ func (t *Translator) finish(dst []byte, r *response, reason string) ([]byte, Sig
 
 // ErrorChunk is the in-band error frame sent when a stream fails after
 // output started.
-func ErrorChunk(dst []byte, e *openai.Error) []byte {
+func ErrorChunk(dst []byte, e *apierr.Error) []byte {
 	dst = append(dst, "data: "...)
 	dst = append(dst, e.Body()...)
 	return append(dst, "\n\n"...)
@@ -417,7 +410,7 @@ func ErrorChunk(dst []byte, e *openai.Error) []byte {
 // Done is the stream terminator.
 const Done = "data: [DONE]\n\n"
 
-func messageText(it *item) string {
+func messageText(it *codex.Item) string {
 	var sb strings.Builder
 	for _, c := range it.Content {
 		switch c.Type {
@@ -430,8 +423,8 @@ func messageText(it *item) string {
 	return sb.String()
 }
 
-func mapUsage(r *response) openai.Usage {
-	var u openai.Usage
+func mapUsage(r *codex.Response) Usage {
+	var u Usage
 	if r == nil || r.Usage == nil {
 		return u
 	}
@@ -446,7 +439,7 @@ func mapUsage(r *response) openai.Usage {
 	return u
 }
 
-func appendUsage(dst []byte, u openai.Usage) []byte {
+func appendUsage(dst []byte, u Usage) []byte {
 	dst = append(dst, `{"prompt_tokens":`...)
 	dst = strconv.AppendInt(dst, u.PromptTokens, 10)
 	dst = append(dst, `,"completion_tokens":`...)
@@ -460,64 +453,6 @@ func appendUsage(dst []byte, u openai.Usage) []byte {
 	return append(dst, `}}`...)
 }
 
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
 // sortedKeys returns the keys of m in order.
 func sortedKeys[V any](m map[int]V) []int {
 	keys := make([]int, 0, len(m))
@@ -526,4 +461,19 @@ func sortedKeys[V any](m map[int]V) []int {
 	}
 	sort.Ints(keys)
 	return keys
+}
+
+// finishReason maps a response.incomplete to its finish_reason, or to a
+// Failure when the reason is not one a client can act on.
+func finishReason(r *codex.Response) (string, *relay.Failure) {
+	reason, f := relay.Incomplete(r)
+	if reason == "max_output_tokens" {
+		reason = "length"
+	}
+	return reason, f
+}
+
+// Fail appends the in-band error frame that ends a failed stream.
+func (t *Translator) Fail(dst []byte, e *apierr.Error) []byte {
+	return ErrorChunk(dst, e)
 }

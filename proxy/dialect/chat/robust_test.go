@@ -1,4 +1,4 @@
-package translate
+package chat
 
 import (
 	"strings"
@@ -21,7 +21,7 @@ func TestStreamHugeOutputIndex(t *testing.T) {
 		`{"type":"response.completed","response":{"id":"resp_1"}}`,
 	} {
 		var err error
-		out, _, err = tr.Feed(out, []byte(ev))
+		out, _, err = feedData(tr, out, []byte(ev))
 		if err != nil {
 			t.Fatal(err)
 		}

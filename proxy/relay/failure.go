@@ -1,4 +1,4 @@
-package translate
+package relay
 
 import (
 	"bytes"
@@ -10,13 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
 )
 
-// Failure is an upstream failure translated into an OpenAI error, with what
+// Failure is an upstream failure translated into an API error, with what
 // the caller needs to decide on a retry.
 type Failure struct {
-	Err        *openai.Error
+	Err        *apierr.Error
 	Retryable  bool          // worth re-sending before any byte reached the client
 	RetryAfter time.Duration // suggested delay, 0 for the default backoff
 	// LimitedUntil and Plan are set for usage_limit_reached.
@@ -28,8 +29,8 @@ func (f *Failure) Error() string { return f.Err.Error() }
 
 var tryAgain = regexp.MustCompile(`(?i)try again in\s*([0-9.]+)\s*(ms|s|seconds?)`)
 
-// streamFailure maps the code of a response.failed or error event.
-func streamFailure(b *errBody, now time.Time) *Failure {
+// StreamFailure maps the code of a response.failed or error event.
+func StreamFailure(b *codex.ErrorBody, now time.Time) *Failure {
 	code, msg := b.Code, b.Message
 	if code == "" {
 		code = b.Type
@@ -42,17 +43,17 @@ func streamFailure(b *errBody, now time.Time) *Failure {
 	case "usage_limit_reached":
 		return usageLimit(b, nil, now)
 	case "usage_not_included":
-		f.Err = openai.Errorf(http.StatusForbidden, "permission_error", "%s", "Codex is not included in this ChatGPT plan. To use it, upgrade to Plus: https://chatgpt.com/explore/plus").WithCode(code)
+		f.Err = apierr.Errorf(http.StatusForbidden, "permission_error", "%s", "Codex is not included in this ChatGPT plan. To use it, upgrade to Plus: https://chatgpt.com/explore/plus").WithCode(code)
 	case "context_length_exceeded", "context_too_large":
-		f.Err = openai.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", "the conversation is too long for the model's context window: "+msg).WithCode("context_length_exceeded").WithParam("messages")
+		f.Err = apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", "the conversation is too long for the model's context window: "+msg).WithCode("context_length_exceeded").WithParam("messages")
 	case "insufficient_quota":
-		f.Err = openai.Errorf(http.StatusTooManyRequests, "insufficient_quota", "%s", msg).WithCode(code)
+		f.Err = apierr.Errorf(http.StatusTooManyRequests, "insufficient_quota", "%s", msg).WithCode(code)
 	case "invalid_prompt":
-		f.Err = openai.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", msg).WithCode(code)
+		f.Err = apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", msg).WithCode(code)
 	case "server_is_overloaded", "slow_down":
-		f.Err = openai.Errorf(http.StatusServiceUnavailable, "server_error", "%s", "the selected model is at capacity; try again later or use a different model ("+msg+")").WithCode(code)
+		f.Err = apierr.Errorf(http.StatusServiceUnavailable, "server_error", "%s", "the selected model is at capacity; try again later or use a different model ("+msg+")").WithCode(code)
 	case "rate_limit_exceeded":
-		f.Err = openai.Errorf(http.StatusTooManyRequests, "rate_limit_error", "%s", msg).WithCode(code)
+		f.Err = apierr.Errorf(http.StatusTooManyRequests, "rate_limit_error", "%s", msg).WithCode(code)
 		f.Retryable = true
 		if m := tryAgain.FindStringSubmatch(msg); m != nil {
 			v, _ := strconv.ParseFloat(m[1], 64)
@@ -64,12 +65,12 @@ func streamFailure(b *errBody, now time.Time) *Failure {
 			setRetryAfter(f.Err, f.RetryAfter)
 		}
 	case "invalid_encrypted_content", "invalid_request_error", "invalid_value", "unsupported_value", "unsupported_parameter":
-		f.Err = openai.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", msg).WithCode(code)
+		f.Err = apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", msg).WithCode(code)
 		if b.Param != nil {
 			f.Err.Param = b.Param
 		}
 	default:
-		f.Err = openai.Errorf(http.StatusBadGateway, "upstream_error", "%s", "ChatGPT failed to answer: "+msg).WithCode(code)
+		f.Err = apierr.Errorf(http.StatusBadGateway, "upstream_error", "%s", "ChatGPT failed to answer: "+msg).WithCode(code)
 		f.Retryable = true
 	}
 	return f
@@ -83,12 +84,12 @@ func HTTPFailure(status int, header http.Header, body []byte, now time.Time) *Fa
 	case status == http.StatusTooManyRequests && eb != nil && (eb.Type == "usage_limit_reached" || eb.Code == "usage_limit_reached"):
 		return usageLimit(eb, header, now)
 	case status == http.StatusTooManyRequests && eb != nil && (eb.Type == "usage_not_included" || eb.Code == "usage_not_included"):
-		return streamFailure(&errBody{Code: "usage_not_included", Message: msg}, now)
+		return StreamFailure(&codex.ErrorBody{Code: "usage_not_included", Message: msg}, now)
 	case status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusUnprocessableEntity:
 		if status == http.StatusUnprocessableEntity {
 			status = http.StatusBadRequest
 		}
-		f.Err = openai.Errorf(status, "invalid_request_error", "%s", msg)
+		f.Err = apierr.Errorf(status, "invalid_request_error", "%s", msg)
 		if eb != nil {
 			if eb.Code != "" {
 				f.Err.WithCode(eb.Code)
@@ -101,19 +102,19 @@ func HTTPFailure(status int, header http.Header, body []byte, now time.Time) *Fa
 			f.Err.WithParam("model").WithCode("model_not_found")
 		}
 	case status == http.StatusRequestEntityTooLarge:
-		f.Err = openai.Errorf(http.StatusBadRequest, "invalid_request_error", "the request is too large for ChatGPT: %s", msg).WithCode("context_too_large")
+		f.Err = apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "the request is too large for ChatGPT: %s", msg).WithCode("context_too_large")
 	case status == http.StatusUnauthorized:
-		f.Err = openai.Errorf(http.StatusUnauthorized, "authentication_error", "ChatGPT rejected the credentials (%s); sign in again", msg).WithCode("chatgpt_unauthorized")
+		f.Err = apierr.Errorf(http.StatusUnauthorized, "authentication_error", "ChatGPT rejected the credentials (%s); sign in again", msg).WithCode("chatgpt_unauthorized")
 	case status == http.StatusForbidden:
 		if looksLikeHTML(header, body) {
-			f.Err = openai.Errorf(http.StatusForbidden, "permission_error", "%s", "ChatGPT's edge (Cloudflare) blocked the request. This usually depends on the network: try again later, from another network, or through CHATGPT_PROXY").WithCode("blocked_by_cloudflare")
+			f.Err = apierr.Errorf(http.StatusForbidden, "permission_error", "%s", "ChatGPT's edge (Cloudflare) blocked the request. This usually depends on the network: try again later, from another network, or through CHATGPT_PROXY").WithCode("blocked_by_cloudflare")
 		} else {
-			f.Err = openai.Errorf(http.StatusForbidden, "permission_error", "ChatGPT refused the request: %s", msg).WithCode("forbidden")
+			f.Err = apierr.Errorf(http.StatusForbidden, "permission_error", "ChatGPT refused the request: %s", msg).WithCode("forbidden")
 		}
 	case status == http.StatusTooManyRequests:
 		// A transient rate limit: retried like the same error in a stream
 		// when the wait is short.
-		f = streamFailure(&errBody{Code: "rate_limit_exceeded", Message: msg}, now)
+		f = StreamFailure(&codex.ErrorBody{Code: "rate_limit_exceeded", Message: msg}, now)
 		if ra := header.Get("Retry-After"); ra != "" && f.RetryAfter == 0 {
 			if secs, err := strconv.Atoi(ra); err == nil {
 				f.RetryAfter = time.Duration(secs) * time.Second
@@ -121,17 +122,17 @@ func HTTPFailure(status int, header http.Header, body []byte, now time.Time) *Fa
 			}
 		}
 	case status == http.StatusServiceUnavailable && eb != nil && (eb.Code == "server_is_overloaded" || eb.Code == "slow_down"):
-		return streamFailure(eb, now)
+		return StreamFailure(eb, now)
 	case status >= 500:
-		f.Err = openai.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT answered %d: %s", status, msg).WithCode("upstream_error")
+		f.Err = apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT answered %d: %s", status, msg).WithCode("upstream_error")
 		f.Retryable = true
 	default:
-		f.Err = openai.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT answered %d: %s", status, msg).WithCode("upstream_error")
+		f.Err = apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT answered %d: %s", status, msg).WithCode("upstream_error")
 	}
 	return f
 }
 
-func usageLimit(eb *errBody, header http.Header, now time.Time) *Failure {
+func usageLimit(eb *codex.ErrorBody, header http.Header, now time.Time) *Failure {
 	var until time.Time
 	switch {
 	case eb.ResetsAt > 0:
@@ -151,7 +152,7 @@ func usageLimit(eb *errBody, header http.Header, now time.Time) *Failure {
 		msg += ". It resets " + ResetWords(until, now)
 	}
 	msg += "."
-	f := &Failure{Err: openai.Errorf(http.StatusTooManyRequests, "usage_limit_reached", "%s", msg).WithCode("usage_limit_reached"), LimitedUntil: until, Plan: plan}
+	f := &Failure{Err: apierr.Errorf(http.StatusTooManyRequests, "usage_limit_reached", "%s", msg).WithCode("usage_limit_reached"), LimitedUntil: until, Plan: plan}
 	setRetryAfter(f.Err, until.Sub(now))
 	// Retrying cannot help until the reset; the OpenAI SDKs honour this
 	// header (without it, some sleep for the whole Retry-After).
@@ -162,7 +163,7 @@ func usageLimit(eb *errBody, header http.Header, now time.Time) *Failure {
 // UsageLimit is the failure for a usage limit already known to last until
 // until, answered without asking the backend again.
 func UsageLimit(plan string, until, now time.Time) *Failure {
-	return usageLimit(&errBody{PlanType: plan, ResetsAt: until.Unix()}, nil, now)
+	return usageLimit(&codex.ErrorBody{PlanType: plan, ResetsAt: until.Unix()}, nil, now)
 }
 
 // ResetWords says when t is, relative to now: "at 14:05 (in 3 h 51 min)" or
@@ -197,7 +198,7 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }
 
-func setRetryAfter(e *openai.Error, d time.Duration) {
+func setRetryAfter(e *apierr.Error, d time.Duration) {
 	if e.Header == nil {
 		e.Header = http.Header{}
 	}
@@ -210,7 +211,7 @@ func setRetryAfter(e *openai.Error, d time.Duration) {
 
 // upstreamMessage extracts a message from {"detail":…}, {"error":{…}},
 // {"type":"error","error":{…}} or plain text.
-func upstreamMessage(body []byte) (string, *errBody) {
+func upstreamMessage(body []byte) (string, *codex.ErrorBody) {
 	body = bytes.TrimSpace(body)
 	var w struct {
 		Detail  json.RawMessage `json:"detail"`
@@ -220,7 +221,7 @@ func upstreamMessage(body []byte) (string, *errBody) {
 	}
 	if len(body) > 0 && body[0] == '{' && json.Unmarshal(body, &w) == nil {
 		if len(w.Error) > 0 {
-			var eb errBody
+			var eb codex.ErrorBody
 			if json.Unmarshal(w.Error, &eb) == nil && (eb.Message != "" || eb.Type != "" || eb.Code != "") {
 				m := eb.Message
 				if m == "" {
@@ -230,25 +231,25 @@ func upstreamMessage(body []byte) (string, *errBody) {
 			}
 			var s string
 			if json.Unmarshal(w.Error, &s) == nil && s != "" {
-				return s, &errBody{Code: s, Message: s}
+				return s, &codex.ErrorBody{Code: s, Message: s}
 			}
 		}
 		if len(w.Detail) > 0 {
 			var s string
 			if json.Unmarshal(w.Detail, &s) == nil {
-				return s, &errBody{Message: s}
+				return s, &codex.ErrorBody{Message: s}
 			}
 			var d struct {
 				Message string `json:"message"`
 				Code    string `json:"code"`
 			}
 			if json.Unmarshal(w.Detail, &d) == nil && d.Message != "" {
-				return d.Message, &errBody{Message: d.Message, Code: d.Code}
+				return d.Message, &codex.ErrorBody{Message: d.Message, Code: d.Code}
 			}
-			return string(w.Detail), &errBody{Message: string(w.Detail)}
+			return string(w.Detail), &codex.ErrorBody{Message: string(w.Detail)}
 		}
 		if w.Message != "" {
-			return w.Message, &errBody{Message: w.Message, Code: w.Code}
+			return w.Message, &codex.ErrorBody{Message: w.Message, Code: w.Code}
 		}
 	}
 	if len(body) == 0 {
@@ -266,4 +267,33 @@ func upstreamMessage(body []byte) (string, *errBody) {
 
 func looksLikeHTML(h http.Header, body []byte) bool {
 	return strings.Contains(h.Get("Content-Type"), "text/html") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<"))
+}
+
+// EventFailure is the Failure of a response.failed or error event.
+func EventFailure(ev *codex.Event, now time.Time) *Failure {
+	return StreamFailure(ev.Err(), now)
+}
+
+// Incomplete maps a response.incomplete to the upstream reason a client can
+// act on ("max_output_tokens" or "content_filter"), or to a Failure when
+// the reason is not one a client can act on.
+func Incomplete(r *codex.Response) (string, *Failure) {
+	reason := ""
+	if r != nil && r.IncompleteDetails != nil {
+		reason = r.IncompleteDetails.Reason
+	}
+	switch reason {
+	case "max_output_tokens", "max_tokens":
+		return "max_output_tokens", nil
+	case "content_filter":
+		return "content_filter", nil
+	}
+	return "", &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT returned an incomplete response (reason: %s)", orUnknown(reason)).WithCode("incomplete_response"), Retryable: reason != "interrupted"}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

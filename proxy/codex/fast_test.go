@@ -1,4 +1,4 @@
-package translate
+package codex
 
 import (
 	"encoding/json"
@@ -26,7 +26,7 @@ func FuzzDecodeFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var fast event
+		var fast Event
 		if !decodeFast(data, &fast) {
 			return
 		}
@@ -35,12 +35,13 @@ func FuzzDecodeFast(f *testing.F) {
 		}
 		// A type mismatch in a field the fast path skips (e.g. "item":0)
 		// still leaves encoding/json's other fields filled in.
-		var slow event
+		var slow Event
 		var te *json.UnmarshalTypeError
 		if err := json.Unmarshal(data, &slow); err != nil && !errors.As(err, &te) {
 			t.Fatalf("encoding/json: %v for %q", err, data)
 		}
-		if fast.Type != slow.Type || fast.Delta != slow.Delta || fast.OutputIndex != slow.OutputIndex || fast.SummaryIndex != slow.SummaryIndex {
+		if fast.Type != slow.Type || fast.Delta != slow.Delta || fast.OutputIndex != slow.OutputIndex || fast.SummaryIndex != slow.SummaryIndex ||
+			fast.ItemID != slow.ItemID || fast.ContentIndex != slow.ContentIndex || fast.SequenceNumber != slow.SequenceNumber {
 			t.Fatalf("fast %+v != slow %+v for %q", fast, slow, data)
 		}
 	})
@@ -49,7 +50,7 @@ func FuzzDecodeFast(f *testing.F) {
 func TestDecodeFastSeeds(t *testing.T) {
 	accepted := 0
 	for _, s := range fastSeeds {
-		var ev event
+		var ev Event
 		if decodeFast([]byte(s), &ev) {
 			accepted++
 		}

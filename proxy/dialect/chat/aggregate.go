@@ -1,9 +1,10 @@
-package translate
+package chat
 
 import (
 	"strings"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
 type aggItem struct {
@@ -14,7 +15,7 @@ type aggItem struct {
 	callID string
 	name   string
 	sumIdx int
-	done   *item
+	done   *codex.Item
 }
 
 // Aggregator builds one chat.completion from the upstream stream. The
@@ -28,9 +29,8 @@ type Aggregator struct {
 	created  int64
 	items    map[int]*aggItem
 	finish   string
-	usage    openai.Usage
+	usage    Usage
 	hasUsage bool
-	ev       event
 }
 
 // NewAggregator returns an Aggregator for plan.
@@ -47,12 +47,8 @@ func (a *Aggregator) get(i int) *aggItem {
 	return it
 }
 
-// Feed consumes one upstream event. A failure is returned as *Failure.
-func (a *Aggregator) Feed(data []byte) (Signal, error) {
-	ev := &a.ev
-	if err := decode(data, ev); err != nil {
-		return SigNone, nil
-	}
+// Feed consumes one upstream event. A failure is returned as *relay.Failure.
+func (a *Aggregator) Feed(ev *codex.Event) (Signal, error) {
 	switch ev.Type {
 	case "response.created", "response.in_progress":
 		if r := ev.Response; r != nil && a.id == "" {
@@ -88,7 +84,7 @@ func (a *Aggregator) Feed(data []byte) (Signal, error) {
 	case "response.completed", "response.incomplete":
 		r := ev.Response
 		if ev.Type == "response.incomplete" {
-			reason, f := incompleteFinish(r)
+			reason, f := finishReason(r)
 			if f != nil {
 				return SigNone, f
 			}
@@ -112,15 +108,18 @@ func (a *Aggregator) Feed(data []byte) (Signal, error) {
 		}
 		return SigDone, nil
 	case "response.failed", "error":
-		return SigNone, failure(ev, a.opts.Now())
+		return SigNone, relay.EventFailure(ev, a.opts.Now())
 	}
 	return SigNone, nil
 }
 
+// Result returns the aggregated chat.completion.
+func (a *Aggregator) Result() any { return a.Completion() }
+
 // Completion returns the aggregated chat.completion.
-func (a *Aggregator) Completion() *openai.Completion {
+func (a *Aggregator) Completion() *Completion {
 	var text, reasoning []string
-	var calls []openai.ToolCall
+	var calls []ToolCall
 	for _, idx := range sortedKeys(a.items) {
 		it := a.items[idx]
 		switch it.typ {
@@ -150,7 +149,7 @@ func (a *Aggregator) Completion() *openai.Completion {
 				reasoning = append(reasoning, s)
 			}
 		case "function_call":
-			c := openai.ToolCall{ID: it.callID, Type: "function"}
+			c := ToolCall{ID: it.callID, Type: "function"}
 			c.Function.Name, c.Function.Arguments = it.name, it.args.String()
 			if it.done != nil {
 				c.ID, c.Function.Name = it.done.CallID, it.done.Name
@@ -164,7 +163,7 @@ func (a *Aggregator) Completion() *openai.Completion {
 			calls = append(calls, c)
 		}
 	}
-	msg := openai.ResponseMessage{Role: "assistant", ToolCalls: calls, Annotations: []any{}}
+	msg := ResponseMessage{Role: "assistant", ToolCalls: calls, Annotations: []any{}}
 	body := strings.Join(text, "\n\n")
 	r := strings.Join(reasoning, "\n\n")
 	switch a.opts.Reasoning {
@@ -192,9 +191,9 @@ func (a *Aggregator) Completion() *openai.Completion {
 	if created == 0 {
 		created = a.opts.Now().Unix()
 	}
-	c := &openai.Completion{
+	c := &Completion{
 		ID: id, Object: "chat.completion", Created: created, Model: a.plan.Model,
-		Choices: []openai.Choice{{Index: 0, Message: msg, FinishReason: finish}},
+		Choices: []Choice{{Index: 0, Message: msg, FinishReason: finish}},
 	}
 	u := a.usage
 	c.Usage = &u

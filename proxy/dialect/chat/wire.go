@@ -1,12 +1,6 @@
-// Package openai holds the OpenAI Chat Completions wire types the server
-// accepts and produces, and OpenAI-shaped errors.
-package openai
+package chat
 
-import (
-	"encoding/json"
-	"fmt"
-	"net/http"
-)
+import "encoding/json"
 
 // ChatRequest is a Chat Completions request. Fields the Codex backend
 // rejects (temperature, top_p, max_tokens, stop, seed, …) are accepted by
@@ -15,7 +9,7 @@ type ChatRequest struct {
 	Model             string          `json:"model"`
 	Messages          []Message       `json:"messages"`
 	Stream            bool            `json:"stream"`
-	StreamOptions     *StreamOptions  `json:"stream_options,omitempty"`
+	StreamOptions     *IncludeOptions `json:"stream_options,omitempty"`
 	Tools             []Tool          `json:"tools,omitempty"`
 	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
 	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
@@ -36,8 +30,8 @@ type ChatRequest struct {
 	User         string          `json:"user,omitempty"`
 }
 
-// StreamOptions are the stream options of a request.
-type StreamOptions struct {
+// IncludeOptions are the stream_options of a request.
+type IncludeOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
@@ -152,65 +146,4 @@ type ResponseMessage struct {
 	Refusal          *string    `json:"refusal"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	Annotations      []any      `json:"annotations"`
-}
-
-// Model is one entry of /v1/models.
-type Model struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Created int64  `json:"created"`
-	OwnedBy string `json:"owned_by"`
-}
-
-// ModelList is the /v1/models answer.
-type ModelList struct {
-	Object string  `json:"object"`
-	Data   []Model `json:"data"`
-}
-
-// Error is an OpenAI-shaped error with its HTTP status. Header holds extra
-// response headers such as Retry-After.
-type Error struct {
-	Status  int         `json:"-"`
-	Message string      `json:"message"`
-	Type    string      `json:"type"`
-	Param   *string     `json:"param"`
-	Code    *string     `json:"code"`
-	Header  http.Header `json:"-"`
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
-
-// Body returns the JSON body {"error":{…}}.
-func (e *Error) Body() []byte {
-	b, _ := json.Marshal(struct {
-		Error *Error `json:"error"`
-	}{e})
-	return b
-}
-
-// WithParam sets Param and returns e.
-func (e *Error) WithParam(p string) *Error {
-	if p != "" {
-		e.Param = &p
-	}
-	return e
-}
-
-// WithCode sets Code and returns e.
-func (e *Error) WithCode(c string) *Error {
-	if c != "" {
-		e.Code = &c
-	}
-	return e
-}
-
-// Errorf builds an Error.
-func Errorf(status int, typ, format string, args ...any) *Error {
-	return &Error{Status: status, Type: typ, Message: fmt.Sprintf(format, args...)}
-}
-
-// InvalidRequest is a 400 invalid_request_error about param.
-func InvalidRequest(param, format string, args ...any) *Error {
-	return Errorf(http.StatusBadRequest, "invalid_request_error", format, args...).WithParam(param)
 }

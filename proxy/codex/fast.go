@@ -1,4 +1,4 @@
-package translate
+package codex
 
 import (
 	"bytes"
@@ -15,18 +15,19 @@ var fastTypes = [...]string{
 	"response.function_call_arguments.delta",
 	"response.reasoning_text.delta",
 	"response.refusal.delta",
+	"response.custom_tool_call_input.delta",
 }
 
 // decodeFast fills ev from data when data is a delta event whose fields it
 // understands, and reports whether it did.
-func decodeFast(data []byte, ev *event) bool {
+func decodeFast(data []byte, ev *Event) bool {
 	p := scanner{b: data}
 	if !p.expect('{') {
 		return false
 	}
-	var typ, delta []byte
+	var typ, delta, itemID []byte
 	deltaEscaped := false
-	out, sum := 0, 0
+	out, sum, content, seq := 0, 0, 0, 0
 	seen := false
 	for {
 		p.ws()
@@ -64,6 +65,18 @@ func decodeFast(data []byte, ev *event) bool {
 			if sum, ok = p.int(); !ok {
 				return false
 			}
+		case "content_index":
+			if content, ok = p.int(); !ok {
+				return false
+			}
+		case "sequence_number":
+			if seq, ok = p.int(); !ok {
+				return false
+			}
+		case "item_id":
+			if itemID, esc, ok = p.str(); !ok || esc || !utf8.Valid(itemID) {
+				return false
+			}
 		default:
 			if !p.skip() {
 				return false
@@ -84,7 +97,7 @@ func decodeFast(data []byte, ev *event) bool {
 	if known == "" {
 		return false
 	}
-	*ev = event{Type: known, OutputIndex: out, SummaryIndex: sum}
+	*ev = Event{Type: known, OutputIndex: out, SummaryIndex: sum, ContentIndex: content, SequenceNumber: int64(seq), ItemID: string(itemID)}
 	if !deltaEscaped {
 		if !utf8.Valid(delta) {
 			return false // encoding/json replaces invalid bytes
@@ -96,7 +109,7 @@ func decodeFast(data []byte, ev *event) bool {
 	return json.Unmarshal(quote(delta), &ev.Delta) == nil
 }
 
-var fastKeys = [...]string{"type", "delta", "output_index", "summary_index"}
+var fastKeys = [...]string{"type", "delta", "output_index", "summary_index", "content_index", "sequence_number", "item_id"}
 
 // exactKey reports false for a key that differs from one of fastKeys only
 // in case, which encoding/json would treat as that field.

@@ -1,4 +1,4 @@
-package translate
+package chat
 
 import (
 	"bufio"
@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -46,7 +49,7 @@ func planFor(t *testing.T, path string) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var req openai.ChatRequest
+	var req ChatRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +127,7 @@ func TestStreamGolden(t *testing.T) {
 					var last Signal
 					for _, ev := range events {
 						var err error
-						out, last, err = tr.Feed(out, ev)
+						out, last, err = feedData(tr, out, ev)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -138,7 +141,7 @@ func TestStreamGolden(t *testing.T) {
 
 					ag := NewAggregator(plan, opts)
 					for _, ev := range events {
-						if _, err := ag.Feed(ev); err != nil {
+						if _, err := aggData(ag, ev); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -204,13 +207,16 @@ func TestStreamFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			for _, feed := range []func([]byte) error{
 				func(b []byte) error {
-					_, _, err := NewTranslator(plan, StreamOptions{Now: fixedNow}).Feed(nil, b)
+					_, _, err := feedData(NewTranslator(plan, StreamOptions{Now: fixedNow}), nil, b)
 					return err
 				},
-				func(b []byte) error { _, err := NewAggregator(plan, StreamOptions{Now: fixedNow}).Feed(b); return err },
+				func(b []byte) error {
+					_, err := aggData(NewAggregator(plan, StreamOptions{Now: fixedNow}), b)
+					return err
+				},
 			} {
 				err := feed([]byte(c.event))
-				var f *Failure
+				var f *relay.Failure
 				if !errors.As(err, &f) {
 					t.Fatalf("want a Failure, got %v", err)
 				}
@@ -221,54 +227,11 @@ func TestStreamFailures(t *testing.T) {
 		})
 	}
 	// The retry delay of a rate limit is read from the message.
-	_, _, err := NewTranslator(plan, StreamOptions{}).Feed(nil, []byte(cases[2].event))
-	var f *Failure
+	_, _, err := feedData(NewTranslator(plan, StreamOptions{}), nil, []byte(cases[2].event))
+	var f *relay.Failure
 	errors.As(err, &f)
 	if f.RetryAfter != 1500*time.Millisecond || f.Err.Header.Get("Retry-After") != "2" {
 		t.Errorf("RetryAfter = %v, header %q", f.RetryAfter, f.Err.Header.Get("Retry-After"))
-	}
-}
-
-func TestHTTPFailure(t *testing.T) {
-	now := fixedNow()
-	cases := []struct {
-		name   string
-		status int
-		body   string
-		want   int
-		code   string
-		retry  bool
-	}{
-		{"detail_400", 400, `{"detail":"Unsupported parameter: top_p"}`, 400, "", false},
-		{"retired_model", 400, `{"detail":"The 'gpt-5.2' model is not supported when using Codex with a ChatGPT account."}`, 400, "model_not_found", false},
-		{"openai_400", 400, `{"error":{"message":"Unsupported value","type":"invalid_request_error","param":"reasoning.effort","code":"unsupported_value"}}`, 400, "unsupported_value", false},
-		{"unauthorized", 401, `{"detail":"Unauthorized"}`, 401, "chatgpt_unauthorized", false},
-		{"cloudflare", 403, `<!DOCTYPE html><title>Just a moment...</title>`, 403, "blocked_by_cloudflare", false},
-		{"usage_limit", 429, `{"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","plan_type":"plus","resets_at":1764013872,"resets_in_seconds":13872}}`, 429, "usage_limit_reached", false},
-		{"usage_not_included", 429, `{"error":{"type":"usage_not_included","message":"no"}}`, 403, "usage_not_included", false},
-		{"rate_limited", 429, `{"error":{"code":"rate_limit_exceeded","message":"slow down"}}`, 429, "rate_limit_exceeded", true},
-		{"overloaded", 503, `{"error":{"code":"server_is_overloaded","message":"busy"}}`, 503, "server_is_overloaded", false},
-		{"server_500", 500, ``, 502, "upstream_error", true},
-		{"too_large", 413, ``, 400, "context_too_large", false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := HTTPFailure(c.status, map[string][]string{}, []byte(c.body), now)
-			if f.Err.Status != c.want || f.Retryable != c.retry {
-				t.Errorf("status=%d retry=%v, want %d %v (%s)", f.Err.Status, f.Retryable, c.want, c.retry, f.Err.Message)
-			}
-			got := ""
-			if f.Err.Code != nil {
-				got = *f.Err.Code
-			}
-			if got != c.code {
-				t.Errorf("code = %q, want %q", got, c.code)
-			}
-		})
-	}
-	f := HTTPFailure(429, map[string][]string{}, []byte(cases[5].body), now)
-	if f.Err.Header.Get("Retry-After") != "13872" || !f.LimitedUntil.Equal(time.Unix(1764013872, 0)) || !strings.Contains(f.Err.Message, "plus plan") {
-		t.Errorf("usage limit: %q %v %q", f.Err.Header.Get("Retry-After"), f.LimitedUntil, f.Err.Message)
 	}
 }
 
@@ -289,13 +252,13 @@ func TestRequestErrors(t *testing.T) {
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
-			var req openai.ChatRequest
+			var req ChatRequest
 			if err := json.Unmarshal([]byte(body), &req); err != nil {
 				t.Fatal(err)
 			}
 			res, _ := testCatalog.Resolve(req.Model)
 			_, err := Chat(&req, res, Options{})
-			var oe *openai.Error
+			var oe *apierr.Error
 			if !errors.As(err, &oe) || oe.Status != 400 || oe.Message == "" {
 				t.Fatalf("want a 400 OpenAI error, got %v", err)
 			}
@@ -311,7 +274,7 @@ func TestEffortClamp(t *testing.T) {
 		{"gpt-5.4", "ultra", "xhigh"},
 		{"gpt-5.4", "high", ""},
 	} {
-		var req openai.ChatRequest
+		var req ChatRequest
 		_ = json.Unmarshal([]byte(`{"model":"`+c.model+`","reasoning_effort":"`+c.effort+`","messages":[{"role":"user","content":"x"}]}`), &req)
 		res, _ := testCatalog.Resolve(req.Model)
 		p, err := Chat(&req, res, Options{})
@@ -328,7 +291,7 @@ func TestEffortClamp(t *testing.T) {
 }
 
 func TestToolHistoryRepairs(t *testing.T) {
-	var req openai.ChatRequest
+	var req ChatRequest
 	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5",
 	 "tools":[{"type":"function","function":{"name":"ns.get_weather"}}],
 	 "messages":[{"role":"user","content":"a"},
@@ -348,36 +311,22 @@ func TestToolHistoryRepairs(t *testing.T) {
 			Name   string `json:"name"`
 			Output string `json:"output"`
 		}
-		_ = json.Unmarshal(it, &x)
+		raw, _ := json.Marshal(it)
+		_ = json.Unmarshal(raw, &x)
 		kinds = append(kinds, x.Type+":"+x.CallID+x.Output)
 		if x.Type == "function_call" && !regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`).MatchString(x.Name) {
 			t.Errorf("tool name %q is not allowed upstream", x.Name)
 		}
 	}
-	want := "message:,function_call:c1,function_call:c2,function_call_output:c1r1,function_call_output:c2" + orphanOutput + ",message:"
+	want := "message:,function_call:c1,function_call:c2,function_call_output:c1r1,function_call_output:c2" + dialect.OrphanOutput + ",message:"
 	if strings.Join(kinds, ",") != want {
 		t.Errorf("input = %v", kinds)
 	}
 	var tool struct{ Name string }
-	_ = json.Unmarshal(p.Body.Tools[0], &tool)
+	rawTool, _ := json.Marshal(p.Body.Tools[0])
+	_ = json.Unmarshal(rawTool, &tool)
 	if p.ToolNames[tool.Name] != "ns.get_weather" {
 		t.Errorf("renamed tool %q does not map back: %v", tool.Name, p.ToolNames)
-	}
-}
-
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{"", "plain", "quote\" back\\slash", "ctl\x00\x01\x1f\n\r\t", "ünïcødé 🎉", "\u2028\u2029", "bad\xffutf8", "<script>&"} {
-		got := appendString(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("%q -> invalid JSON %s: %v", s, got, err)
-		}
-		want, _ := json.Marshal(s)
-		var wantBack string
-		_ = json.Unmarshal(want, &wantBack)
-		if back != wantBack {
-			t.Errorf("%q round-trips to %q, want %q", s, back, wantBack)
-		}
 	}
 }
 
@@ -387,15 +336,33 @@ func BenchmarkTranslateDelta(b *testing.B) {
 	plan := &Plan{Model: "gpt-5.5"}
 	tr := NewTranslator(plan, StreamOptions{Now: fixedNow})
 	var out []byte
-	out, _, _ = tr.Feed(out, []byte(`{"type":"response.created","response":{"id":"resp_1","created_at":1}}`))
-	out, _, _ = tr.Feed(out, []byte(`{"type":"response.output_item.added","output_index":0,"item":{"id":"msg_1","type":"message","role":"assistant"}}`))
+	out, _, _ = feedData(tr, out, []byte(`{"type":"response.created","response":{"id":"resp_1","created_at":1}}`))
+	out, _, _ = feedData(tr, out, []byte(`{"type":"response.output_item.added","output_index":0,"item":{"id":"msg_1","type":"message","role":"assistant"}}`))
 	ev := []byte(`{"type":"response.output_text.delta","sequence_number":12,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hello, world! This is a typical delta."}`)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(ev)))
 	for b.Loop() {
-		out, _, _ = tr.Feed(out[:0], ev)
+		out, _, _ = feedData(tr, out[:0], ev)
 	}
 	if !bytes.Contains(out, []byte("typical delta")) {
 		b.Fatal("no chunk produced")
 	}
+}
+
+// feedData decodes one event's data, as the relay does, and feeds it.
+func feedData(tr *Translator, dst, data []byte) ([]byte, Signal, error) {
+	var ev codex.Event
+	if err := codex.DecodeEvent(data, &ev); err != nil {
+		return dst, SigNone, nil
+	}
+	return tr.Feed(dst, &ev)
+}
+
+// aggData decodes one event's data and feeds it to the aggregator.
+func aggData(a *Aggregator, data []byte) (Signal, error) {
+	var ev codex.Event
+	if err := codex.DecodeEvent(data, &ev); err != nil {
+		return SigNone, nil
+	}
+	return a.Feed(&ev)
 }
