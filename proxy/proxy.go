@@ -39,6 +39,9 @@ type Options struct {
 	// NewAuth builds the credentials source (and the admin API's backend)
 	// on the core's upstream client, when Auth is nil.
 	NewAuth func(client *upstream.Client) (auth.Source, server.Admin)
+	// InstallationID is the Codex CLI installation id for the turn
+	// metadata (config.InstallationID); empty means random per process.
+	InstallationID string
 }
 
 // Core is the proxy core.
@@ -68,7 +71,9 @@ func New(cfg *config.Config, o Options) (*Core, error) {
 	client := o.Client
 	if client == nil {
 		var err error
-		client, err = upstream.New(upstream.Settings(cfg, o.Logger))
+		ucfg := upstream.Settings(cfg, o.Logger)
+		ucfg.InstallationID = o.InstallationID
+		client, err = upstream.New(ucfg)
 		if err != nil {
 			return nil, fmt.Errorf("building the upstream client: %w", err)
 		}

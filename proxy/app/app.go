@@ -157,6 +157,7 @@ func (a *App) prepare(ctx context.Context, useTray bool) (*parts, error) {
 	p.apiKey = apiKey
 	p.core, err = proxy.New(cfg, proxy.Options{
 		Version: a.Version, APIKey: apiKey, Status: p.rec, Logger: log,
+		InstallationID: config.InstallationID(),
 		NewAuth: func(client *upstream.Client) (auth.Source, server.Admin) {
 			p.mgr = creds.NewManager(creds.Options{Config: cfg, Secrets: secrets, HTTP: client, Status: p.rec, OpenURL: authcli.OpenURL, Log: log})
 			return p.mgr, p.mgr
