@@ -153,7 +153,7 @@ func TestResolveSuffixes(t *testing.T) {
 		{"gpt-4o-fast", "gpt-8", "", "priority", true},   // alias of the default
 		{"gpt-5.2-extra", "gpt-5.2", "xhigh", "", false}, // unknown slug: sent as is
 		{"gpt-5.2-fast", "gpt-5.2", "", "", false},
-		{"gpt-9-high-low", "gpt-8", "", "", true}, // two efforts: not a suffix pair
+		{"gpt-9-high-low", "gpt-9-high", "low", "", false}, // the first effort is part of an unknown slug
 		{"gpt-9-fast-fast", "gpt-9-fast", "", "", false},
 	}
 	for _, tc := range cases {
