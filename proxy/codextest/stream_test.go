@@ -418,7 +418,7 @@ func TestCustomToolValidation(t *testing.T) {
 			if tc.input != nil {
 				body["input"] = tc.input
 			}
-			resp := post(t, s, body, nil)
+			resp := post(t, s, body, goodHeaders())
 			got := string(readAll(t, resp))
 			if resp.StatusCode != 400 || !strings.Contains(got, tc.want) {
 				t.Fatalf("status %d body %s; want 400 with %q", resp.StatusCode, got, tc.want)
@@ -427,7 +427,7 @@ func TestCustomToolValidation(t *testing.T) {
 	}
 	body := baseBody()
 	body["tools"] = []any{applyPatchTool(), map[string]any{"type": "custom", "name": "free", "format": map[string]any{"type": "text"}}}
-	if resp := post(t, s, body, nil); resp.StatusCode != 200 {
+	if resp := post(t, s, body, goodHeaders()); resp.StatusCode != 200 {
 		t.Fatalf("valid custom tools refused: %d %s", resp.StatusCode, readAll(t, resp))
 	}
 }
