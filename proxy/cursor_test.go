@@ -281,7 +281,10 @@ func TestCursorPlainText(t *testing.T) {
 		t.Errorf("service_tier = %v without -fast", up["service_tier"])
 	}
 
-	// -fast: the priority tier where the catalog offers it, else the model itself.
+	// -fast: the priority tier where the catalog offers it, else the model
+	// itself. The live catalog decides (the built-in fallback lists
+	// priority for every model).
+	waitFor(t, func() bool { return h.core.Catalog().Live() })
 	status, raw = h.post(t, `{"model":"gpt-5.5-fast","input":[{"role":"user","content":"hi"}]}`)
 	if status != 200 || parseAnswer(t, raw, false).model != "gpt-5.5" {
 		t.Fatalf("gpt-5.5-fast: %d %s", status, raw)

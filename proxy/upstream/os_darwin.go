@@ -20,3 +20,6 @@ func detectOS() (string, string) {
 	}
 	return "Mac OS", semver(string(m[1]))
 }
+
+// sandboxName is the turn metadata's sandbox on macOS.
+const sandboxName = "seatbelt"

@@ -12,3 +12,6 @@ func detectOS() (string, string) {
 	}
 	return "Linux", ""
 }
+
+// sandboxName is the turn metadata's sandbox on Linux.
+const sandboxName = "seccomp"

@@ -15,3 +15,6 @@ func detectOS() (string, string) {
 	}
 	return "Windows", fmt.Sprintf("%d.%d.%d", v.MajorVersion, v.MinorVersion, v.BuildNumber)
 }
+
+// sandboxName is the turn metadata's sandbox on Windows.
+const sandboxName = "windows_elevated"

@@ -15,11 +15,19 @@ const chromeMajor = 156
 
 // codexUserAgent builds the User-Agent the Codex CLI sends once its client
 // name is registered, for example
-// "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)".
+// "codex_exec/0.171.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.171.0)".
 func codexUserAgent(originator, version string) string {
 	name, ver := osInfo()
 	return fmt.Sprintf("%s/%s (%s %s; %s) %s (%s; %s)",
 		originator, version, name, ver, osArch(), terminalName(), originator, version)
+}
+
+// codexBootstrapUserAgent is the User-Agent before the client name is
+// registered (`codex login`, the first bootstrap calls), for example
+// "codex_cli_rs/0.171.0 (Debian 12.0.0; x86_64) xterm".
+func codexBootstrapUserAgent(originator, version string) string {
+	name, ver := osInfo()
+	return fmt.Sprintf("%s/%s (%s %s; %s) %s", originator, version, name, ver, osArch(), terminalName())
 }
 
 // osArch mirrors os_info's architecture(): uname -m on Unix.
