@@ -21,7 +21,7 @@ const module = "github.com/chatgpt-to-api/chatgpt-to-api"
 var layers = map[string]int{
 	"assets": 0, "assets/gen": 9, "build": 9, "build/tools/checks": 9, "build/tools/icongen": 9,
 	"build/tools/notices": 9, "build/tools/pack": 9, "keychain": 0, "proxy/config": 0, "proxy/apierr": 0, "proxy/auth": 0,
-	"proxy/codex": 0, "proxy/catalog": 0, "proxy/status": 0, "tray/applog": 0,
+	"proxy/codex": 0, "proxy/catalog": 0, "proxy/status": 0, "tray/applog": 0, "proxy/affinity": 0, "proxy/upstream/codexcli": -1,
 	"proxy/upstream": 1, "proxy/dialect": 1,
 	"proxy/relay": 2, "proxy/auth/creds": 2,
 	"proxy/dialect/chat": 3, "proxy/dialect/responses": 3, "proxy/dialect/anthropic": 3,

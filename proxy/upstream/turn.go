@@ -19,7 +19,7 @@ type turn struct {
 }
 
 // turnMetadata is x-codex-turn-metadata with the CLI's keys in its order
-// (codex-cli-0.171-delta.md; record #20 of the exec capture).
+// (docs/protocol.md §2; the captures in proxy/upstream/testdata).
 type turnMetadata struct {
 	InstallationID             string `json:"installation_id"`
 	SessionID                  string `json:"session_id"`
