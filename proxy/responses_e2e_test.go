@@ -663,6 +663,3 @@ func TestResponsesWebSocketUpgradeIs426(t *testing.T) {
 		t.Errorf("status %d", resp.StatusCode)
 	}
 }
-
-
-

@@ -34,7 +34,9 @@ type entry struct {
 	conversation []byte
 }
 
-func (e *entry) size() int64 { return int64(len(e.response) + len(e.conversation) + len(e.id) + len(e.owner) + 64) }
+func (e *entry) size() int64 {
+	return int64(len(e.response) + len(e.conversation) + len(e.id) + len(e.owner) + 64)
+}
 
 // DefaultMaxCount bounds the number of stored responses.
 const DefaultMaxCount = 10000
