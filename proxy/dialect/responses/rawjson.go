@@ -71,40 +71,46 @@ func field(b []byte, key string) []byte {
 }
 
 // appendFrame appends the SSE frame of event raw, of type typ, with its
-// sequence_number set to seq. It returns false when raw is not an object.
+// sequence_number set to seq. Everything else is copied as it came. It
+// returns false when raw is not an object.
 func appendFrame(dst []byte, typ string, raw []byte, seq int64) ([]byte, bool) {
-	start := len(dst)
-	dst = appendFrameHead(dst, typ)
-	body := len(dst)
-	dst = append(dst, '{')
-	first, seen := true, false
+	var at member
+	found := false
 	ok := members(raw, func(m member) bool {
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, raw[m.keyStart-1:m.keyEnd+1]...)
-		dst = append(dst, ':')
 		if string(raw[m.keyStart:m.keyEnd]) == "sequence_number" {
-			seen = true
-			dst = strconv.AppendInt(dst, seq, 10)
-		} else {
-			dst = append(dst, raw[m.valStart:m.valEnd]...)
+			at, found = m, true
+			return false
 		}
 		return true
 	})
 	if !ok {
-		return dst[:start], false
+		return dst, false
 	}
-	if !seen {
-		if len(dst) > body+1 {
+	dst = appendFrameHead(dst, typ)
+	lo, hi := span(raw)
+	if found {
+		dst = append(dst, raw[lo:at.valStart]...)
+		dst = strconv.AppendInt(dst, seq, 10)
+		dst = append(dst, raw[at.valEnd:hi]...)
+	} else {
+		// Not sent by this backend; put it first.
+		dst = append(dst, `{"sequence_number":`...)
+		dst = strconv.AppendInt(dst, seq, 10)
+		if i := skipWS(raw, lo+1); i < hi && raw[i] != '}' {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, `"sequence_number":`...)
-		dst = strconv.AppendInt(dst, seq, 10)
+		dst = append(dst, raw[lo+1:hi]...)
 	}
-	dst = append(dst, '}')
 	return append(dst, "\n\n"...), true
+}
+
+// span returns the bounds of b without leading and trailing whitespace.
+func span(b []byte) (lo, hi int) {
+	lo, hi = skipWS(b, 0), len(b)
+	for hi > lo && (b[hi-1] == ' ' || b[hi-1] == '\t' || b[hi-1] == '\n' || b[hi-1] == '\r') {
+		hi--
+	}
+	return lo, hi
 }
 
 // appendFrameHead appends "event: typ\ndata: ".
