@@ -366,46 +366,9 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 			done["phase"] = it.phase
 		}
 	case "reasoning":
-		id := st.id("rs_")
-		if err := st.Event("response.output_item.added", map[string]any{"output_index": idx,
-			"item": map[string]any{"id": id, "type": "reasoning", "summary": []any{}}}); err != nil {
+		var err error
+		if done, err = st.reasoning(it, idx); err != nil {
 			return nil, err
-		}
-		summary := []any{}
-		for si, text := range it.summaries {
-			base := func() map[string]any {
-				return map[string]any{"item_id": id, "output_index": idx, "summary_index": si}
-			}
-			ev := base()
-			ev["part"] = map[string]any{"type": "summary_text", "text": ""}
-			if err := st.Event("response.reasoning_summary_part.added", ev); err != nil {
-				return nil, err
-			}
-			for _, c := range splitChunks(text) {
-				ev := base()
-				ev["delta"] = c
-				if err := st.Event("response.reasoning_summary_text.delta", ev); err != nil {
-					return nil, err
-				}
-			}
-			ev = base()
-			ev["text"] = text
-			if err := st.Event("response.reasoning_summary_text.done", ev); err != nil {
-				return nil, err
-			}
-			part := map[string]any{"type": "summary_text", "text": text}
-			ev = base()
-			ev["part"] = part
-			if err := st.Event("response.reasoning_summary_part.done", ev); err != nil {
-				return nil, err
-			}
-			summary = append(summary, part)
-			st.reasonToks += approxTokens(text)
-		}
-		st.reasonToks += 16
-		done = map[string]any{"id": id, "type": "reasoning", "summary": summary}
-		if enc := st.encrypted(it); enc != "" {
-			done["encrypted_content"] = enc
 		}
 	case "function_call":
 		id := st.id("fc_")
@@ -446,6 +409,53 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 	return done, nil
 }
 
+// reasoning writes the events of a reasoning item up to (not including)
+// output_item.done and returns the done item.
+func (st *Stream) reasoning(it Item, idx int) (map[string]any, error) {
+	id := st.id("rs_")
+	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx,
+		"item": map[string]any{"id": id, "type": "reasoning", "summary": []any{}}}); err != nil {
+		return nil, err
+	}
+	summary := []any{}
+	for si, text := range it.summaries {
+		base := func() map[string]any {
+			return map[string]any{"item_id": id, "output_index": idx, "summary_index": si}
+		}
+		ev := base()
+		ev["part"] = map[string]any{"type": "summary_text", "text": ""}
+		if err := st.Event("response.reasoning_summary_part.added", ev); err != nil {
+			return nil, err
+		}
+		for _, c := range splitChunks(text) {
+			ev := base()
+			ev["delta"] = c
+			if err := st.Event("response.reasoning_summary_text.delta", ev); err != nil {
+				return nil, err
+			}
+		}
+		ev = base()
+		ev["text"] = text
+		if err := st.Event("response.reasoning_summary_text.done", ev); err != nil {
+			return nil, err
+		}
+		part := map[string]any{"type": "summary_text", "text": text}
+		ev = base()
+		ev["part"] = part
+		if err := st.Event("response.reasoning_summary_part.done", ev); err != nil {
+			return nil, err
+		}
+		summary = append(summary, part)
+		st.reasonToks += approxTokens(text)
+	}
+	st.reasonToks += 16
+	done := map[string]any{"id": id, "type": "reasoning", "summary": summary}
+	if enc := st.encrypted(it); enc != "" {
+		done["encrypted_content"] = enc
+	}
+	return done, nil
+}
+
 // customCall writes the events of a custom_tool_call item up to (not
 // including) output_item.done and returns the done item; when partial is
 // true it stops after the input deltas and returns nil.
@@ -475,18 +485,37 @@ func (st *Stream) customCall(it Item, idx int, partial bool) (map[string]any, er
 	return map[string]any{"id": id, "type": "custom_tool_call", "status": "completed", "name": it.name, "call_id": callID, "input": it.args}, nil
 }
 
+// Prompt-cache model of EstimatedUsage.
+const (
+	// CacheBlockTokens is the granularity of cached tokens.
+	CacheBlockTokens = 16
+	// cachePromptsPerKey bounds the earlier prompts kept per key.
+	cachePromptsPerKey = 8
+)
+
 // EstimatedUsage returns a deterministic usage for what was streamed so
-// far: input is a quarter of the body size; cached is the input of the
-// previous request with the same prompt_cache_key, rounded down to 64.
+// far. Input is a quarter of the body size. Cached tokens model the
+// backend's prefix cache: per prompt_cache_key, the longest common prefix
+// of this request's prompt (instructions, tools, then input, serialized)
+// with the earlier prompts of that key, at 4 bytes a token, rounded down
+// to CacheBlockTokens. Without a key nothing is cached.
 func (st *Stream) EstimatedUsage() TokenUsage {
 	in := max(1, st.req.BodySize/4)
 	cached := 0
 	if s := st.req.srv; s != nil && st.req.PromptCacheKey != "" {
+		prompt := promptBytes(st.req)
 		s.mu.Lock()
-		prev := s.cache[st.req.PromptCacheKey]
-		s.cache[st.req.PromptCacheKey] = in
+		best := 0
+		for _, p := range s.cache[st.req.PromptCacheKey] {
+			best = max(best, commonPrefix(p, prompt))
+		}
+		list := append(s.cache[st.req.PromptCacheKey], prompt)
+		if len(list) > cachePromptsPerKey {
+			list = list[len(list)-cachePromptsPerKey:]
+		}
+		s.cache[st.req.PromptCacheKey] = list
 		s.mu.Unlock()
-		cached = min(prev, in) / 64 * 64
+		cached = min(best/4, in) / CacheBlockTokens * CacheBlockTokens
 	}
 	return TokenUsage{
 		InputTokens:     in,
@@ -494,6 +523,22 @@ func (st *Stream) EstimatedUsage() TokenUsage {
 		OutputTokens:    st.outputToks + st.reasonToks,
 		ReasoningTokens: st.reasonToks,
 	}
+}
+
+// promptBytes serializes what the model reads first to last.
+func promptBytes(r *ResponsesRequest) []byte {
+	b, _ := json.Marshal([]any{r.Raw["instructions"], r.Raw["tools"], r.Raw["input"]})
+	return b
+}
+
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // Completed writes response.completed with usage u. When fillOutput is

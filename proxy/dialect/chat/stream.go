@@ -299,34 +299,7 @@ func (t *Translator) Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
 		}
 		return dst, SigOutput, nil
 	case "response.output_item.done":
-		it := ev.Item
-		if it == nil {
-			return dst, SigNone, nil
-		}
-		st := t.item(ev.OutputIndex)
-		switch it.Type {
-		case "function_call":
-			dst = t.startTool(dst, ev.OutputIndex, it)
-			if !st.argsSent && it.Arguments != "" {
-				st.argsSent = true
-				dst = t.toolArgs(dst, st.toolIdx, it.Arguments)
-			}
-		case "message":
-			if st.typ == "" {
-				st.skip = t.opts.DropCommentary && it.Phase == "commentary"
-			}
-			if !st.hasText {
-				dst = t.text(dst, ev.OutputIndex, messageText(it))
-			}
-		case "reasoning":
-			if !st.hasReason {
-				for i, s := range it.Summary {
-					dst = t.reason(dst, ev.OutputIndex, i, s.Text)
-				}
-			}
-		}
-		st.typ = it.Type
-		return dst, SigOutput, nil
+		return t.itemDone(dst, ev)
 	case "response.completed":
 		dst = t.fromCompletedOutput(dst, ev.Response)
 		return t.finish(dst, ev.Response, "")
@@ -476,4 +449,36 @@ func finishReason(r *codex.Response) (string, *relay.Failure) {
 // Fail appends the in-band error frame that ends a failed stream.
 func (t *Translator) Fail(dst []byte, e *apierr.Error) []byte {
 	return ErrorChunk(dst, e)
+}
+
+// itemDone emits what a finished item carries that its deltas did not.
+func (t *Translator) itemDone(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
+	it := ev.Item
+	if it == nil {
+		return dst, SigNone, nil
+	}
+	st := t.item(ev.OutputIndex)
+	switch it.Type {
+	case "function_call":
+		dst = t.startTool(dst, ev.OutputIndex, it)
+		if !st.argsSent && it.Arguments != "" {
+			st.argsSent = true
+			dst = t.toolArgs(dst, st.toolIdx, it.Arguments)
+		}
+	case "message":
+		if st.typ == "" {
+			st.skip = t.opts.DropCommentary && it.Phase == "commentary"
+		}
+		if !st.hasText {
+			dst = t.text(dst, ev.OutputIndex, messageText(it))
+		}
+	case "reasoning":
+		if !st.hasReason {
+			for i, s := range it.Summary {
+				dst = t.reason(dst, ev.OutputIndex, i, s.Text)
+			}
+		}
+	}
+	st.typ = it.Type
+	return dst, SigOutput, nil
 }
