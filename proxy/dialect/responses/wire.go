@@ -109,15 +109,6 @@ type Deleted struct {
 	Deleted bool   `json:"deleted"`
 }
 
-// ItemList is the answer of GET /v1/responses/{id}/input_items.
-type ItemList struct {
-	Object  string            `json:"object"`
-	Data    []json.RawMessage `json:"data"`
-	FirstID *string           `json:"first_id"`
-	LastID  *string           `json:"last_id"`
-	HasMore bool              `json:"has_more"`
-}
-
 // messageItem is an input message as clients send it: content is a string
 // or an array of parts, and "type" may be left out.
 type messageItem struct {
