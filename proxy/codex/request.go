@@ -135,6 +135,18 @@ type Tool struct {
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
 	Format      *ToolFormat     `json:"format,omitempty"`
 	Tools       []Tool          `json:"tools,omitempty"`
+	// Raw, when set, is written instead of the fields: a hosted tool the
+	// backend takes as the client defined it (web_search, tool_search…).
+	Raw json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes Raw when it is set, else the fields.
+func (t Tool) MarshalJSON() ([]byte, error) {
+	if len(t.Raw) > 0 {
+		return t.Raw, nil
+	}
+	type plain Tool
+	return json.Marshal(plain(t))
 }
 
 // ToolFormat is a custom tool's input format: {"type":"text"} or

@@ -116,10 +116,12 @@
 //     are their text parts joined by "\n");
 //   - else if the last user message text is "call:<name> <json args>" and
 //     <name> is a function tool of the request: that function_call (args
-//     default to "{}"); when <name> is a custom tool, a custom_tool_call
-//     whose raw input is the rest of the message (streamed with
-//     response.custom_tool_call_input.delta/done); "call-parallel:a,b <json
-//     args>" emits one call per listed tool present in tools (same args);
+//     default to "{}"); "call-parallel:a,b <json args>" emits one call per
+//     listed tool present in tools (same args); when <name> is a custom
+//     tool of the request, the call is a custom_tool_call whose input is the
+//     raw text after the name (one space dropped; nothing else trimmed). When
+//     the whole text of the last user message is no directive, its last text
+//     part may be (Claude Code sends reminders in earlier parts);
 //   - else if text.format is json_schema: a message whose text is the JSON
 //     built by SampleJSON from the schema ("x", 1, true, [], first enum…);
 //     json_object gives {"echo":"<text>"};

@@ -366,46 +366,9 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 			done["phase"] = it.phase
 		}
 	case "reasoning":
-		id := st.id("rs_")
-		if err := st.Event("response.output_item.added", map[string]any{"output_index": idx,
-			"item": map[string]any{"id": id, "type": "reasoning", "summary": []any{}}}); err != nil {
+		var err error
+		if done, err = st.reasoning(it, idx); err != nil {
 			return nil, err
-		}
-		summary := []any{}
-		for si, text := range it.summaries {
-			base := func() map[string]any {
-				return map[string]any{"item_id": id, "output_index": idx, "summary_index": si}
-			}
-			ev := base()
-			ev["part"] = map[string]any{"type": "summary_text", "text": ""}
-			if err := st.Event("response.reasoning_summary_part.added", ev); err != nil {
-				return nil, err
-			}
-			for _, c := range splitChunks(text) {
-				ev := base()
-				ev["delta"] = c
-				if err := st.Event("response.reasoning_summary_text.delta", ev); err != nil {
-					return nil, err
-				}
-			}
-			ev = base()
-			ev["text"] = text
-			if err := st.Event("response.reasoning_summary_text.done", ev); err != nil {
-				return nil, err
-			}
-			part := map[string]any{"type": "summary_text", "text": text}
-			ev = base()
-			ev["part"] = part
-			if err := st.Event("response.reasoning_summary_part.done", ev); err != nil {
-				return nil, err
-			}
-			summary = append(summary, part)
-			st.reasonToks += approxTokens(text)
-		}
-		st.reasonToks += 16
-		done = map[string]any{"id": id, "type": "reasoning", "summary": summary}
-		if enc := st.encrypted(it); enc != "" {
-			done["encrypted_content"] = enc
 		}
 	case "function_call", "custom_tool_call":
 		var err error
@@ -419,6 +382,53 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 		return nil, err
 	}
 	st.done = append(st.done, done)
+	return done, nil
+}
+
+// reasoning writes the events of a reasoning item up to (not including)
+// output_item.done and returns the done item.
+func (st *Stream) reasoning(it Item, idx int) (map[string]any, error) {
+	id := st.id("rs_")
+	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx,
+		"item": map[string]any{"id": id, "type": "reasoning", "summary": []any{}}}); err != nil {
+		return nil, err
+	}
+	summary := []any{}
+	for si, text := range it.summaries {
+		base := func() map[string]any {
+			return map[string]any{"item_id": id, "output_index": idx, "summary_index": si}
+		}
+		ev := base()
+		ev["part"] = map[string]any{"type": "summary_text", "text": ""}
+		if err := st.Event("response.reasoning_summary_part.added", ev); err != nil {
+			return nil, err
+		}
+		for _, c := range splitChunks(text) {
+			ev := base()
+			ev["delta"] = c
+			if err := st.Event("response.reasoning_summary_text.delta", ev); err != nil {
+				return nil, err
+			}
+		}
+		ev = base()
+		ev["text"] = text
+		if err := st.Event("response.reasoning_summary_text.done", ev); err != nil {
+			return nil, err
+		}
+		part := map[string]any{"type": "summary_text", "text": text}
+		ev = base()
+		ev["part"] = part
+		if err := st.Event("response.reasoning_summary_part.done", ev); err != nil {
+			return nil, err
+		}
+		summary = append(summary, part)
+		st.reasonToks += approxTokens(text)
+	}
+	st.reasonToks += 16
+	done := map[string]any{"id": id, "type": "reasoning", "summary": summary}
+	if enc := st.encrypted(it); enc != "" {
+		done["encrypted_content"] = enc
+	}
 	return done, nil
 }
 

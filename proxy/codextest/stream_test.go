@@ -431,3 +431,35 @@ func TestCustomToolValidation(t *testing.T) {
 		t.Fatalf("valid custom tools refused: %d %s", resp.StatusCode, readAll(t, resp))
 	}
 }
+
+func TestDefaultResponderDirectiveInLastPart(t *testing.T) {
+	s := NewServer(t)
+	body := baseBody()
+	body["tools"] = []any{weatherTool("Read")}
+	body["input"] = []any{
+		map[string]any{"type": "message", "role": "user", "content": []any{
+			map[string]any{"type": "input_text", "text": "<system-reminder>\nbe nice\n</system-reminder>\n"},
+			map[string]any{"type": "input_text", "text": `call:Read {"file_path":"/tmp/x"}`},
+		}},
+		map[string]any{"type": "message", "role": "developer", "content": []any{
+			map[string]any{"type": "input_text", "text": "# Environment"},
+		}},
+	}
+	_, evs := stream(t, s, body)
+	items := doneItems(evs)
+	last := items[len(items)-1]
+	if last["type"] != "function_call" || last["name"] != "Read" || last["arguments"] != `{"file_path":"/tmp/x"}` {
+		t.Fatalf("items %v", items)
+	}
+
+	// A directive in a middle part is plain text.
+	body["input"] = []any{map[string]any{"type": "message", "role": "user", "content": []any{
+		map[string]any{"type": "input_text", "text": "hi"},
+		map[string]any{"type": "input_text", "text": `call:Read {}`},
+		map[string]any{"type": "input_text", "text": "thanks"},
+	}}}
+	_, evs = stream(t, s, body)
+	if got := finalText(evs); got != "echo: hi\ncall:Read {}\nthanks" {
+		t.Fatalf("text %q", got)
+	}
+}

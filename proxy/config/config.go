@@ -36,6 +36,9 @@ type Config struct {
 	AllowedOrigin []string
 	AllowedHosts  []string
 	BodyLimit     string
+	// Responses API store (previous_response_id, GET /v1/responses/{id}).
+	ResponsesKeep   time.Duration
+	ResponsesMemory string
 
 	// Upstream.
 	BaseURL        string // e.g. https://chatgpt.com/backend-api
@@ -105,7 +108,9 @@ var Settings = []Setting{
 	{Name: "CHATGPT_NO_API_KEY", Default: "false", Help: "Set to true to serve without any API key (only allowed on a loopback address).", apply: boolean(func(c *Config) *bool { return &c.NoAPIKey })},
 	{Name: "CHATGPT_ALLOWED_ORIGINS", Help: "Comma-separated browser origins allowed to call the API (CORS), like https://app.example.com.", apply: list(func(c *Config) *[]string { return &c.AllowedOrigin })},
 	{Name: "CHATGPT_ALLOWED_HOSTS", Help: "Extra host names to accept in the Host header besides 127.0.0.1 and localhost: a tunnel's hostname, or this machine's LAN name or address when CHATGPT_HOST is not loopback.", apply: list(func(c *Config) *[]string { return &c.AllowedHosts })},
-	{Name: "CHATGPT_BODY_LIMIT", Default: "50M", Help: "Largest request body accepted.", apply: str(func(c *Config) *string { return &c.BodyLimit })},
+	{Name: "CHATGPT_BODY_LIMIT", Default: "50M", Help: "Largest request body accepted (after decompression, for zstd, gzip and deflate bodies).", apply: str(func(c *Config) *string { return &c.BodyLimit })},
+	{Name: "CHATGPT_RESPONSES_KEEP", Default: "24h", Help: "How long /v1/responses answers are kept in memory for previous_response_id and GET /v1/responses/{id} (0 keeps none; nothing survives a restart).", apply: duration(func(c *Config) *time.Duration { return &c.ResponsesKeep })},
+	{Name: "CHATGPT_RESPONSES_MEMORY", Default: "64M", Help: "Memory for kept /v1/responses answers; the oldest go first when it is full.", apply: str(func(c *Config) *string { return &c.ResponsesMemory })},
 
 	{Name: "CHATGPT_BASE_URL", Default: "https://chatgpt.com/backend-api", Help: "Backend base URL; requests go to {base}/codex/responses.", apply: str(func(c *Config) *string { return &c.BaseURL })},
 	{Name: "CHATGPT_PROXY", Help: "Outbound proxy for every upstream request: http://host:port, socks5://host:port (user:pass@ allowed).", Secret: true, apply: str(func(c *Config) *string { return &c.Proxy })},
@@ -235,6 +240,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := ParseSize(c.BodyLimit); err != nil {
 		return fmt.Errorf("CHATGPT_BODY_LIMIT: %w", err)
+	}
+	if _, err := ParseSize(c.ResponsesMemory); err != nil {
+		return fmt.Errorf("CHATGPT_RESPONSES_MEMORY: %w", err)
 	}
 	if c.NoAPIKey && !c.IsLoopback() {
 		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")

@@ -324,6 +324,7 @@ func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 			return transportFailure(err)
 		}
 		if codex.DecodeEvent(e.Data, ev) == nil {
+			ev.Raw = e.Data
 			return nil
 		}
 	}

@@ -33,7 +33,7 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 		msg := fmt.Sprint(he.Message)
 		switch he.Code {
 		case http.StatusNotFound:
-			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
+			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/responses, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
 		case http.StatusMethodNotAllowed:
 			return apierr.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
 		case http.StatusRequestEntityTooLarge:

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/chat"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/responses"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
 )
@@ -70,6 +72,9 @@ type Server struct {
 	stopping     atomic.Bool
 	relay        *relay.Relay
 	chatHandler  *chat.Handler
+	// Responses API (proxy/dialect/responses).
+	responsesHandler *responses.Handler
+	bodyLimit        int64
 }
 
 // New builds the server. It does not listen yet.
@@ -127,6 +132,16 @@ func New(o Options) (*Server, error) {
 		DropCommentary: o.Config.DropCommentary,
 		Now:            o.Now,
 	}}
+	var err error
+	if s.bodyLimit, err = config.ParseSize(o.Config.BodyLimit); err != nil {
+		return nil, fmt.Errorf("server: CHATGPT_BODY_LIMIT: %w", err)
+	}
+	memory, err := config.ParseSize(o.Config.ResponsesMemory)
+	if err != nil {
+		memory = 64 << 20
+	}
+	s.responsesHandler = &responses.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Now: o.Now,
+		Store: responses.NewStore(o.Config.ResponsesKeep, memory, responses.DefaultMaxCount, o.Now)}
 	s.e = s.routes()
 	return s, nil
 }
@@ -146,6 +161,7 @@ func (s *Server) routes() *echo.Echo {
 	}))
 	e.Use(s.logRequests, s.originGuard)
 	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
+	e.Use(s.decompress)
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "app": config.AppName})
@@ -155,8 +171,14 @@ func (s *Server) routes() *echo.Echo {
 	v1.GET("/models/:id", s.getModel)
 	v1.POST("/chat/completions", s.chat)
 	v1.Match([]string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/chat/completions", methodNotAllowed)
+	v1.POST("/responses", s.responses)
+	v1.GET("/responses/:id", s.getResponse)
+	v1.DELETE("/responses/:id", s.deleteResponse)
+	// The Codex CLI's WebSocket attempt is answered before the key check.
+	e.GET("/v1/responses", responsesUpgrade)
 	// Some clients omit /v1.
 	e.POST("/chat/completions", s.chat, s.requireKey)
+	e.POST("/responses", s.responses, s.requireKey)
 	e.GET("/models", s.listModels, s.requireKey)
 
 	adm := e.Group("/admin", s.requireAdminKey)
