@@ -40,6 +40,9 @@ type Model struct {
 	ApplyPatchToolType         string           `json:"apply_patch_tool_type"`
 	PreferWebsockets           bool             `json:"prefer_websockets"`
 	UseResponsesLite           bool             `json:"use_responses_lite"`
+	// LiteOnly makes the classic body get 404 "Model not found", as the
+	// backend answers for the Luna models (not part of the wire shape).
+	LiteOnly bool `json:"-"`
 }
 
 // ReasoningLevel is one entry of supported_reasoning_levels.
@@ -142,7 +145,9 @@ func model(slug string, priority int, minVersion, defEffort string, efforts []st
 //   - list: gpt-6-sol and gpt-6-luna (minimal_client_version 0.155.0),
 //     gpt-6-astra (0.153.0), gpt-5.6-sol, gpt-5.6-terra and gpt-5.6-luna
 //     (0.144.0), gpt-5.5 (0.124.0), gpt-5.4 and gpt-5.4-mini (0.98.0);
-//   - hide: codex-auto-review (0.98.0, no verbosity support).
+//   - hide: codex-auto-review (0.98.0, no verbosity support);
+//   - the Luna models are use_responses_lite and answer the classic body
+//     with 404 (LiteOnly).
 //
 // gpt-5.2 and gpt-5.3-codex are retired: they are absent, so requests for
 // them get the "not supported" error like any unknown slug.
@@ -167,6 +172,10 @@ func DefaultModels() []Model {
 	for i := range ms {
 		if strings.HasPrefix(ms[i].Slug, "gpt-6") || strings.HasPrefix(ms[i].Slug, "gpt-5.6") {
 			ms[i].MaxContextWindow = 1000000
+		}
+		if strings.HasSuffix(ms[i].Slug, "-luna") {
+			// Luna exists only behind Responses Lite.
+			ms[i].UseResponsesLite, ms[i].LiteOnly = true, true
 		}
 	}
 	return ms

@@ -401,9 +401,10 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 		if callID == "" {
 			callID = st.id("call_")[:29]
 		}
-		if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": map[string]any{
-			"id": id, "type": "function_call", "status": "in_progress", "name": it.name, "call_id": callID, "arguments": "",
-		}}); err != nil {
+		added := map[string]any{"id": id, "type": "function_call", "status": "in_progress", "name": it.name, "call_id": callID, "arguments": ""}
+		ns := st.req.toolNamespace(it.name)
+		setNamespace(added, ns)
+		if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": added}); err != nil {
 			return nil, err
 		}
 		for _, c := range splitChunks(it.args) {
@@ -419,6 +420,7 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 			return nil, err
 		}
 		done = map[string]any{"id": id, "type": "function_call", "status": "completed", "name": it.name, "call_id": callID, "arguments": it.args}
+		setNamespace(done, ns)
 	default:
 		return nil, fmt.Errorf("unknown item kind %q", it.kind)
 	}

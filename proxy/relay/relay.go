@@ -87,12 +87,19 @@ type Stream interface {
 // ETagNoter is told the catalog etag of every upstream answer.
 type ETagNoter interface{ NoteETag(etag string) }
 
+// LiteModels tells which models take the Responses-Lite shape (the
+// catalog's use_responses_lite).
+type LiteModels interface{ UsesResponsesLite(slug string) bool }
+
 // Relay is the shared request path. Its fields are set once, before use.
 type Relay struct {
-	Upstream   Upstream
-	Auth       auth.Source
-	Status     *status.Recorder
-	Catalog    ETagNoter
+	Upstream Upstream
+	Auth     auth.Source
+	Status   *status.Recorder
+	Catalog  ETagNoter
+	// Lite picks the Responses-Lite shape per model; nil sends every
+	// request in the classic shape.
+	Lite       LiteModels
 	Log        *slog.Logger
 	Now        func() time.Time
 	Sleep      func(ctx context.Context, d time.Duration)
@@ -158,13 +165,17 @@ func (x *run) serve() error {
 		// Known to be over the usage limit: answer without asking again.
 		return f.Err
 	}
+	lite, err := x.chooseShape()
+	if err != nil {
+		return err
+	}
 	body, err := x.t.Request.MarshalJSON()
 	if err != nil {
 		return apierr.Errorf(http.StatusInternalServerError, "server_error", "could not encode the request: %v", err)
 	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Body: body})
+		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Lite: lite, Body: body})
 		var f *Failure
 		if err != nil {
 			if ctx.Err() != nil && !r.stopping() {
@@ -235,6 +246,24 @@ func (x *run) serve() error {
 		}
 		return f.Err
 	}
+}
+
+// chooseShape sets the request's shape from the catalog, so that every
+// dialect's body follows the Codex CLI per model, and the lite headers go
+// with the lite body. A hosted tool cannot travel in the lite shape: the
+// backend refuses it, so the client hears so before any quota is spent.
+func (x *run) chooseShape() (bool, error) {
+	req := x.t.Request
+	req.Lite = x.r.Lite != nil && x.r.Lite.UsesResponsesLite(req.Model)
+	if !req.Lite {
+		return false, nil
+	}
+	if tool := req.LiteUnsupportedTool(); tool != "" {
+		return false, apierr.InvalidRequest("tools",
+			"model %s takes only function and custom tools (it uses the Responses-Lite protocol); remove the %s tool or choose another model",
+			req.Model, tool).WithCode("unsupported_value")
+	}
+	return true, nil
 }
 
 // effortOf is the request's reasoning effort, for the turn metadata.

@@ -116,6 +116,9 @@ func New(o Options) (*Server, error) {
 		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries,
 		Stopping: s.stopping.Load,
 	}
+	if o.Config.ResponsesLite {
+		s.relay.Lite = o.Catalog
+	}
 	opts := dialect.Options{
 		ReasoningSummary: o.Config.ReasoningSumm,
 		DefaultEffort:    o.Config.DefaultEffort,
