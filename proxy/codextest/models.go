@@ -308,6 +308,29 @@ type RateLimits struct {
 	CreditsHasCredits bool
 	CreditsUnlimited  bool
 	CreditsBalance    string // empty means none
+
+	// Families are the per-model limit families (x-<id>-* headers and
+	// additional_rate_limits).
+	Families []FamilyLimit
+}
+
+// FamilyLimit is one per-model limit family, such as the Spark model's
+// "codex-bengalfox" (metered_feature "codex_bengalfox").
+type FamilyLimit struct {
+	ID                   string // header id, e.g. "codex-bengalfox"
+	Name                 string // limit name: the model, e.g. "GPT-5.3-Codex-Spark"
+	PrimaryUsedPercent   float64
+	PrimaryWindowMinutes int
+	PrimaryResetAfter    time.Duration
+}
+
+func (rl RateLimits) family(id string) int {
+	for i, f := range rl.Families {
+		if f.ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // DefaultRateLimits returns a Plus account with a 5-hour primary window at
@@ -349,6 +372,14 @@ func (rl RateLimits) writeHeaders(h http.Header, now time.Time) {
 	h.Set("x-codex-credits-has-credits", pyBool(rl.CreditsHasCredits))
 	h.Set("x-codex-credits-unlimited", pyBool(rl.CreditsUnlimited))
 	h.Set("x-codex-credits-balance", rl.CreditsBalance)
+	for _, f := range rl.Families {
+		p := "x-" + f.ID + "-"
+		h.Set(p+"primary-used-percent", fmtPercent(f.PrimaryUsedPercent))
+		h.Set(p+"primary-window-minutes", strconv.Itoa(f.PrimaryWindowMinutes))
+		h.Set(p+"primary-reset-after-seconds", strconv.Itoa(int(f.PrimaryResetAfter/time.Second)))
+		h.Set(p+"primary-reset-at", strconv.FormatInt(now.Add(f.PrimaryResetAfter).Unix(), 10))
+		h.Set(p+"limit-name", f.Name)
+	}
 }
 
 func (rl RateLimits) usageBody(now time.Time) map[string]any {
@@ -377,6 +408,24 @@ func (rl RateLimits) usageBody(now time.Time) map[string]any {
 			"unlimited":   rl.CreditsUnlimited,
 			"balance":     balance,
 		},
-		"additional_rate_limits": []any{},
+		"additional_rate_limits":  rl.additional(window),
+		"rate_limit_reached_type": nil,
 	}
+}
+
+func (rl RateLimits) additional(window func(float64, int, time.Duration) map[string]any) []any {
+	out := []any{}
+	for _, f := range rl.Families {
+		out = append(out, map[string]any{
+			"limit_name":      f.Name,
+			"metered_feature": strings.ReplaceAll(f.ID, "-", "_"),
+			"rate_limit": map[string]any{
+				"allowed":          f.PrimaryUsedPercent < 100,
+				"limit_reached":    f.PrimaryUsedPercent >= 100,
+				"primary_window":   window(f.PrimaryUsedPercent, f.PrimaryWindowMinutes, f.PrimaryResetAfter),
+				"secondary_window": nil,
+			},
+		})
+	}
+	return out
 }
