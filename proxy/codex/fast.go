@@ -26,6 +26,7 @@ func decodeFast(data []byte, ev *Event) bool {
 		return false
 	}
 	var f fastFields
+	prevItem := ev.ItemID
 	seen := false
 	for {
 		p.ws()
@@ -62,7 +63,11 @@ func decodeFast(data []byte, ev *Event) bool {
 	if known == "" {
 		return false
 	}
-	*ev = Event{Type: known, OutputIndex: f.out, SummaryIndex: f.sum, ContentIndex: f.content, SequenceNumber: int64(f.seq), ItemID: string(f.itemID)}
+	itemID := prevItem // consecutive deltas name the same item: no new string
+	if string(f.itemID) != prevItem {
+		itemID = string(f.itemID)
+	}
+	*ev = Event{Type: known, OutputIndex: f.out, SummaryIndex: f.sum, ContentIndex: f.content, SequenceNumber: int64(f.seq), ItemID: itemID}
 	if !deltaEscaped {
 		if !utf8.Valid(delta) {
 			return false // encoding/json replaces invalid bytes

@@ -99,6 +99,16 @@ func (r *ResponsesRequest) HasTool(name string) bool {
 	return false
 }
 
+// HasCustomTool reports whether tools holds a custom tool called name.
+func (r *ResponsesRequest) HasCustomTool(name string) bool {
+	for _, t := range r.Tools {
+		if t["type"] == "custom" && t["name"] == name {
+			return true
+		}
+	}
+	return false
+}
+
 // LastItem returns the last input item, or nil.
 func (r *ResponsesRequest) LastItem() map[string]any {
 	if len(r.Input) == 0 {
@@ -469,9 +479,50 @@ func parseTools(raw map[string]any, req *ResponsesRequest) *validationError {
 				return missingParam(param + ".name")
 			}
 		}
+		if tt == "custom" {
+			if err := validateCustomTool(param, t); err != nil {
+				return err
+			}
+		}
 		req.Tools = append(req.Tools, t)
 	}
 	return nil
+}
+
+var grammarSyntaxes = []string{"lark", "regex"}
+
+// validateCustomTool checks a custom tool as the Responses API does: no
+// function-only fields, and a format that is text or a grammar with a
+// syntax and a definition.
+func validateCustomTool(param string, t map[string]any) *validationError {
+	for _, k := range []string{"parameters", "strict", "function", "custom"} {
+		if _, ok := t[k]; ok {
+			return oaiErr(fmt.Sprintf("Unknown parameter: '%s.%s'.", param, k), param+"."+k, "unknown_parameter")
+		}
+	}
+	fv, ok := t["format"]
+	if !ok || fv == nil {
+		return nil
+	}
+	f, ok := fv.(map[string]any)
+	if !ok {
+		return invalidType(param+".format", "an object", fv)
+	}
+	ft, _ := f["type"].(string)
+	switch ft {
+	case "text":
+		return nil
+	case "grammar":
+		syntax, _ := f["syntax"].(string)
+		if !slices.Contains(grammarSyntaxes, syntax) {
+			return invalidValue(param+".format.syntax", syntax, grammarSyntaxes)
+		}
+		if def, _ := f["definition"].(string); def == "" {
+			return missingParam(param + ".format.definition")
+		}
+		return nil
+	}
+	return invalidValue(param+".format.type", ft, []string{"text", "grammar"})
 }
 
 var itemTypes = []string{

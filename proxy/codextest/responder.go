@@ -107,8 +107,12 @@ func requestedCalls(req *ResponsesRequest, text string) []Item {
 	}
 	var items []Item
 	for _, n := range names {
-		if req.HasTool(n) {
+		switch {
+		case req.HasTool(n):
 			items = append(items, Call(n, args))
+		case req.HasCustomTool(n):
+			// A custom tool takes the rest of the message as raw text.
+			items = append(items, CustomCall(n, strings.TrimSpace(rest)))
 		}
 	}
 	return items

@@ -69,6 +69,11 @@ type Config struct {
 	SecretStore  string // auto | keychain | file | env
 	CodexHome    string
 
+	// Sign-in.
+	SignInTimeout time.Duration // how long a browser or device sign-in may stay pending
+	CallbackPort  int           // the browser sign-in's callback port on 127.0.0.1
+	Browser       string        // command that opens sign-in pages; empty: the system's default browser
+
 	// App.
 	Headless bool
 	LogLevel string
@@ -132,6 +137,16 @@ var Settings = []Setting{
 	{Name: "CHATGPT_WEB_ORIGIN", Help: "Web origin for /api/auth/session. Default: the scheme and host of CHATGPT_BASE_URL.", apply: str(func(c *Config) *string { return &c.WebOrigin })},
 	{Name: "CHATGPT_AUTH_URL", Default: "https://auth.openai.com", Help: "OAuth issuer for the browser and device-code sign-in.", apply: str(func(c *Config) *string { return &c.AuthURL })},
 	{Name: "CHATGPT_SECRET_STORE", Default: "auto", Help: "Where secrets are kept: auto (the OS keychain when available), keychain, file (an owner-only file in the config folder; you opt in by choosing it) or env (nothing is stored).", apply: oneOf(func(c *Config) *string { return &c.SecretStore }, "auto", "keychain", "file", "env")},
+	{Name: "CHATGPT_SIGNIN_TIMEOUT", Default: "15m", Help: "How long a browser or device-code sign-in may wait for you before it gives up.", apply: duration(func(c *Config) *time.Duration { return &c.SignInTimeout })},
+	{Name: "CHATGPT_CALLBACK_PORT", Default: "1455", Help: "Port on 127.0.0.1 where the browser sign-in's answer arrives. ChatGPT's sign-in only accepts 1455; change it only for tests against a fake sign-in server.", apply: func(c *Config, v string) error {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("not a port number: %q", v)
+		}
+		c.CallbackPort = p
+		return nil
+	}},
+	{Name: "CHATGPT_BROWSER", Help: "Command that opens the sign-in page, such as firefox or \"chromium --incognito\"; the address is added as the last argument. Default: the system's default browser.", apply: str(func(c *Config) *string { return &c.Browser })},
 	{Name: "CODEX_HOME", Help: "The Codex CLI's folder, for import-codex. Default: ~/.codex.", apply: str(func(c *Config) *string { return &c.CodexHome })},
 
 	{Name: "CHATGPT_HEADLESS", Default: "false", Help: "Run without a tray icon (same as --headless).", apply: boolean(func(c *Config) *bool { return &c.Headless })},

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -222,29 +221,11 @@ func (c *Client) chromeFetch(b *headerBuilder, method string, hasBody bool, ua, 
 
 // chromeUserAgent is Chrome 156's reduced User-Agent for this OS.
 func chromeUserAgent() string {
-	var platform string
-	switch runtime.GOOS {
-	case "windows":
-		platform = "Windows NT 10.0; Win64; x64"
-	case "darwin":
-		platform = "Macintosh; Intel Mac OS X 10_15_7"
-	default:
-		platform = "X11; Linux x86_64"
-	}
-	return fmt.Sprintf("Mozilla/5.0 (%s) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36", platform, chromeMajor)
+	return fmt.Sprintf("Mozilla/5.0 (%s) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36", chromeUAPlatform, chromeMajor)
 }
 
 // chromePlatform is the sec-ch-ua-platform value for this OS.
-func chromePlatform() string {
-	switch runtime.GOOS {
-	case "windows":
-		return `"Windows"`
-	case "darwin":
-		return `"macOS"`
-	default:
-		return `"Linux"`
-	}
-}
+func chromePlatform() string { return chromePlatformHint }
 
 // chromeBrands computes Chrome's sec-ch-ua brand list with its GREASE brand,
 // as Chromium's GenerateBrandVersionList does for a given major version.

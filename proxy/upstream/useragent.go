@@ -38,10 +38,7 @@ func osArch() string {
 	case "386":
 		return "i686"
 	case "arm64":
-		if runtime.GOOS == "linux" {
-			return "aarch64"
-		}
-		return "arm64"
+		return arm64Name
 	default:
 		return runtime.GOARCH
 	}
@@ -64,14 +61,7 @@ func terminalName() string {
 	if t := os.Getenv("TERM"); t != "" && t != "dumb" {
 		return sanitizeUAToken(t)
 	}
-	switch runtime.GOOS {
-	case "darwin":
-		return "Apple_Terminal"
-	case "windows":
-		return "WindowsTerminal"
-	default:
-		return "xterm-256color"
-	}
+	return defaultTerminal
 }
 
 // sanitizeUAToken keeps a header value printable ASCII.
