@@ -27,6 +27,7 @@ const (
 	IDQuotaShort  ItemID = "quota-short"
 	IDQuotaLong   ItemID = "quota-long"
 	IDQuotaOther  ItemID = "quota-other"
+	IDQuotaCache  ItemID = "quota-cache"
 	IDCopyURL     ItemID = "copy-url"
 	IDCopyKey     ItemID = "copy-key"
 	IDCopyError   ItemID = "copy-error"
@@ -163,10 +164,14 @@ func View(s status.Status, now time.Time, opts ViewOptions) Menu {
 	add(line(IDQuotaLong, long, "", long != ""))
 	otherItem := line(IDQuotaOther, "Other limits", "", len(other) > 0)
 	otherItem.Enabled = true
+	other = append(other, familyLockLines(s.Quota, now)...)
+	otherItem.Visible = len(other) > 0
 	for i, o := range other {
 		otherItem.Children = append(otherItem.Children, line(ItemID(fmt.Sprintf("%s-%d", IDQuotaOther, i)), o, "", true))
 	}
 	add(otherItem)
+	cache := cacheLine(s.Cache)
+	add(line(IDQuotaCache, cache, "Share of the input tokens of the recent answers the backend served from its prompt cache", cache != ""))
 
 	// Copying.
 	add(separator(1))
@@ -487,6 +492,34 @@ func quotaLines(q status.Quota, now time.Time) (short, long string, other []stri
 		}
 	}
 	return short, long, other
+}
+
+// familyLockLines says, per limit family other than the main one whose
+// usage limit was reached, until when its models are held back:
+// "GPT-5.3-Codex-Spark: limit reached · resets 14:05". The main family's
+// lock is the state line.
+func familyLockLines(q status.Quota, now time.Time) []string {
+	var out []string
+	for _, l := range q.Limits {
+		if l.ID == status.MainFamily || !l.LimitedUntil.After(now) {
+			continue
+		}
+		name := l.Name
+		if name == "" {
+			name = l.ID
+		}
+		out = append(out, clip(name+": limit reached · resets "+clockOrDay(l.LimitedUntil.In(now.Location()), now), maxLine))
+	}
+	return out
+}
+
+// cacheLine is "Prompt cache: 45% of input" over the recent answers, or ""
+// before any answer reported usage.
+func cacheLine(c status.Cache) string {
+	if c.Requests == 0 || c.InputTokens <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Prompt cache: %d%% of input (last %d answers)", percent(100*c.Share()), c.Requests)
 }
 
 // windowLine is "5-hour: 23% used · resets 14:05".

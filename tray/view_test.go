@@ -368,6 +368,45 @@ func TestTooltipFitsWindows(t *testing.T) {
 	}
 }
 
+// TestQuotaFamiliesAndCache: a family whose usage limit was reached gets a
+// line with its reset (the main family's is the state line), other
+// families keep their usage line, and the cached share has its own line.
+func TestQuotaFamiliesAndCache(t *testing.T) {
+	t.Parallel()
+	at1405 := time.Date(2026, 11, 25, 14, 5, 0, 0, zone)
+	s := signedIn()
+	s.Quota = status.Quota{Limits: []status.Limit{
+		{ID: "codex", Primary: &status.Window{UsedPercent: 20, WindowMinutes: 300}},
+		{ID: "codex-bengalfox", Name: "GPT-5.3-Codex-Spark", Primary: &status.Window{UsedPercent: 100, WindowMinutes: 300}, LimitedUntil: at1405},
+		{ID: "codex-old", Name: "Old", LimitedUntil: now.Add(-time.Minute)},
+	}}
+	m := View(s, now, opts())
+	other, _ := m.Find(IDQuotaOther)
+	var got []string
+	for _, c := range other.Children {
+		got = append(got, c.Title)
+	}
+	want := []string{"GPT-5.3-Codex-Spark: 5-hour 100%", "GPT-5.3-Codex-Spark: limit reached · resets 14:05"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || !other.Visible {
+		t.Errorf("other limits = %q, want %q", got, want)
+	}
+	if st := title(m, IDState); strings.Contains(st, "Usage limit") {
+		t.Errorf("another family's lock in the state line: %q", st)
+	}
+	if c, _ := m.Find(IDQuotaCache); c.Visible {
+		t.Errorf("cache line before any answer: %q", c.Title)
+	}
+
+	r := status.NewRecorder(func() time.Time { return now })
+	r.Record(status.Outcome{Succeeded: true, InputTokens: 1000, CachedTokens: 0})
+	r.Record(status.Outcome{Succeeded: true, InputTokens: 1000, CachedTokens: 900})
+	s.Cache = r.Snapshot().Cache
+	m = View(s, now, opts())
+	if got := title(m, IDQuotaCache); got != "Prompt cache: 45% of input (last 2 answers)" {
+		t.Errorf("cache line %q", got)
+	}
+}
+
 func TestSignInAndSignOutItems(t *testing.T) {
 	t.Parallel()
 	o := opts()

@@ -34,6 +34,9 @@ type Model struct {
 	InputModalities            []string
 	ContextWindow              int
 	ServiceTiers               []string
+	// UseResponsesLite: the backend expects the Responses-Lite body and
+	// headers for this model (docs/protocol.md §1).
+	UseResponsesLite bool
 }
 
 // SupportsEffort reports whether effort is one of the model's levels. A
@@ -91,6 +94,7 @@ type wireModel struct {
 	ServiceTiers               []struct {
 		ID string `json:"id"`
 	} `json:"service_tiers"`
+	UseResponsesLite bool `json:"use_responses_lite"`
 }
 
 // Parse decodes a /codex/models body.
@@ -118,6 +122,7 @@ func Parse(body []byte) ([]Model, error) {
 			SupportsParallelToolCalls:  m.SupportsParallelToolCalls,
 			InputModalities:            m.InputModalities,
 			ContextWindow:              m.ContextWindow,
+			UseResponsesLite:           m.UseResponsesLite,
 		}
 		for _, l := range m.SupportedReasoningLevels {
 			mm.ReasoningLevels = append(mm.ReasoningLevels, l.Effort)
@@ -289,6 +294,13 @@ func (c *Catalog) Lookup(slug string) (Model, bool) {
 		}
 	}
 	return Model{}, false
+}
+
+// UsesResponsesLite reports whether the catalog marks slug
+// use_responses_lite; slugs it does not know get the classic shape.
+func (c *Catalog) UsesResponsesLite(slug string) bool {
+	m, ok := c.Lookup(slug)
+	return ok && m.UseResponsesLite
 }
 
 // Default returns the default model: the configured one, else the best
@@ -483,6 +495,11 @@ func Fallback(clientVersion string) []Model {
 		mk("gpt-5.5", "0.124.0", 6, std, "medium"),
 		mk("gpt-5.4", "0.98.0", 7, std, "medium"),
 		mk("gpt-5.4-mini", "0.98.0", 8, std, "medium"),
+	}
+	for i := range all {
+		// The Luna models exist only behind Responses Lite (the classic
+		// body gets 404); the live catalog decides for the others.
+		all[i].UseResponsesLite = strings.HasSuffix(all[i].Slug, "-luna")
 	}
 	var out []Model
 	for _, m := range all {

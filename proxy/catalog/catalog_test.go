@@ -128,6 +128,22 @@ func TestVersionAtLeast(t *testing.T) {
 	}
 }
 
+// TestResponsesLite reads use_responses_lite from the live catalog and
+// marks the Luna models in the fallback.
+func TestResponsesLite(t *testing.T) {
+	ms, err := Parse([]byte(`{"models":[{"slug":"gpt-6.2-sol","use_responses_lite":true},{"slug":"gpt-5.5"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ms[0].UseResponsesLite || ms[1].UseResponsesLite {
+		t.Errorf("parsed %+v", ms)
+	}
+	c := New(nil, Options{})
+	if !c.UsesResponsesLite("gpt-6-luna") || !c.UsesResponsesLite("gpt-5.6-luna") || c.UsesResponsesLite("gpt-5.5") || c.UsesResponsesLite("gpt-unknown") {
+		t.Error("fallback lite marks wrong")
+	}
+}
+
 // TestResolveSuffixes covers the names Cursor users pick: effort
 // suffixes, -extra (the highest effort the model supports) and -fast (the
 // priority tier where the catalog offers it, else the model itself).

@@ -41,12 +41,23 @@
 //   - stream missing or not true: {"detail":"Stream must be set to true"};
 //   - store missing or not false: {"detail":"Store must be set to false"};
 //   - instructions missing or not a string:
-//     {"detail":"Instructions are required"} ("" is accepted);
+//     {"detail":"Instructions are required"} ("" is accepted; not required
+//     with the Responses-Lite header);
 //   - any key of UnsupportedParameters present, even null:
 //     {"detail":"Unsupported parameter: <name>"};
 //   - model missing, unknown or retired (gpt-5.2, gpt-5.3-codex):
 //     {"detail":"The '<slug>' model is not supported when using Codex with a
 //     ChatGPT account."};
+//   - the shape (lite.go): the x-openai-internal-codex-responses-lite
+//     marker on a model without use_responses_lite is an unsupported_value
+//     error ("This model is not supported when using
+//     X-OpenAI-Internal-Codex-Responses-Lite."); a classic body for a
+//     LiteOnly model (the Luna ones) is 404 "Model not found <slug>"; a lite
+//     body needs reasoning.context "all_turns", no parallel tool calls, no
+//     top-level instructions or tools, and only function, custom and
+//     tool-search tools in its additional_tools item; tool calls in the
+//     history must name the namespace their tool is declared in and no
+//     undeclared one;
 //   - client version below the model's minimal_client_version:
 //     {"detail":"The '<slug>' model requires a newer version of Codex. Please
 //     upgrade to the latest app or CLI and try again."}. The version is the

@@ -36,6 +36,12 @@ type ResponsesRequest struct {
 	ServiceTier       string
 	Verbosity         string
 	TextFormat        map[string]any // text.format, or nil
+	// Lite marks a Responses-Lite request (the lite header). Its tools are
+	// those of the additional_tools item (namespaces flattened, each tool
+	// with a "namespace" key), its Instructions the leading developer
+	// messages, and Input the conversation without the additional_tools
+	// and configuration_update items.
+	Lite bool
 
 	srv *Server
 	ctx context.Context
@@ -310,8 +316,9 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 	if store, ok := raw["store"]; !ok || store != false {
 		return nil, detailErr("Store must be set to false")
 	}
+	lite := strings.EqualFold(strings.TrimSpace(h.Get(LiteHeader)), "true")
 	instr, ok := raw["instructions"].(string)
-	if !ok {
+	if !ok && !lite {
 		return nil, detailErr("Instructions are required")
 	}
 	for _, p := range UnsupportedParameters {
@@ -319,7 +326,7 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 			return nil, detailErr("Unsupported parameter: " + p)
 		}
 	}
-	req := &ResponsesRequest{Raw: raw, Instructions: instr}
+	req := &ResponsesRequest{Raw: raw, Instructions: instr, Lite: lite}
 
 	slug, _ := raw["model"].(string)
 	if slug == "" {
@@ -328,6 +335,9 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 	m, ok := findModel(models, slug)
 	if !ok {
 		return nil, detailErr(fmt.Sprintf("The '%s' model is not supported when using Codex with a ChatGPT account.", slug))
+	}
+	if err := checkShape(raw, lite, m); err != nil {
+		return nil, err
 	}
 	req.Model, req.Catalog = slug, m
 	req.ClientVersion = ClientVersion(h)
@@ -375,6 +385,9 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 	}
 	if err := parseInput(raw, req); err != nil {
 		return nil, err
+	}
+	if lite {
+		liteView(req)
 	}
 	return req, nil
 }
@@ -574,8 +587,14 @@ func parseInput(raw map[string]any, req *ResponsesRequest) *validationError {
 	if !ok {
 		return invalidType("input", "a string or an array", iv)
 	}
-	calls := map[string]bool{}
-	customCalls := map[string]bool{}
+	st := &inputState{calls: map[string]bool{}, customCalls: map[string]bool{}, lite: req.Lite}
+	st.declare(req.Tools)
+	for _, v := range list {
+		if it, ok := v.(map[string]any); ok && itemType(it) == "additional_tools" {
+			tools, _ := it["tools"].([]any)
+			st.declareRaw(tools)
+		}
+	}
 	for i, v := range list {
 		param := fmt.Sprintf("input[%d]", i)
 		it, ok := v.(map[string]any)
@@ -586,10 +605,14 @@ func parseInput(raw map[string]any, req *ResponsesRequest) *validationError {
 		if typ == "" {
 			return missingParam(param + ".type")
 		}
-		if !slices.Contains(itemTypes, typ) {
-			return invalidValue(param+".type", typ, itemTypes)
+		allowed := itemTypes
+		if req.Lite {
+			allowed = liteItemTypes
 		}
-		if err := validateItem(param, typ, it, calls, customCalls); err != nil {
+		if !slices.Contains(allowed, typ) {
+			return invalidValue(param+".type", typ, allowed)
+		}
+		if err := st.validate(param, typ, it); err != nil {
 			return err
 		}
 		req.Input = append(req.Input, it)
@@ -601,6 +624,10 @@ func parseInput(raw map[string]any, req *ResponsesRequest) *validationError {
 // ids that later outputs may answer.
 func validateItem(param, typ string, it map[string]any, calls, customCalls map[string]bool) *validationError {
 	switch typ {
+	case "additional_tools":
+		return validateAdditionalTools(param, it)
+	case "configuration_update":
+		return nil
 	case "message":
 		return validateMessage(param, it)
 	case "reasoning":

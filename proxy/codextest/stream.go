@@ -447,9 +447,10 @@ func (st *Stream) toolCall(it Item, idx, partial int) (map[string]any, error) {
 	if callID == "" {
 		callID = st.id("call_")[:29]
 	}
-	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": map[string]any{
-		"id": id, "type": it.kind, "status": "in_progress", "name": it.name, "call_id": callID, field: "",
-	}}); err != nil {
+	added := map[string]any{"id": id, "type": it.kind, "status": "in_progress", "name": it.name, "call_id": callID, field: ""}
+	ns := st.req.toolNamespace(it.name)
+	setNamespace(added, ns)
+	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": added}); err != nil {
 		return nil, err
 	}
 	for _, c := range splitChunks(it.args) {
@@ -464,7 +465,9 @@ func (st *Stream) toolCall(it Item, idx, partial int) (map[string]any, error) {
 	if err := st.Event(events+"done", map[string]any{"item_id": id, "output_index": idx, field: it.args}); err != nil {
 		return nil, err
 	}
-	return map[string]any{"id": id, "type": it.kind, "status": "completed", "name": it.name, "call_id": callID, field: it.args}, nil
+	done := map[string]any{"id": id, "type": it.kind, "status": "completed", "name": it.name, "call_id": callID, field: it.args}
+	setNamespace(done, ns)
+	return done, nil
 }
 
 // Prompt-cache model of EstimatedUsage.

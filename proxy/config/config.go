@@ -48,6 +48,8 @@ type Config struct {
 	Originator     string
 	UserAgent      string
 	CompressBody   bool
+	ResponsesLite  bool          // send the Responses-Lite shape to models the catalog marks
+	QuotaRefresh   time.Duration // how often /wham/usage is read; 0 = never
 	HeaderTimeout  time.Duration
 	IdleTimeout    time.Duration
 	MaxRetries     int
@@ -119,6 +121,8 @@ var Settings = []Setting{
 	{Name: "CHATGPT_ORIGINATOR", Default: codexcli.Originator, Help: "originator header value (codex_exec is what `codex exec` sends on its turns).", apply: str(func(c *Config) *string { return &c.Originator })},
 	{Name: "CHATGPT_USER_AGENT", Help: "User-Agent override. Default: derived from the originator, version and OS, as the Codex CLI does.", apply: str(func(c *Config) *string { return &c.UserAgent })},
 	{Name: "CHATGPT_COMPRESS_BODY", Default: "true", Help: "zstd-compress request bodies as the Codex CLI does under ChatGPT sign-in (codex identity).", apply: boolean(func(c *Config) *bool { return &c.CompressBody })},
+	{Name: "CHATGPT_RESPONSES_LITE", Default: "true", Help: "Send the Responses-Lite body and headers, as the Codex CLI does, to models the live catalog marks use_responses_lite (the Luna models exist only there). Set to false if the backend changes; such models then get the classic body.", apply: boolean(func(c *Config) *bool { return &c.ResponsesLite })},
+	{Name: "CHATGPT_QUOTA_REFRESH", Default: "5m", Help: "How often the quota is read from the backend's usage endpoint (also at start and after a usage-limit answer), for the tray and /admin/status. 0 turns the polling off; the rate-limit headers of every answer are read anyway.", apply: duration(func(c *Config) *time.Duration { return &c.QuotaRefresh })},
 	{Name: "CHATGPT_HEADER_TIMEOUT", Default: "60s", Help: "How long to wait for the backend's response headers.", apply: duration(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
 	{Name: "CHATGPT_IDLE_TIMEOUT", Default: "300s", Help: "How long a stream may stay silent before it is treated as dead.", apply: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{Name: "CHATGPT_MAX_RETRIES", Default: "2", Help: "Retries on connection errors, 5xx (except 'model overloaded') and cut streams, only before any byte reached the client.", apply: integer(func(c *Config) *int { return &c.MaxRetries })},

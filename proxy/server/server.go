@@ -55,6 +55,9 @@ type Options struct {
 	Now      func() time.Time
 	// Sleep waits between retries; tests may shorten it.
 	Sleep func(ctx context.Context, d time.Duration)
+	// OnUsageLimit is called after the backend reported a usage limit (the
+	// core reads the quota again).
+	OnUsageLimit func()
 	// ShutdownGrace is how long requests in flight may take to finish when
 	// the server stops (default 5 s).
 	ShutdownGrace time.Duration
@@ -119,7 +122,10 @@ func New(o Options) (*Server, error) {
 	s.relay = &relay.Relay{
 		Upstream: o.Upstream, Auth: o.Auth, Status: o.Status, Catalog: o.Catalog,
 		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries,
-		Stopping: s.stopping.Load,
+		Stopping: s.stopping.Load, OnUsageLimit: o.OnUsageLimit,
+	}
+	if o.Config.ResponsesLite {
+		s.relay.Lite = o.Catalog
 	}
 	opts := dialect.Options{
 		ReasoningSummary: o.Config.ReasoningSumm,
