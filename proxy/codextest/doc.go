@@ -112,7 +112,11 @@
 //   - else if the last user message text is "call:<name> <json args>" and
 //     <name> is a function tool of the request: that function_call (args
 //     default to "{}"); "call-parallel:a,b <json args>" emits one call per
-//     listed tool present in tools (same args);
+//     listed tool present in tools (same args); when <name> is a custom
+//     tool of the request, the call is a custom_tool_call whose input is the
+//     raw text after the name (one space dropped; nothing else trimmed). When
+//     the whole text of the last user message is no directive, its last text
+//     part may be (Claude Code sends reminders in earlier parts);
 //   - else if text.format is json_schema: a message whose text is the JSON
 //     built by SampleJSON from the schema ("x", 1, true, [], first enum…);
 //     json_object gives {"echo":"<text>"};
@@ -129,7 +133,8 @@
 //
 // Enqueue takes one-shot behaviours consumed by the next accepted
 // /codex/responses requests (rejected requests do not consume them): Reply
-// with items Text, Commentary, Reasoning, Call and CallID (and
+// with items Text, Commentary, Reasoning, Call, CallID, CustomCall and
+// CustomCallID (and
 // WithUsage/WithCompletedOutput/WithModel/WithHeader), Fail, ErrorEvent,
 // FailAfterText, Cut, CutAbruptly, Incomplete, Stall, UsageLimit,
 // UsageNotIncluded, RateLimitedStream, Status, Unauthorized, Overloaded and

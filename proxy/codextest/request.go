@@ -93,6 +93,48 @@ func (r *ResponsesRequest) HasTool(name string) bool {
 	return false
 }
 
+// HasCustomTool reports whether tools holds a custom tool called name.
+func (r *ResponsesRequest) HasCustomTool(name string) bool {
+	for _, t := range r.Tools {
+		if t["type"] == "custom" && t["name"] == name {
+			return true
+		}
+	}
+	return false
+}
+
+// LastUserDirective returns the text of the last user message when it
+// starts with "call:" or "call-parallel:", else that message's last text
+// part when it does (clients such as Claude Code put reminders in text
+// parts before the prompt), else "".
+func (r *ResponsesRequest) LastUserDirective() string {
+	isDirective := func(s string) bool {
+		s = strings.TrimSpace(s)
+		return strings.HasPrefix(s, "call:") || strings.HasPrefix(s, "call-parallel:")
+	}
+	for i := len(r.Input) - 1; i >= 0; i-- {
+		it := r.Input[i]
+		if itemType(it) != "message" || it["role"] != "user" {
+			continue
+		}
+		if text := messageText(it); isDirective(text) {
+			return text
+		}
+		parts, _ := it["content"].([]any)
+		for j := len(parts) - 1; j >= 0; j-- {
+			pm, _ := parts[j].(map[string]any)
+			if t, ok := pm["text"].(string); ok {
+				if isDirective(t) {
+					return t
+				}
+				return ""
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
 // LastItem returns the last input item, or nil.
 func (r *ResponsesRequest) LastItem() map[string]any {
 	if len(r.Input) == 0 {

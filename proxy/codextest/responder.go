@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 )
 
 // DefaultResponder is the deterministic answer used when the queue is
@@ -61,7 +62,7 @@ func DefaultItems(req *ResponsesRequest) ([]Item, string) {
 	}
 
 	text := req.LastUserText()
-	if calls := requestedCalls(req, text); len(calls) > 0 {
+	if calls := requestedCalls(req, req.LastUserDirective()); len(calls) > 0 {
 		return calls, "I will call a tool."
 	}
 	if req.TextFormat != nil && req.TextFormat["type"] == "json_schema" {
@@ -82,7 +83,9 @@ func DefaultItems(req *ResponsesRequest) ([]Item, string) {
 
 // requestedCalls implements the "call:" and "call-parallel:" conventions.
 func requestedCalls(req *ResponsesRequest, text string) []Item {
-	text = strings.TrimSpace(text)
+	// Only leading space is trimmed: a custom tool's input is raw text whose
+	// trailing newline matters.
+	text = strings.TrimLeftFunc(text, unicode.IsSpace)
 	var names []string
 	var rest string
 	switch {
@@ -102,13 +105,17 @@ func requestedCalls(req *ResponsesRequest, text string) []Item {
 		return nil
 	}
 	args := strings.TrimSpace(rest)
-	if args == "" {
-		args = "{}"
-	}
 	var items []Item
 	for _, n := range names {
-		if req.HasTool(n) {
-			items = append(items, Call(n, args))
+		switch {
+		case req.HasTool(n):
+			a := args
+			if a == "" {
+				a = "{}"
+			}
+			items = append(items, Call(n, a))
+		case req.HasCustomTool(n):
+			items = append(items, CustomCall(n, rest))
 		}
 	}
 	return items

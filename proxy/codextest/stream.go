@@ -14,7 +14,7 @@ import (
 // Item is one output item of a scripted reply: build it with Text,
 // Commentary, Reasoning, Call or CallID.
 type Item struct {
-	kind      string // "message", "reasoning" or "function_call"
+	kind      string // "message", "reasoning", "function_call" or "custom_tool_call"
 	text      string
 	phase     string
 	summaries []string
@@ -45,6 +45,18 @@ func Call(name, args string) Item { return Item{kind: "function_call", name: nam
 // CallID is a function_call item with the given call_id.
 func CallID(id, name, args string) Item {
 	return Item{kind: "function_call", name: name, args: args, callID: id}
+}
+
+// CustomCall is a custom_tool_call item (a call of a custom tool, such as
+// the Codex CLI's apply_patch or Cursor's ApplyPatch) with a generated
+// call_id; input is the raw text the tool receives, not JSON.
+func CustomCall(name, input string) Item {
+	return Item{kind: "custom_tool_call", name: name, args: input}
+}
+
+// CustomCallID is a custom_tool_call item with the given call_id.
+func CustomCallID(id, name, input string) Item {
+	return Item{kind: "custom_tool_call", name: name, args: input, callID: id}
 }
 
 // WithPhase returns a copy of a message item with phase p ("" leaves the
@@ -419,6 +431,11 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 			return nil, err
 		}
 		done = map[string]any{"id": id, "type": "function_call", "status": "completed", "name": it.name, "call_id": callID, "arguments": it.args}
+	case "custom_tool_call":
+		var err error
+		if done, err = st.customCall(it, idx, partial >= 0); err != nil || done == nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("unknown item kind %q", it.kind)
 	}
@@ -427,6 +444,35 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 	}
 	st.done = append(st.done, done)
 	return done, nil
+}
+
+// customCall writes the events of a custom_tool_call item up to (not
+// including) output_item.done and returns the done item; when partial is
+// true it stops after the input deltas and returns nil.
+func (st *Stream) customCall(it Item, idx int, partial bool) (map[string]any, error) {
+	id := st.id("ctc_")
+	callID := it.callID
+	if callID == "" {
+		callID = st.id("call_")[:29]
+	}
+	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": map[string]any{
+		"id": id, "type": "custom_tool_call", "status": "in_progress", "name": it.name, "call_id": callID, "input": "",
+	}}); err != nil {
+		return nil, err
+	}
+	for _, c := range splitChunks(it.args) {
+		if err := st.Event("response.custom_tool_call_input.delta", map[string]any{"item_id": id, "output_index": idx, "delta": c}); err != nil {
+			return nil, err
+		}
+	}
+	st.outputToks += approxTokens(it.args) + 4
+	if partial {
+		return nil, nil
+	}
+	if err := st.Event("response.custom_tool_call_input.done", map[string]any{"item_id": id, "output_index": idx, "input": it.args}); err != nil {
+		return nil, err
+	}
+	return map[string]any{"id": id, "type": "custom_tool_call", "status": "completed", "name": it.name, "call_id": callID, "input": it.args}, nil
 }
 
 // EstimatedUsage returns a deterministic usage for what was streamed so

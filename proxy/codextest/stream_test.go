@@ -337,3 +337,87 @@ func TestHandleExtends(t *testing.T) {
 		t.Fatal("non-codex request recorded")
 	}
 }
+
+func TestDefaultResponderCustomCall(t *testing.T) {
+	s := NewServer(t)
+	body := baseBody()
+	patch := "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n"
+	body["tools"] = []any{map[string]any{"type": "custom", "name": "apply_patch", "description": "d",
+		"format": map[string]any{"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}}}
+	body["input"] = []any{userText("call:apply_patch " + patch)}
+	_, evs := stream(t, s, body)
+	checkSequence(t, evs)
+
+	var calls []map[string]any
+	for _, it := range doneItems(evs) {
+		if it["type"] == "custom_tool_call" {
+			calls = append(calls, it)
+		}
+	}
+	if len(calls) != 1 || calls[0]["name"] != "apply_patch" || calls[0]["input"] != patch || calls[0]["status"] != "completed" {
+		t.Fatalf("custom calls %v", calls)
+	}
+	callID, _ := calls[0]["call_id"].(string)
+	if !strings.HasPrefix(callID, "call_") {
+		t.Fatalf("call_id %v", calls[0]["call_id"])
+	}
+	var deltas, done string
+	n := 0
+	for _, e := range evs {
+		switch e.typ() {
+		case "response.custom_tool_call_input.delta":
+			deltas += e.Data["delta"].(string)
+			n++
+		case "response.custom_tool_call_input.done":
+			done = e.Data["input"].(string)
+		}
+	}
+	if deltas != patch || done != patch || n < 2 {
+		t.Fatalf("input deltas %q (%d) done %q", deltas, n, done)
+	}
+	if got := collapse(types(evs)); !slices.Contains(got, "response.custom_tool_call_input.delta") ||
+		slices.Contains(got, "response.function_call_arguments.delta") {
+		t.Fatalf("events %v", got)
+	}
+
+	// The tool's output comes back as a custom_tool_call_output.
+	body["input"] = []any{userText("patch it"),
+		map[string]any{"type": "custom_tool_call", "name": "apply_patch", "input": patch, "call_id": callID},
+		map[string]any{"type": "custom_tool_call_output", "call_id": callID, "output": "Done!"}}
+	_, evs = stream(t, s, body)
+	if got := finalText(evs); got != "tool said: Done!" {
+		t.Fatalf("text %q", got)
+	}
+}
+
+func TestDefaultResponderDirectiveInLastPart(t *testing.T) {
+	s := NewServer(t)
+	body := baseBody()
+	body["tools"] = []any{weatherTool("Read")}
+	body["input"] = []any{
+		map[string]any{"type": "message", "role": "user", "content": []any{
+			map[string]any{"type": "input_text", "text": "<system-reminder>\nbe nice\n</system-reminder>\n"},
+			map[string]any{"type": "input_text", "text": `call:Read {"file_path":"/tmp/x"}`},
+		}},
+		map[string]any{"type": "message", "role": "developer", "content": []any{
+			map[string]any{"type": "input_text", "text": "# Environment"},
+		}},
+	}
+	_, evs := stream(t, s, body)
+	items := doneItems(evs)
+	last := items[len(items)-1]
+	if last["type"] != "function_call" || last["name"] != "Read" || last["arguments"] != `{"file_path":"/tmp/x"}` {
+		t.Fatalf("items %v", items)
+	}
+
+	// A directive in a middle part is plain text.
+	body["input"] = []any{map[string]any{"type": "message", "role": "user", "content": []any{
+		map[string]any{"type": "input_text", "text": "hi"},
+		map[string]any{"type": "input_text", "text": `call:Read {}`},
+		map[string]any{"type": "input_text", "text": "thanks"},
+	}}}
+	_, evs = stream(t, s, body)
+	if got := finalText(evs); got != "echo: hi\ncall:Read {}\nthanks" {
+		t.Fatalf("text %q", got)
+	}
+}
