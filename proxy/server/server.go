@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/chat"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
@@ -69,6 +71,8 @@ type Server struct {
 	stopping     atomic.Bool
 	relay        *relay.Relay
 	chatHandler  *chat.Handler
+	// messagesHandler serves the Anthropic Messages API.
+	messagesHandler *anthropic.Handler
 }
 
 // New builds the server. It does not listen yet.
@@ -126,6 +130,15 @@ func New(o Options) (*Server, error) {
 		DropCommentary: o.Config.DropCommentary,
 		Now:            o.Now,
 	}}
+	spec := o.Config.ClaudeModels
+	if spec == "" {
+		spec = anthropic.DefaultModelMap
+	}
+	models, err := anthropic.ParseModelMap(spec)
+	if err != nil {
+		return nil, fmt.Errorf("server: CHATGPT_CLAUDE_MODELS: %w", err)
+	}
+	s.messagesHandler = &anthropic.Handler{Relay: s.relay, Catalog: o.Catalog, Models: models, Options: opts, Now: o.Now}
 	s.e = s.routes()
 	return s, nil
 }
@@ -154,6 +167,9 @@ func (s *Server) routes() *echo.Echo {
 	v1.GET("/models/:id", s.getModel)
 	v1.POST("/chat/completions", s.chat)
 	v1.Match([]string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/chat/completions", methodNotAllowed)
+	// Anthropic Messages (Claude Code adds ?beta=true, which changes nothing).
+	v1.POST("/messages", s.messages)
+	v1.POST("/messages/count_tokens", s.countTokens)
 	// Some clients omit /v1.
 	e.POST("/chat/completions", s.chat, s.requireKey)
 	e.GET("/models", s.listModels, s.requireKey)
