@@ -15,7 +15,7 @@ const StatusOverloaded = 529
 // 400 invalid_request_error, 401 authentication_error, 403
 // permission_error, 404 not_found_error, 413 request_too_large, 429
 // rate_limit_error, 529 overloaded_error (the backend is at capacity), 504
-// timeout_error, and api_error for the other server errors.
+// timeout_error, and 500 api_error for the other server errors.
 func Shape(e *apierr.Error) (status int, typ string) {
 	code := ""
 	if e.Code != nil {
@@ -41,7 +41,8 @@ func Shape(e *apierr.Error) (status int, typ string) {
 	case e.Status == StatusOverloaded:
 		return e.Status, "overloaded_error"
 	case e.Status >= 500:
-		return e.Status, "api_error"
+		// Anthropic answers no 502 or 503: its clients know 500.
+		return http.StatusInternalServerError, "api_error"
 	case e.Status >= 400:
 		return e.Status, "invalid_request_error"
 	}
