@@ -367,3 +367,79 @@ func TestTooltipFitsWindows(t *testing.T) {
 		t.Errorf("tooltip has %d runes, want at most %d", n, maxTooltip)
 	}
 }
+
+func TestSignInAndSignOutItems(t *testing.T) {
+	t.Parallel()
+	o := opts()
+	o.CanSignOut, o.CanReopenSignIn = true, true
+	s := signedIn()
+	s.Auth.Source, s.Auth.Storage = "codex_oauth", "keychain"
+
+	m := View(s, now, o)
+	if got := title(m, IDSignOut); got != "Sign out (ann@example.com)" {
+		t.Errorf("sign out = %q", got)
+	}
+	for _, id := range []ItemID{IDSignInAgain, IDSignInStop} {
+		if got := title(m, id); got != "" {
+			t.Errorf("%s is visible while no sign-in waits: %q", id, got)
+		}
+	}
+
+	// While signing in: cancel and reopen, both clickable.
+	o.SigningIn = true
+	m = View(s, now, o)
+	for id, want := range map[ItemID]string{IDSignIn: "Signing in…", IDSignInAgain: "Open the sign-in page again", IDSignInStop: "Cancel sign-in"} {
+		it, _ := m.Find(id)
+		if !it.Visible || it.Title != want {
+			t.Errorf("%s = %q (visible %v), want %q", id, it.Title, it.Visible, want)
+		}
+		if id != IDSignIn && !it.Enabled {
+			t.Errorf("%s is not clickable", id)
+		}
+	}
+	o.CanReopenSignIn = false
+	if got := title(View(s, now, o), IDSignInAgain); got != "" {
+		t.Errorf("reopen without a reopener = %q", got)
+	}
+	o.SigningIn = false
+
+	// No sign-out for an environment token, nor when signed out.
+	env := s
+	env.Auth.Storage = "environment"
+	if got := title(View(env, now, o), IDSignOut); got != "" {
+		t.Errorf("sign out for an environment token = %q", got)
+	}
+	out := status.Status{Auth: status.Auth{State: status.AuthSignedOut, Message: "not signed in"}}
+	if got := title(View(out, now, o), IDSignOut); got != "" {
+		t.Errorf("sign out while signed out = %q", got)
+	}
+	o.CanSignOut = false
+	if got := title(View(s, now, o), IDSignOut); got != "" {
+		t.Errorf("sign out without a SignOut function = %q", got)
+	}
+	o.CanSignOut = true
+	noEmail := s
+	noEmail.Auth.Email = ""
+	if got := title(View(noEmail, now, o), IDSignOut); got != "Sign out" {
+		t.Errorf("sign out without an email = %q", got)
+	}
+}
+
+func TestClipCutsBetweenWords(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short enough", 20, "short enough"},
+		{"waiting for the browser sign-in: context deadline exceeded", 40, "waiting for the browser sign-in…"},
+		{"Supercalifragilisticexpialidocious", 10, "Supercali…"},
+		{"line\nbreaks  and   spaces", 40, "line breaks and spaces"},
+	} {
+		got := clip(tt.in, tt.n)
+		if got != tt.want || utf8.RuneCountInString(got) > tt.n {
+			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

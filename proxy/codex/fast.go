@@ -25,9 +25,8 @@ func decodeFast(data []byte, ev *Event) bool {
 	if !p.expect('{') {
 		return false
 	}
-	var typ, delta, itemID []byte
-	deltaEscaped := false
-	out, sum, content, seq := 0, 0, 0, 0
+	var f fastFields
+	prevItem := ev.ItemID
 	seen := false
 	for {
 		p.ws()
@@ -45,44 +44,11 @@ func decodeFast(data []byte, ev *Event) bool {
 			return false
 		}
 		p.ws()
-		if !exactKey(key) {
+		if !exactKey(key) || !f.field(&p, key) {
 			return false // encoding/json matches keys case-insensitively
 		}
-		switch string(key) {
-		case "type":
-			if typ, esc, ok = p.str(); !ok || esc {
-				return false
-			}
-		case "delta":
-			if delta, deltaEscaped, ok = p.str(); !ok {
-				return false
-			}
-		case "output_index":
-			if out, ok = p.int(); !ok {
-				return false
-			}
-		case "summary_index":
-			if sum, ok = p.int(); !ok {
-				return false
-			}
-		case "content_index":
-			if content, ok = p.int(); !ok {
-				return false
-			}
-		case "sequence_number":
-			if seq, ok = p.int(); !ok {
-				return false
-			}
-		case "item_id":
-			if itemID, esc, ok = p.str(); !ok || esc || !utf8.Valid(itemID) {
-				return false
-			}
-		default:
-			if !p.skip() {
-				return false
-			}
-		}
 	}
+	typ, delta, deltaEscaped := f.typ, f.delta, f.deltaEscaped
 	p.ws()
 	if p.i != len(p.b) || delta == nil {
 		return false
@@ -97,7 +63,11 @@ func decodeFast(data []byte, ev *Event) bool {
 	if known == "" {
 		return false
 	}
-	*ev = Event{Type: known, OutputIndex: out, SummaryIndex: sum, ContentIndex: content, SequenceNumber: int64(seq), ItemID: string(itemID)}
+	itemID := prevItem // consecutive deltas name the same item: no new string
+	if string(f.itemID) != prevItem {
+		itemID = string(f.itemID)
+	}
+	*ev = Event{Type: known, OutputIndex: f.out, SummaryIndex: f.sum, ContentIndex: f.content, SequenceNumber: int64(f.seq), ItemID: itemID}
 	if !deltaEscaped {
 		if !utf8.Valid(delta) {
 			return false // encoding/json replaces invalid bytes
@@ -251,4 +221,38 @@ func (p *scanner) skip() bool {
 		}
 		return false
 	}
+}
+
+// fastFields are the fields decodeFast reads.
+type fastFields struct {
+	typ, delta, itemID     []byte
+	deltaEscaped           bool
+	out, sum, content, seq int
+}
+
+// field reads the value of key; false when the fast path cannot.
+func (f *fastFields) field(p *scanner, key []byte) bool {
+	var esc, ok bool
+	switch string(key) {
+	case "type":
+		f.typ, esc, ok = p.str()
+		return ok && !esc
+	case "delta":
+		f.delta, f.deltaEscaped, ok = p.str()
+		return ok
+	case "output_index":
+		f.out, ok = p.int()
+	case "summary_index":
+		f.sum, ok = p.int()
+	case "content_index":
+		f.content, ok = p.int()
+	case "sequence_number":
+		f.seq, ok = p.int()
+	case "item_id":
+		f.itemID, esc, ok = p.str()
+		return ok && !esc && utf8.Valid(f.itemID)
+	default:
+		return p.skip()
+	}
+	return ok
 }

@@ -72,8 +72,15 @@ func Known(t string) bool {
 	return false
 }
 
-// UnmarshalJSON decodes an item and keeps the JSON of unmodelled types.
+// UnmarshalJSON decodes an item and keeps the JSON of unmodelled types. A
+// value that is not an object leaves the item empty (its type is then
+// missing), so that one odd field does not stop a whole event from
+// decoding, as encoding/json behaves for plain type mismatches.
 func (it *Item) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
+		*it = Item{}
+		return nil
+	}
 	type plain Item
 	var p plain
 	if err := json.Unmarshal(b, &p); err != nil {

@@ -1,6 +1,6 @@
 // Package codextest is a faithful fake of ChatGPT's Codex backend
 // (POST {base}/codex/responses and GET {base}/codex/models), written from
-// the protocol reference codex-protocol.md. End-to-end tests point the
+// the protocol as docs/protocol.md describes it. End-to-end tests point the
 // proxy's ChatGPT base URL at Server.BaseURL; cmd/fakecodex runs it by hand.
 //
 // # Routes
@@ -64,15 +64,20 @@
 //   - service_tier not in the model's service_tiers (auto/default always ok);
 //   - tools: each needs a known type; function tools need a top-level name,
 //     so the Chat Completions shape {"type":"function","function":{…}} gives
-//     "Missing required parameter: 'tools[0].name'.";
+//     "Missing required parameter: 'tools[0].name'."; custom tools take no
+//     parameters/strict (nor a nested custom object), and their format is
+//     {"type":"text"} or {"type":"grammar","syntax":"lark"|"regex",
+//     "definition":…};
 //   - input (array, or a plain string taken as one user message): unknown
 //     item types; messages without role or content; role "system" (only
 //     user, assistant, developer are accepted); content part types not
 //     allowed for the role (user/developer: input_text, input_image,
 //     input_file; assistant: output_text, refusal); function_call without
-//     call_id or name or with non-string arguments; function_call_output
-//     without call_id, or whose call_id has no earlier function_call in input
-//     ("No tool call found for function call output with call_id X.");
+//     call_id or name or with non-string arguments (custom_tool_call: a
+//     string input); function_call_output without call_id, or whose call_id
+//     has no earlier function_call in input ("No tool call found for
+//     function call output with call_id X."; a custom_tool_call_output
+//     needs an earlier custom_tool_call);
 //     reasoning items without a summary array; reasoning items with an id
 //     but no encrypted_content, and
 //     item_reference items ("Item with id '<id>' not found. Items are not
@@ -109,14 +114,14 @@
 //   - if the input ends with function_call_output items: one message
 //     "tool said: <output>" (one line per trailing output; array outputs
 //     are their text parts joined by "\n");
-//   - else if the last user message text is "call:<name> <json args>" and
+//   - else if the last user message text (or its last text part: clients
+//     such as Claude Code put reminders in parts before the prompt) is
+//     "call:<name> <json args>" and
 //     <name> is a function tool of the request: that function_call (args
-//     default to "{}"); "call-parallel:a,b <json args>" emits one call per
-//     listed tool present in tools (same args); when <name> is a custom
-//     tool of the request, the call is a custom_tool_call whose input is the
-//     raw text after the name (one space dropped; nothing else trimmed). When
-//     the whole text of the last user message is no directive, its last text
-//     part may be (Claude Code sends reminders in earlier parts);
+//     default to "{}"); when <name> is a custom tool, a custom_tool_call
+//     whose raw input is the rest of the message (streamed with
+//     response.custom_tool_call_input.delta/done); "call-parallel:a,b <json
+//     args>" emits one call per listed tool present in tools (same args);
 //   - else if text.format is json_schema: a message whose text is the JSON
 //     built by SampleJSON from the schema ("x", 1, true, [], first enum…);
 //     json_object gives {"echo":"<text>"};

@@ -12,7 +12,7 @@ import (
 )
 
 // Item is one output item of a scripted reply: build it with Text,
-// Commentary, Reasoning, Call or CallID.
+// Commentary, Reasoning, Call, CallID, CustomCall or CustomCallID.
 type Item struct {
 	kind      string // "message", "reasoning", "function_call" or "custom_tool_call"
 	text      string
@@ -47,9 +47,9 @@ func CallID(id, name, args string) Item {
 	return Item{kind: "function_call", name: name, args: args, callID: id}
 }
 
-// CustomCall is a custom_tool_call item (a call of a custom tool, such as
-// the Codex CLI's apply_patch or Cursor's ApplyPatch) with a generated
-// call_id; input is the raw text the tool receives, not JSON.
+// CustomCall is a custom_tool_call item with a generated call_id; input is
+// the raw text input (a patch, say), streamed with
+// response.custom_tool_call_input.delta/done.
 func CustomCall(name, input string) Item {
 	return Item{kind: "custom_tool_call", name: name, args: input}
 }
@@ -407,33 +407,9 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 		if enc := st.encrypted(it); enc != "" {
 			done["encrypted_content"] = enc
 		}
-	case "function_call":
-		id := st.id("fc_")
-		callID := it.callID
-		if callID == "" {
-			callID = st.id("call_")[:29]
-		}
-		if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": map[string]any{
-			"id": id, "type": "function_call", "status": "in_progress", "name": it.name, "call_id": callID, "arguments": "",
-		}}); err != nil {
-			return nil, err
-		}
-		for _, c := range splitChunks(it.args) {
-			if err := st.Event("response.function_call_arguments.delta", map[string]any{"item_id": id, "output_index": idx, "delta": c}); err != nil {
-				return nil, err
-			}
-		}
-		st.outputToks += approxTokens(it.args) + 4
-		if partial >= 0 {
-			return nil, nil
-		}
-		if err := st.Event("response.function_call_arguments.done", map[string]any{"item_id": id, "output_index": idx, "arguments": it.args}); err != nil {
-			return nil, err
-		}
-		done = map[string]any{"id": id, "type": "function_call", "status": "completed", "name": it.name, "call_id": callID, "arguments": it.args}
-	case "custom_tool_call":
+	case "function_call", "custom_tool_call":
 		var err error
-		if done, err = st.customCall(it, idx, partial >= 0); err != nil || done == nil {
+		if done, err = st.toolCall(it, idx, partial); done == nil || err != nil {
 			return nil, err
 		}
 	default:
@@ -446,47 +422,72 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 	return done, nil
 }
 
-// customCall writes the events of a custom_tool_call item up to (not
-// including) output_item.done and returns the done item; when partial is
-// true it stops after the input deltas and returns nil.
-func (st *Stream) customCall(it Item, idx int, partial bool) (map[string]any, error) {
-	id := st.id("ctc_")
+// toolCall writes a function_call item (arguments streamed with
+// response.function_call_arguments.delta/done) or a custom_tool_call item
+// (raw input streamed with response.custom_tool_call_input.delta/done) up
+// to, not including, its output_item.done, and returns the done item; nil
+// when partial.
+func (st *Stream) toolCall(it Item, idx, partial int) (map[string]any, error) {
+	prefix, field, events := "fc_", "arguments", "response.function_call_arguments."
+	if it.kind == "custom_tool_call" {
+		prefix, field, events = "ctc_", "input", "response.custom_tool_call_input."
+	}
+	id := st.id(prefix)
 	callID := it.callID
 	if callID == "" {
 		callID = st.id("call_")[:29]
 	}
 	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": map[string]any{
-		"id": id, "type": "custom_tool_call", "status": "in_progress", "name": it.name, "call_id": callID, "input": "",
+		"id": id, "type": it.kind, "status": "in_progress", "name": it.name, "call_id": callID, field: "",
 	}}); err != nil {
 		return nil, err
 	}
 	for _, c := range splitChunks(it.args) {
-		if err := st.Event("response.custom_tool_call_input.delta", map[string]any{"item_id": id, "output_index": idx, "delta": c}); err != nil {
+		if err := st.Event(events+"delta", map[string]any{"item_id": id, "output_index": idx, "delta": c}); err != nil {
 			return nil, err
 		}
 	}
 	st.outputToks += approxTokens(it.args) + 4
-	if partial {
+	if partial >= 0 {
 		return nil, nil
 	}
-	if err := st.Event("response.custom_tool_call_input.done", map[string]any{"item_id": id, "output_index": idx, "input": it.args}); err != nil {
+	if err := st.Event(events+"done", map[string]any{"item_id": id, "output_index": idx, field: it.args}); err != nil {
 		return nil, err
 	}
-	return map[string]any{"id": id, "type": "custom_tool_call", "status": "completed", "name": it.name, "call_id": callID, "input": it.args}, nil
+	return map[string]any{"id": id, "type": it.kind, "status": "completed", "name": it.name, "call_id": callID, field: it.args}, nil
 }
 
+// Prompt-cache model of EstimatedUsage.
+const (
+	// CacheBlockTokens is the granularity of cached tokens.
+	CacheBlockTokens = 16
+	// cachePromptsPerKey bounds the earlier prompts kept per key.
+	cachePromptsPerKey = 8
+)
+
 // EstimatedUsage returns a deterministic usage for what was streamed so
-// far: input is a quarter of the body size; cached is the input of the
-// previous request with the same prompt_cache_key, rounded down to 64.
+// far. Input is a quarter of the body size. Cached tokens model the
+// backend's prefix cache: per prompt_cache_key, the longest common prefix
+// of this request's prompt (instructions, tools, then input, serialized)
+// with the earlier prompts of that key, at 4 bytes a token, rounded down
+// to CacheBlockTokens. Without a key nothing is cached.
 func (st *Stream) EstimatedUsage() TokenUsage {
 	in := max(1, st.req.BodySize/4)
 	cached := 0
 	if s := st.req.srv; s != nil && st.req.PromptCacheKey != "" {
+		prompt := promptBytes(st.req)
 		s.mu.Lock()
-		prev := s.cache[st.req.PromptCacheKey]
-		s.cache[st.req.PromptCacheKey] = in
+		best := 0
+		for _, p := range s.cache[st.req.PromptCacheKey] {
+			best = max(best, commonPrefix(p, prompt))
+		}
+		list := append(s.cache[st.req.PromptCacheKey], prompt)
+		if len(list) > cachePromptsPerKey {
+			list = list[len(list)-cachePromptsPerKey:]
+		}
+		s.cache[st.req.PromptCacheKey] = list
 		s.mu.Unlock()
-		cached = min(prev, in) / 64 * 64
+		cached = min(best/4, in) / CacheBlockTokens * CacheBlockTokens
 	}
 	return TokenUsage{
 		InputTokens:     in,
@@ -494,6 +495,22 @@ func (st *Stream) EstimatedUsage() TokenUsage {
 		OutputTokens:    st.outputToks + st.reasonToks,
 		ReasoningTokens: st.reasonToks,
 	}
+}
+
+// promptBytes serializes what the model reads first to last.
+func promptBytes(r *ResponsesRequest) []byte {
+	b, _ := json.Marshal([]any{r.Raw["instructions"], r.Raw["tools"], r.Raw["input"]})
+	return b
+}
+
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // Completed writes response.completed with usage u. When fillOutput is

@@ -11,15 +11,16 @@
 package dialect
 
 import (
-	"errors"
-	"net/http"
-
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"encoding/json"
+	"errors"
+	"net/http"
 	"regexp"
 	"strings"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
 )
@@ -106,6 +107,23 @@ func ConversationID(instructions string, input []codex.Item) string {
 	s[8] = (s[8] & 0x3f) | 0x80
 	x := hex.EncodeToString(s[:16])
 	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// StablePrefix is what stays the same across the turns of a conversation
+// in a translated request: the instructions, the tools and the first user
+// message, as sent upstream.
+func StablePrefix(r *codex.Request) affinity.Prefix {
+	p := affinity.Prefix{Instructions: r.Instructions}
+	if len(r.Tools) > 0 {
+		p.Tools, _ = json.Marshal(r.Tools)
+	}
+	for _, it := range r.Input {
+		if it.Type == codex.ItemMessage && it.Role == codex.RoleUser {
+			p.FirstUser, _ = it.MarshalJSON()
+			break
+		}
+	}
+	return p
 }
 
 // QuoteList writes 'a', 'b', and 'c'.

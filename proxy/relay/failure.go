@@ -101,6 +101,17 @@ func HTTPFailure(status int, header http.Header, body []byte, now time.Time) *Fa
 		if strings.Contains(msg, "model is not supported") || strings.Contains(msg, "requires a newer version") {
 			f.Err.WithParam("model").WithCode("model_not_found")
 		}
+	default:
+		return otherHTTPFailure(status, header, body, msg, eb, now)
+	}
+	return f
+}
+
+// otherHTTPFailure maps the statuses HTTPFailure does not: 413, 401, 403,
+// a transient 429, overload and 5xx.
+func otherHTTPFailure(status int, header http.Header, body []byte, msg string, eb *codex.ErrorBody, now time.Time) *Failure {
+	f := &Failure{}
+	switch {
 	case status == http.StatusRequestEntityTooLarge:
 		f.Err = apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "the request is too large for ChatGPT: %s", msg).WithCode("context_too_large")
 	case status == http.StatusUnauthorized:

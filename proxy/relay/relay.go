@@ -164,7 +164,7 @@ func (x *run) serve() error {
 	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Body: body})
+		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Body: body})
 		var f *Failure
 		if err != nil {
 			if ctx.Err() != nil && !r.stopping() {
@@ -235,6 +235,14 @@ func (x *run) serve() error {
 		}
 		return f.Err
 	}
+}
+
+// effortOf is the request's reasoning effort, for the turn metadata.
+func effortOf(req *codex.Request) string {
+	if req.Reasoning == nil {
+		return ""
+	}
+	return req.Reasoning.Effort
 }
 
 func (r *Relay) stopping() bool { return r.Stopping != nil && r.Stopping() }

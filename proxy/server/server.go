@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
@@ -125,7 +126,7 @@ func New(o Options) (*Server, error) {
 		Verbosity:        o.Config.Verbosity,
 		RejectEffort:     o.Config.EffortMismatch == "reject",
 	}
-	s.chatHandler = &chat.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Response: chat.StreamOptions{
+	s.chatHandler = &chat.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Affinity: affinity.New(affinity.DefaultSize), Response: chat.StreamOptions{
 		Reasoning:      chat.ReasoningMode(o.Config.ReasoningMode),
 		DropCommentary: o.Config.DropCommentary,
 		Now:            o.Now,

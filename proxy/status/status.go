@@ -279,6 +279,17 @@ func (r *Recorder) SetError(message string, status int) {
 	})
 }
 
+// ClearAccount forgets what belonged to the previous sign-in: the quota
+// readings (with a reached usage limit) and the last error. The credentials
+// manager calls it when the account signs out or another sign-in takes
+// over.
+func (r *Recorder) ClearAccount() {
+	r.Update(func(s *Status) {
+		s.Quota = Quota{}
+		s.LastError = nil
+	})
+}
+
 // CountRequest counts one request from client; failed marks an error.
 func (r *Recorder) CountRequest(client string, failed bool) {
 	r.Update(func(s *Status) { r.count(s, client, failed, r.now()) })

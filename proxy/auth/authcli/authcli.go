@@ -22,7 +22,6 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/keychain"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth/creds"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
@@ -51,17 +50,12 @@ var (
 	// xdg-open). Callers always also print the URL.
 	OpenURL = openBrowser
 	// NewHTTP builds the upstream client from the settings.
-	NewHTTP = func(cfg *config.Config) (creds.HTTP, error) { return upstream.New(UpstreamConfig(cfg, nil)) }
+	NewHTTP = func(cfg *config.Config) (creds.HTTP, error) { return upstream.New(upstream.Settings(cfg, nil)) }
 	// OpenSecrets opens the secret store (creds.OpenSecrets).
 	OpenSecrets = creds.OpenSecrets
 	// CallbackPort is the browser sign-in's callback port; 0 means 1455.
 	CallbackPort = 0
 )
-
-// UpstreamConfig maps the settings to an upstream.Config.
-func UpstreamConfig(cfg *config.Config, log *slog.Logger) upstream.Config {
-	return proxy.UpstreamConfig(cfg, log)
-}
 
 var browserOnce sync.Once
 
@@ -188,18 +182,20 @@ func (c *cli) fail(err error) int {
 func (c *cli) where() string { return describeWhere(c.secrets.Where()) }
 
 func (c *cli) login() int {
-	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Minute)
-	defer cancel()
+	openURL := OpenURL
+	if c.cfg.Browser != "" {
+		openURL = creds.BrowserCommand(c.cfg.Browser)
+	}
 	open := func(u string) error {
 		fmt.Fprintln(c.stdout, "Opening your browser to sign in. If it does not open, visit this address on this computer:")
 		fmt.Fprintln(c.stdout, "  "+u)
-		if err := OpenURL(u); err != nil {
+		if err := openURL(u); err != nil {
 			fmt.Fprintln(c.stderr, "Could not open the browser:", err)
 			fmt.Fprintln(c.stderr, "On a machine without a browser, use `chatgpt-to-api login --device`.")
 		}
 		return nil
 	}
-	if err := c.m.SignInWith(ctx, open); err != nil {
+	if err := c.m.SignInWith(c.ctx, open); err != nil {
 		return c.fail(fmt.Errorf("signing in: %w", err))
 	}
 	c.signedIn()
@@ -207,9 +203,7 @@ func (c *cli) login() int {
 }
 
 func (c *cli) loginDevice() int {
-	ctx, cancel := context.WithTimeout(c.ctx, 16*time.Minute)
-	defer cancel()
-	err := c.m.SignInDevice(ctx, func(dc creds.DeviceCode) {
+	err := c.m.SignInDevice(c.ctx, func(dc creds.DeviceCode) {
 		fmt.Fprintln(c.stdout, "On any device, open:")
 		fmt.Fprintln(c.stdout, "  "+dc.VerificationURL)
 		fmt.Fprintln(c.stdout, "and enter this code (it expires in 15 minutes):")

@@ -3,6 +3,7 @@ package chat
 import (
 	"net/http"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
@@ -15,6 +16,9 @@ type Handler struct {
 	Catalog  dialect.Resolver
 	Options  Options
 	Response StreamOptions
+	// Affinity keeps one thread id per conversation (nil: the id derived
+	// by Chat, or the client's key).
+	Affinity *affinity.Map
 }
 
 // Serve answers one chat completion request. An error it returns was not
@@ -39,7 +43,11 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
-	if sid := r.Header.Get("X-Session-Id"); sid != "" && req.PromptCacheKey == "" {
+	if h.Affinity != nil {
+		sid := h.Affinity.Key(affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: r.Header.Get("X-Session-Id"), User: req.User},
+			dialect.StablePrefix(&plan.Body))
+		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
+	} else if sid := r.Header.Get("X-Session-Id"); sid != "" && req.PromptCacheKey == "" {
 		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
 	}
 	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client}

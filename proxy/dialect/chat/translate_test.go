@@ -106,8 +106,11 @@ func TestStreamGolden(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".sse")
 		plan := planFor(t, "testdata/requests/basic.json")
-		if name == "tools_parallel" {
+		switch name {
+		case "tools_parallel":
 			plan = planFor(t, "testdata/requests/tools_history.json")
+		case "cursor_patch":
+			plan = planFor(t, "testdata/requests/cursor_agent.json")
 		}
 		plan.IncludeUsage = true
 		events := readSSE(t, f)
@@ -341,8 +344,10 @@ func BenchmarkTranslateDelta(b *testing.B) {
 	ev := []byte(`{"type":"response.output_text.delta","sequence_number":12,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hello, world! This is a typical delta."}`)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(ev)))
+	var e codex.Event // one per stream, as the relay keeps it
 	for b.Loop() {
-		out, _, _ = feedData(tr, out[:0], ev)
+		_ = codex.DecodeEvent(ev, &e)
+		out, _, _ = tr.Feed(out[:0], &e)
 	}
 	if !bytes.Contains(out, []byte("typical delta")) {
 		b.Fatal("no chunk produced")
