@@ -125,7 +125,9 @@
 //   - if the input ends with function_call_output items: one message
 //     "tool said: <output>" (one line per trailing output; array outputs
 //     are their text parts joined by "\n");
-//   - else if the last user message text is "call:<name> <json args>" and
+//   - else if the last user message text (or its last text part: clients
+//     such as Claude Code put reminders in parts before the prompt) is
+//     "call:<name> <json args>" and
 //     <name> is a function tool of the request: that function_call (args
 //     default to "{}"); "call-parallel:a,b <json args>" emits one call per
 //     listed tool present in tools (same args); when <name> is a custom

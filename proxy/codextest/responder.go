@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 )
 
 // DefaultResponder is the deterministic answer used when the queue is
@@ -83,9 +82,7 @@ func DefaultItems(req *ResponsesRequest) ([]Item, string) {
 
 // requestedCalls implements the "call:" and "call-parallel:" conventions.
 func requestedCalls(req *ResponsesRequest, text string) []Item {
-	// Only leading space is trimmed: a custom tool's input is raw text whose
-	// trailing newline matters.
-	text = strings.TrimLeftFunc(text, unicode.IsSpace)
+	text = strings.TrimSpace(text)
 	var names []string
 	var rest string
 	switch {
@@ -105,6 +102,9 @@ func requestedCalls(req *ResponsesRequest, text string) []Item {
 		return nil
 	}
 	args := strings.TrimSpace(rest)
+	if args == "" {
+		args = "{}"
+	}
 	var items []Item
 	for _, n := range names {
 		switch {

@@ -62,6 +62,7 @@ type Config struct {
 	EffortMismatch string // clamp | reject
 	Verbosity      string
 	DropCommentary bool
+	ClaudeModels   string // key=model[:effort],… for Claude model names
 
 	// Credentials.
 	AccessToken  string // CHATGPT_ACCESS_TOKEN; secret
@@ -135,6 +136,8 @@ var Settings = []Setting{
 	{Name: "CHATGPT_UNSUPPORTED_EFFORT", Default: "clamp", Help: "What to do with a reasoning effort the model does not support (e.g. minimal on gpt-5.5): clamp (use the nearest supported level and say so in the X-Reasoning-Effort response header) or reject (400, as the backend would).", apply: oneOf(func(c *Config) *string { return &c.EffortMismatch }, "clamp", "reject")},
 	{Name: "CHATGPT_VERBOSITY", Help: "text.verbosity sent to models that support it (low, medium, high). Default: none sent.", apply: oneOfOrEmpty(func(c *Config) *string { return &c.Verbosity }, "low", "medium", "high")},
 	{Name: "CHATGPT_DROP_COMMENTARY", Default: "false", Help: "Leave out interim 'commentary' messages of Codex models and keep only the final answer.", apply: boolean(func(c *Config) *bool { return &c.DropCommentary })},
+
+	{Name: "CHATGPT_CLAUDE_MODELS", Default: "opus=best:high,sonnet=default,haiku=mini", Help: "How Claude model names (on /v1/messages) map to ChatGPT models: comma-separated key=model[:effort]; the longest key the name contains wins, other claude-* names get the default model. model is a slug, or best (the catalog's first model), default (CHATGPT_DEFAULT_MODEL or the best) or mini (the smallest fast model).", apply: modelMap},
 
 	{Name: "CHATGPT_ACCESS_TOKEN", Help: "A ChatGPT access token (JWT) to use as is. It cannot be refreshed.", Secret: true, apply: str(func(c *Config) *string { return &c.AccessToken })},
 	{Name: "CHATGPT_ACCOUNT_ID", Help: "ChatGPT account id override. Default: from the token.", apply: str(func(c *Config) *string { return &c.AccountID })},
@@ -557,4 +560,27 @@ func oneOf(f func(*Config) *string, allowed ...string) func(*Config, string) err
 		}
 		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
 	}
+}
+
+// modelMap checks CHATGPT_CLAUDE_MODELS: key=model[:effort] pairs.
+func modelMap(c *Config, v string) error {
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, m, ok := strings.Cut(part, "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(m) == "" {
+			return fmt.Errorf("%q is not key=model[:effort]", part)
+		}
+		if _, effort, ok := strings.Cut(m, ":"); ok {
+			switch strings.ToLower(strings.TrimSpace(effort)) {
+			case "none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra":
+			default:
+				return fmt.Errorf("%q: %q is not a reasoning effort", part, effort)
+			}
+		}
+	}
+	c.ClaudeModels = v
+	return nil
 }

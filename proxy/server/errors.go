@@ -9,9 +9,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
 )
 
-// errorHandler renders every error in OpenAI's shape.
+// errorHandler renders every error in OpenAI's shape, or in Anthropic's
+// for the Messages routes and requests that carry anthropic-version.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -52,6 +54,10 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 }
 
 func writeError(c echo.Context, e *apierr.Error) {
+	if anthropic.Wants(c.Request()) {
+		anthropic.WriteError(c.Response(), c.Request(), e, "")
+		return
+	}
 	h := c.Response().Header()
 	for k, vs := range e.Header {
 		for _, v := range vs {

@@ -23,6 +23,7 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/chat"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/responses"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
@@ -78,6 +79,8 @@ type Server struct {
 	// Responses API (proxy/dialect/responses).
 	responsesHandler *responses.Handler
 	bodyLimit        int64
+	// messagesHandler serves the Anthropic Messages API.
+	messagesHandler *anthropic.Handler
 }
 
 // New builds the server. It does not listen yet.
@@ -148,6 +151,15 @@ func New(o Options) (*Server, error) {
 	}
 	s.responsesHandler = &responses.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Now: o.Now,
 		Store: responses.NewStore(o.Config.ResponsesKeep, memory, responses.DefaultMaxCount, o.Now)}
+	spec := o.Config.ClaudeModels
+	if spec == "" {
+		spec = anthropic.DefaultModelMap
+	}
+	models, err := anthropic.ParseModelMap(spec)
+	if err != nil {
+		return nil, fmt.Errorf("server: CHATGPT_CLAUDE_MODELS: %w", err)
+	}
+	s.messagesHandler = &anthropic.Handler{Relay: s.relay, Catalog: o.Catalog, Models: models, Options: opts, Now: o.Now}
 	s.e = s.routes()
 	return s, nil
 }
@@ -182,6 +194,9 @@ func (s *Server) routes() *echo.Echo {
 	v1.DELETE("/responses/:id", s.deleteResponse)
 	// The Codex CLI's WebSocket attempt is answered before the key check.
 	e.GET("/v1/responses", responsesUpgrade)
+	// Anthropic Messages (Claude Code adds ?beta=true, which changes nothing).
+	v1.POST("/messages", s.messages)
+	v1.POST("/messages/count_tokens", s.countTokens)
 	// Some clients omit /v1.
 	e.POST("/chat/completions", s.chat, s.requireKey)
 	e.POST("/responses", s.responses, s.requireKey)
