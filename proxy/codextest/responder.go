@@ -82,7 +82,8 @@ func DefaultItems(req *ResponsesRequest) ([]Item, string) {
 
 // requestedCalls implements the "call:" and "call-parallel:" conventions.
 func requestedCalls(req *ResponsesRequest, text string) []Item {
-	text = strings.TrimSpace(text)
+	// Only leading space goes: a custom tool's raw input keeps its end.
+	text = strings.TrimLeft(text, " \t\r\n")
 	var names []string
 	var rest string
 	switch {
@@ -109,11 +110,7 @@ func requestedCalls(req *ResponsesRequest, text string) []Item {
 	for _, n := range names {
 		switch {
 		case req.HasTool(n):
-			a := args
-			if a == "" {
-				a = "{}"
-			}
-			items = append(items, Call(n, a))
+			items = append(items, Call(n, args))
 		case req.HasCustomTool(n):
 			items = append(items, CustomCall(n, rest))
 		}
