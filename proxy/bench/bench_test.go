@@ -8,7 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-		"net/url"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
