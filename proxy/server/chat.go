@@ -273,6 +273,17 @@ func (r *chatRun) noteHeaders(h http.Header) {
 	r.s.Catalog.NoteETag(h.Get("X-Models-Etag"))
 }
 
+// pendingStream is a Stream that can tell whether its next event is
+// already buffered.
+type pendingStream interface{ Pending() bool }
+
+// morePending reports whether stream's next event is already buffered, so
+// that the client need not be flushed yet.
+func morePending(stream Stream) bool {
+	p, ok := stream.(pendingStream)
+	return ok && p.Pending()
+}
+
 // pump reads one upstream stream to its end. It returns nil on success.
 func (r *chatRun) pump(stream Stream) *translate.Failure {
 	if !r.plan.Stream {
@@ -297,7 +308,9 @@ func (r *chatRun) pump(stream Stream) *translate.Failure {
 			buf := r.sse.buf[:0]
 			buf, sig, ferr = t.Feed(buf, ev.Data)
 			r.sse.buf = buf
-			if len(buf) > 0 && !r.sse.write(buf) {
+			// Flush once per burst: while the next event is already
+			// buffered, the output waits in the response's buffer.
+			if !r.sse.send(buf, !morePending(stream)) {
 				return &translate.Failure{Err: openai.Errorf(499, "client_closed", "the client closed the request")}
 			}
 		} else {
@@ -366,7 +379,8 @@ func (r *chatRun) aggregate(stream Stream) *translate.Failure {
 }
 
 // sseWriter serialises writes to a committed stream and sends a keep-alive
-// comment when the stream has been quiet for a while.
+// comment when the stream has been quiet for a while. The keep-alive is a
+// timer, not a goroutine, so an open stream costs little while it waits.
 type sseWriter struct {
 	mu     sync.Mutex
 	w      *echo.Response
@@ -374,40 +388,62 @@ type sseWriter struct {
 	buf    []byte
 	last   time.Time
 	broken bool
-	done   chan struct{}
-	once   sync.Once
+	dirty  bool // written but not flushed
+	done   bool
+	timer  *time.Timer
 }
 
 func newSSEWriter(w *echo.Response) *sseWriter {
-	s := &sseWriter{w: w, rc: http.NewResponseController(w.Writer), last: time.Now(), done: make(chan struct{})}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w.Writer), last: time.Now()}
 	_ = s.rc.SetWriteDeadline(time.Time{})
 	_ = s.rc.Flush()
-	go s.pinger()
+	s.timer = time.AfterFunc(keepAlive, s.ping)
 	return s
 }
 
-func (s *sseWriter) pinger() {
-	t := time.NewTicker(keepAlive / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-			s.mu.Lock()
-			if !s.broken && time.Since(s.last) >= keepAlive {
-				s.writeLocked([]byte(": keep-alive\n\n"))
-			}
-			s.mu.Unlock()
-		}
+// ping sends the keep-alive comment when the stream has been quiet for
+// keepAlive, and re-arms the timer for the next quiet period.
+func (s *sseWriter) ping() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done || s.broken {
+		return
 	}
+	if quiet := time.Since(s.last); quiet < keepAlive {
+		s.timer.Reset(keepAlive - quiet)
+		return
+	}
+	s.writeLocked([]byte(": keep-alive\n\n"))
+	s.timer.Reset(keepAlive)
 }
 
 // write sends b and flushes; false when the client is gone.
-func (s *sseWriter) write(b []byte) bool {
+func (s *sseWriter) write(b []byte) bool { return s.send(b, true) }
+
+// send writes b and, when flush is set, flushes everything written so far;
+// false when the client is gone.
+func (s *sseWriter) send(b []byte, flush bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.writeLocked(b)
+	if s.broken {
+		return false
+	}
+	if len(b) > 0 {
+		if _, err := s.w.Write(b); err != nil {
+			s.broken = true
+			return false
+		}
+		s.dirty = true
+	}
+	if flush && s.dirty {
+		if err := s.rc.Flush(); err != nil {
+			s.broken = true
+			return false
+		}
+		s.dirty = false
+		s.last = time.Now()
+	}
+	return true
 }
 
 func (s *sseWriter) writeLocked(b []byte) bool {
@@ -422,8 +458,14 @@ func (s *sseWriter) writeLocked(b []byte) bool {
 		s.broken = true
 		return false
 	}
+	s.dirty = false
 	s.last = time.Now()
 	return true
 }
 
-func (s *sseWriter) stop() { s.once.Do(func() { close(s.done) }) }
+func (s *sseWriter) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = true
+	s.timer.Stop()
+}
