@@ -71,6 +71,7 @@ type Server struct {
 	allowedHosts map[string]bool
 	boundPort    int
 	limits       usageLimits
+	reclaim      reclaimer
 	stopping     atomic.Bool
 }
 
@@ -123,6 +124,7 @@ func (s *Server) routes() *echo.Echo {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.errorHandler
 	e.Pre(s.hostGuard)
+	e.Pre(s.trackIdle)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -208,6 +210,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	<-errCh
+	s.reclaim.stop()
 	return nil
 }
 
