@@ -575,6 +575,40 @@ func TestUpstreamErrors(t *testing.T) {
 			t.Errorf("a rejected slug was replaced by %v", m)
 		}
 	})
+	t.Run("made_up_slugs_go_upstream_as_they_are", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.rejectionsOK = true
+		for _, name := range []string{"gpt-foo", "gpt-nonexistent-9"} {
+			_, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: name, Messages: basic.Messages})
+			ae := apiError(t, err, 400)
+			if !strings.Contains(ae.Message, "The '"+name+"' model is not supported") {
+				t.Errorf("%s: error = %q, want the backend's", name, ae.Message)
+			}
+			if m := lastRec(t, h.fake).JSON["model"]; m != name {
+				t.Errorf("%s was sent upstream as %v", name, m)
+			}
+		}
+	})
+	t.Run("model_names_the_model_that_answered", func(t *testing.T) {
+		h := newHarness(t, nil)
+		for _, stream := range []bool{false, true} {
+			h.fake.Enqueue(codextest.Reply(codextest.Text("rerouted")).WithModel("gpt-5.4-mini"))
+			if stream {
+				body := h.rawStream(t, `{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+				if strings.Contains(body, `"model":"gpt-5.5"`) || !strings.Contains(body, `"model":"gpt-5.4-mini"`) {
+					t.Errorf("stream chunks do not name the model that answered:\n%s", body)
+				}
+				continue
+			}
+			r, err := h.client.Chat.Completions.New(ctx, basic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Model != "gpt-5.4-mini" {
+				t.Errorf("completion model = %q, want the model that answered", r.Model)
+			}
+		}
+	})
 	t.Run("alias_maps_to_default", func(t *testing.T) {
 		h := newHarness(t, nil)
 		r, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: basic.Messages})

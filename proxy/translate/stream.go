@@ -71,6 +71,7 @@ type Translator struct {
 
 	id       string
 	created  int64
+	model    string // the model the backend says answered
 	prefix   []byte
 	roleSent bool
 
@@ -114,6 +115,16 @@ func (t *Translator) setResponse(r *response) {
 		t.id = "chatcmpl-" + strings.TrimPrefix(r.ID, "resp_")
 	}
 	t.created = r.CreatedAt
+	t.model = r.Model
+}
+
+// modelName is the model that answers: the one the backend names in its
+// response (it may route a request to another model), else the one asked.
+func (t *Translator) modelName() string {
+	if t.model != "" {
+		return t.model
+	}
+	return t.plan.Model
 }
 
 func (t *Translator) ensurePrefix() {
@@ -132,7 +143,7 @@ func (t *Translator) ensurePrefix() {
 	b = append(b, `,"object":"chat.completion.chunk","created":`...)
 	b = strconv.AppendInt(b, t.created, 10)
 	b = append(b, `,"model":`...)
-	b = appendString(b, t.plan.Model)
+	b = appendString(b, t.modelName())
 	b = append(b, `,"system_fingerprint":null,"choices":[{"index":0,"delta":`...)
 	t.prefix = b
 }
@@ -398,7 +409,7 @@ func (t *Translator) finish(dst []byte, r *response, reason string) ([]byte, Sig
 		dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
 		dst = strconv.AppendInt(dst, t.created, 10)
 		dst = append(dst, `,"model":`...)
-		dst = appendString(dst, t.plan.Model)
+		dst = appendString(dst, t.modelName())
 		dst = append(dst, `,"system_fingerprint":null,"choices":[],"usage":`...)
 		dst = appendUsage(dst, u)
 		dst = append(dst, "}\n\n"...)
