@@ -500,6 +500,9 @@ func TestLocalErrors(t *testing.T) {
 		{"bad_effort", testKey, `{"model":"gpt-5.5","reasoning_effort":"turbo","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unsupported_value"},
 		{"orphan_tool_result", testKey, `{"model":"gpt-5.5","messages":[{"role":"tool","tool_call_id":"x","content":"r"}]}`, nil, 400, "invalid_value"},
 		{"foreign_host", testKey, ok, []string{"Host", "evil.example:8100"}, 403, "host_not_allowed"},
+		{"raw_invalid_utf8", testKey, "{\"model\":\"gpt-5.5\",\"messages\":[{\"role\":\"user\",\"content\":\"h\xffi\"}]}", nil, 400, "invalid_utf8"},
+		{"lone_high_surrogate", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a\ud800b"}]}`, nil, 400, "invalid_utf8"},
+		{"lone_low_surrogate", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"\udc00"}]}`, nil, 400, "invalid_utf8"},
 		{"foreign_origin", testKey, ok, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
 	}
 	for _, c := range cases {
@@ -542,12 +545,22 @@ func TestLocalErrors(t *testing.T) {
 		t.Fatalf("GET /chat/completions: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	// Health checks work whatever Host they use (containers, proxies).
+	// The health check applies the Host check too (a DNS-rebinding page
+	// must not learn that the app runs); containers and proxies name
+	// their host in CHATGPT_ALLOWED_HOSTS.
 	req, _ = http.NewRequest("GET", strings.TrimSuffix(h.base, "/v1")+"/healthz", nil)
 	req.Host = "service-name:8100"
 	resp, err = http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != 403 {
 		t.Fatalf("healthz with a foreign Host: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	h2 := newHarness(t, map[string]string{"CHATGPT_ALLOWED_HOSTS": "service-name"})
+	req, _ = http.NewRequest("GET", strings.TrimSuffix(h2.base, "/v1")+"/healthz", nil)
+	req.Host = "service-name:8100"
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz with an allowed extra Host: %v %v", err, resp)
 	}
 	resp.Body.Close()
 	req, _ = http.NewRequest("GET", h.base+"/nothing", nil)
@@ -884,5 +897,19 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition never became true")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestValidEscapesPass checks that the UTF-8 check lets surrogate pairs and
+// an escaped backslash before "ud800" through unchanged.
+func TestValidEscapesPass(t *testing.T) {
+	h := newHarness(t, nil)
+	body := h.rawStream(t, `{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"\ud83d\ude00 \\ud800 é"}]}`)
+	if !strings.Contains(body, "[DONE]") {
+		t.Fatalf("no complete stream: %s", body)
+	}
+	got := lastRec(t, h.fake).Body
+	if !strings.Contains(string(got), `😀 \\ud800 é`) {
+		t.Errorf("the text went upstream changed: %s", got)
 	}
 }
