@@ -452,7 +452,7 @@ func TestTLSUpstreamWithSSLCertFile(t *testing.T) {
 			ua := h.Get("User-Agent")
 			switch identity {
 			case "codex":
-				if !strings.HasPrefix(ua, "codex_cli_rs/") || h.Get("Sec-Ch-Ua") != "" || h.Get("Accept-Encoding") != "" {
+				if !strings.HasPrefix(ua, "codex_exec/") || h.Get("Sec-Ch-Ua") != "" || h.Get("Accept-Encoding") != "zstd,gzip" {
 					t.Errorf("codex identity sent UA %q, sec-ch-ua %q, accept-encoding %q", ua, h.Get("Sec-Ch-Ua"), h.Get("Accept-Encoding"))
 				}
 			case "chrome":

@@ -19,6 +19,7 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/proxytest"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream/codexcli"
 )
 
 const testKey = proxytest.APIKey
@@ -202,14 +203,16 @@ func TestChatNonStreamTranslation(t *testing.T) {
 	if rec.Header.Get("ChatGPT-Account-ID") != "acct-123" || rec.Header.Get("Authorization") != "Bearer "+h.token {
 		t.Errorf("auth headers: %v", rec.Header)
 	}
-	if rec.Header.Get("version") != "0.169.0" || rec.Header.Get("originator") != "codex_cli_rs" || rec.Header.Get("OpenAI-Beta") != "responses=experimental" {
-		t.Errorf("codex headers: version=%q originator=%q beta=%q", rec.Header.Get("version"), rec.Header.Get("originator"), rec.Header.Get("OpenAI-Beta"))
+	if rec.Header.Get("version") != codexcli.Version || rec.Header.Get("originator") != "codex_exec" ||
+		rec.Header.Get("OpenAI-Beta") != "" || rec.Header.Get("x-codex-beta-features") != codexcli.BetaFeatures {
+		t.Errorf("codex headers: version=%q originator=%q beta=%q features=%q", rec.Header.Get("version"), rec.Header.Get("originator"),
+			rec.Header.Get("OpenAI-Beta"), rec.Header.Get("x-codex-beta-features"))
 	}
-	if !strings.HasPrefix(rec.Header.Get("User-Agent"), "codex_cli_rs/0.169.0 (") {
+	if !strings.HasPrefix(rec.Header.Get("User-Agent"), "codex_exec/"+codexcli.Version+" (") {
 		t.Errorf("User-Agent = %q", rec.Header.Get("User-Agent"))
 	}
-	if sid := rec.Header.Get("session_id"); sid == "" || sid != body["prompt_cache_key"] {
-		t.Errorf("session_id %q != prompt_cache_key %v", sid, body["prompt_cache_key"])
+	if sid := rec.Header.Get("session-id"); sid == "" || sid != body["prompt_cache_key"] || rec.Header.Get("thread-id") != sid {
+		t.Errorf("session-id %q != prompt_cache_key %v", sid, body["prompt_cache_key"])
 	}
 
 	// The same conversation keeps its prompt cache key.
@@ -858,7 +861,7 @@ func TestCatalogFollowsModelsETag(t *testing.T) {
 	if n := countPath(h.fake, "/backend-api/codex/models"); n != 1 {
 		t.Errorf("catalog fetched %d times with an unchanged etag", n)
 	}
-	if q := h.fake.Requests()[0].Query; !strings.Contains(q, "client_version=0.169.0") {
+	if q := h.fake.Requests()[0].Query; !strings.Contains(q, "client_version="+codexcli.Version) {
 		t.Errorf("catalog query = %q", q)
 	}
 	// A new model appears upstream together with a new etag.

@@ -36,21 +36,12 @@ type Options struct {
 	Client *upstream.Client
 	// Upstream replaces the tls-client based client (tests).
 	Upstream server.Upstream
-}
-
-// UpstreamConfig maps the app's settings to the upstream client's.
-func UpstreamConfig(cfg *config.Config, log *slog.Logger) upstream.Config {
-	return upstream.Config{
-		BaseURL:      cfg.BaseURL,
-		Proxy:        cfg.Proxy,
-		Identity:     upstream.Identity(cfg.Identity),
-		Version:      cfg.ClientVersion,
-		Originator:   cfg.Originator,
-		UserAgent:    cfg.UserAgent,
-		CompressBody: cfg.CompressBody,
-		Timing:       upstream.Timing{HeaderTimeout: cfg.HeaderTimeout, IdleTimeout: cfg.IdleTimeout},
-		Logger:       log,
-	}
+	// NewAuth builds the credentials source (and the admin API's backend)
+	// on the core's upstream client, when Auth is nil.
+	NewAuth func(client *upstream.Client) (auth.Source, server.Admin)
+	// InstallationID is the Codex CLI installation id for the turn
+	// metadata (config.InstallationID); empty means random per process.
+	InstallationID string
 }
 
 // Core is the proxy core.
@@ -73,19 +64,25 @@ func New(cfg *config.Config, o Options) (*Core, error) {
 	if o.Status == nil {
 		o.Status = status.NewRecorder(nil)
 	}
-	if o.Auth == nil {
+	if o.Auth == nil && o.NewAuth == nil {
 		return nil, errors.New("no credentials source")
 	}
-	c := &Core{cfg: cfg, log: o.Logger, status: o.Status, auth: o.Auth}
+	c := &Core{cfg: cfg, log: o.Logger, status: o.Status}
 	client := o.Client
 	if client == nil {
 		var err error
-		client, err = upstream.New(UpstreamConfig(cfg, o.Logger))
+		ucfg := upstream.Settings(cfg, o.Logger)
+		ucfg.InstallationID = o.InstallationID
+		client, err = upstream.New(ucfg)
 		if err != nil {
 			return nil, fmt.Errorf("building the upstream client: %w", err)
 		}
 	}
 	c.client = client
+	if o.Auth == nil {
+		o.Auth, o.Admin = o.NewAuth(client)
+	}
+	c.auth = o.Auth
 	c.catalog = catalog.New(c.fetchModels, catalog.Options{
 		ClientVersion: cfg.ClientVersion,
 		DefaultModel:  cfg.DefaultModel,

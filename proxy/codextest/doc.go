@@ -1,6 +1,6 @@
 // Package codextest is a faithful fake of ChatGPT's Codex backend
 // (POST {base}/codex/responses and GET {base}/codex/models), written from
-// the protocol reference codex-protocol.md. End-to-end tests point the
+// the protocol as docs/protocol.md describes it. End-to-end tests point the
 // proxy's ChatGPT base URL at Server.BaseURL; cmd/fakecodex runs it by hand.
 //
 // # Routes

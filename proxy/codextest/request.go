@@ -506,79 +506,84 @@ func parseInput(raw map[string]any, req *ResponsesRequest) *validationError {
 		if !slices.Contains(itemTypes, typ) {
 			return invalidValue(param+".type", typ, itemTypes)
 		}
-		var err *validationError
-		switch typ {
-		case "message":
-			err = validateMessage(param, it)
-		case "reasoning":
-			id, _ := it["id"].(string)
-			enc, _ := it["encrypted_content"].(string)
-			if id != "" && enc == "" {
-				return itemNotFound(id)
-			}
-			if s, ok := it["summary"]; ok && s != nil {
-				if _, ok := s.([]any); !ok {
-					return invalidType(param+".summary", "an array", s)
-				}
-			} else {
-				return missingParam(param + ".summary")
-			}
-		case "item_reference":
-			id, _ := it["id"].(string)
-			return itemNotFound(id)
-		case "function_call", "custom_tool_call":
-			callID, _ := it["call_id"].(string)
-			if callID == "" {
-				return missingParam(param + ".call_id")
-			}
-			if name, _ := it["name"].(string); name == "" {
-				return missingParam(param + ".name")
-			}
-			if typ == "function_call" {
-				a, ok := it["arguments"]
-				if !ok {
-					return missingParam(param + ".arguments")
-				}
-				if _, ok := a.(string); !ok {
-					return invalidType(param+".arguments", "a string", a)
-				}
-				calls[callID] = true
-			} else {
-				if in, ok := it["input"]; !ok {
-					return missingParam(param + ".input")
-				} else if _, ok := in.(string); !ok {
-					return invalidType(param+".input", "a string", in)
-				}
-				customCalls[callID] = true
-			}
-		case "function_call_output", "custom_tool_call_output":
-			callID, _ := it["call_id"].(string)
-			if callID == "" {
-				return missingParam(param + ".call_id")
-			}
-			known := calls
-			if typ == "custom_tool_call_output" {
-				known = customCalls
-			}
-			if !known[callID] {
-				return oaiErr(fmt.Sprintf("No tool call found for function call output with call_id %s.", callID), "input", "")
-			}
-			o, ok := it["output"]
-			if !ok {
-				return missingParam(param + ".output")
-			}
-			switch ov := o.(type) {
-			case string:
-			case []any:
-				err = validateParts(param+".output", ov, userPartTypes)
-			default:
-				return invalidType(param+".output", "a string or an array", o)
-			}
-		}
-		if err != nil {
+		if err := validateItem(param, typ, it, calls, customCalls); err != nil {
 			return err
 		}
 		req.Input = append(req.Input, it)
+	}
+	return nil
+}
+
+// validateItem checks one input item as the backend does, noting the call
+// ids that later outputs may answer.
+func validateItem(param, typ string, it map[string]any, calls, customCalls map[string]bool) *validationError {
+	switch typ {
+	case "message":
+		return validateMessage(param, it)
+	case "reasoning":
+		id, _ := it["id"].(string)
+		enc, _ := it["encrypted_content"].(string)
+		if id != "" && enc == "" {
+			return itemNotFound(id)
+		}
+		if s, ok := it["summary"]; ok && s != nil {
+			if _, ok := s.([]any); !ok {
+				return invalidType(param+".summary", "an array", s)
+			}
+		} else {
+			return missingParam(param + ".summary")
+		}
+	case "item_reference":
+		id, _ := it["id"].(string)
+		return itemNotFound(id)
+	case "function_call", "custom_tool_call":
+		callID, _ := it["call_id"].(string)
+		if callID == "" {
+			return missingParam(param + ".call_id")
+		}
+		if name, _ := it["name"].(string); name == "" {
+			return missingParam(param + ".name")
+		}
+		if typ == "function_call" {
+			a, ok := it["arguments"]
+			if !ok {
+				return missingParam(param + ".arguments")
+			}
+			if _, ok := a.(string); !ok {
+				return invalidType(param+".arguments", "a string", a)
+			}
+			calls[callID] = true
+		} else {
+			if in, ok := it["input"]; !ok {
+				return missingParam(param + ".input")
+			} else if _, ok := in.(string); !ok {
+				return invalidType(param+".input", "a string", in)
+			}
+			customCalls[callID] = true
+		}
+	case "function_call_output", "custom_tool_call_output":
+		callID, _ := it["call_id"].(string)
+		if callID == "" {
+			return missingParam(param + ".call_id")
+		}
+		known := calls
+		if typ == "custom_tool_call_output" {
+			known = customCalls
+		}
+		if !known[callID] {
+			return oaiErr(fmt.Sprintf("No tool call found for function call output with call_id %s.", callID), "input", "")
+		}
+		o, ok := it["output"]
+		if !ok {
+			return missingParam(param + ".output")
+		}
+		switch ov := o.(type) {
+		case string:
+		case []any:
+			return validateParts(param+".output", ov, userPartTypes)
+		default:
+			return invalidType(param+".output", "a string or an array", o)
+		}
 	}
 	return nil
 }

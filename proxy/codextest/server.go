@@ -47,7 +47,7 @@ type Server struct {
 	rate        RateLimits
 	clock       func() time.Time
 	ids         uint64
-	cache       map[string]int
+	cache       map[string][][]byte // prompt_cache_key → earlier prompts (see Stream.EstimatedUsage)
 	disconnects int
 	eventDelay  time.Duration
 }
@@ -106,7 +106,7 @@ func New(opts ...Option) *Server {
 		models:  DefaultModels(),
 		rate:    DefaultRateLimits(),
 		clock:   time.Now,
-		cache:   map[string]int{},
+		cache:   map[string][][]byte{},
 	}
 	s.responder = BehaviorFunc(DefaultResponder)
 	for _, o := range opts {

@@ -429,18 +429,37 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 	return done, nil
 }
 
+// Prompt-cache model of EstimatedUsage.
+const (
+	// CacheBlockTokens is the granularity of cached tokens.
+	CacheBlockTokens = 16
+	// cachePromptsPerKey bounds the earlier prompts kept per key.
+	cachePromptsPerKey = 8
+)
+
 // EstimatedUsage returns a deterministic usage for what was streamed so
-// far: input is a quarter of the body size; cached is the input of the
-// previous request with the same prompt_cache_key, rounded down to 64.
+// far. Input is a quarter of the body size. Cached tokens model the
+// backend's prefix cache: per prompt_cache_key, the longest common prefix
+// of this request's prompt (instructions, tools, then input, serialized)
+// with the earlier prompts of that key, at 4 bytes a token, rounded down
+// to CacheBlockTokens. Without a key nothing is cached.
 func (st *Stream) EstimatedUsage() TokenUsage {
 	in := max(1, st.req.BodySize/4)
 	cached := 0
 	if s := st.req.srv; s != nil && st.req.PromptCacheKey != "" {
+		prompt := promptBytes(st.req)
 		s.mu.Lock()
-		prev := s.cache[st.req.PromptCacheKey]
-		s.cache[st.req.PromptCacheKey] = in
+		best := 0
+		for _, p := range s.cache[st.req.PromptCacheKey] {
+			best = max(best, commonPrefix(p, prompt))
+		}
+		list := append(s.cache[st.req.PromptCacheKey], prompt)
+		if len(list) > cachePromptsPerKey {
+			list = list[len(list)-cachePromptsPerKey:]
+		}
+		s.cache[st.req.PromptCacheKey] = list
 		s.mu.Unlock()
-		cached = min(prev, in) / 64 * 64
+		cached = min(best/4, in) / CacheBlockTokens * CacheBlockTokens
 	}
 	return TokenUsage{
 		InputTokens:     in,
@@ -448,6 +467,22 @@ func (st *Stream) EstimatedUsage() TokenUsage {
 		OutputTokens:    st.outputToks + st.reasonToks,
 		ReasoningTokens: st.reasonToks,
 	}
+}
+
+// promptBytes serializes what the model reads first to last.
+func promptBytes(r *ResponsesRequest) []byte {
+	b, _ := json.Marshal([]any{r.Raw["instructions"], r.Raw["tools"], r.Raw["input"]})
+	return b
+}
+
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // Completed writes response.completed with usage u. When fillOutput is

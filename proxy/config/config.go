@@ -5,6 +5,7 @@ package config
 
 import (
 	"bufio"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream/codexcli"
 )
 
 // AppName is the app's folder name under the OS config, cache and log dirs,
@@ -101,11 +104,11 @@ var Settings = []Setting{
 
 	{Name: "CHATGPT_BASE_URL", Default: "https://chatgpt.com/backend-api", Help: "Backend base URL; requests go to {base}/codex/responses.", apply: str(func(c *Config) *string { return &c.BaseURL })},
 	{Name: "CHATGPT_PROXY", Help: "Outbound proxy for every upstream request: http://host:port, socks5://host:port (user:pass@ allowed).", Secret: true, apply: str(func(c *Config) *string { return &c.Proxy })},
-	{Name: "CHATGPT_IDENTITY", Default: "codex", Help: "Client identity for the Codex routes: codex (Codex CLI TLS and headers) or chrome (Chrome TLS, chatgpt.com web headers). Web routes always use chrome.", apply: oneOf(func(c *Config) *string { return &c.Identity }, "codex", "chrome")},
-	{Name: "CHATGPT_CLIENT_VERSION", Default: "0.169.0", Help: "Codex client version sent in the version header, the User-Agent and /models?client_version=. New models need a recent one.", apply: str(func(c *Config) *string { return &c.ClientVersion })},
-	{Name: "CHATGPT_ORIGINATOR", Default: "codex_cli_rs", Help: "originator header value.", apply: str(func(c *Config) *string { return &c.Originator })},
+	{Name: "CHATGPT_IDENTITY", Default: "codex", Help: "Client identity for the Codex routes: codex (the Codex CLI's TLS, HTTP/2 and headers, header for header) or chrome (Chrome's TLS with chatgpt.com web-page headers: not what any real client sends to these routes; a fallback only). Web routes always use chrome.", apply: oneOf(func(c *Config) *string { return &c.Identity }, "codex", "chrome")},
+	{Name: "CHATGPT_CLIENT_VERSION", Default: codexcli.Version, Help: "Codex client version sent in the version header, the User-Agent and /models?client_version=. The default is the Codex CLI release the app imitates; new models need a recent one.", apply: str(func(c *Config) *string { return &c.ClientVersion })},
+	{Name: "CHATGPT_ORIGINATOR", Default: codexcli.Originator, Help: "originator header value (codex_exec is what `codex exec` sends on its turns).", apply: str(func(c *Config) *string { return &c.Originator })},
 	{Name: "CHATGPT_USER_AGENT", Help: "User-Agent override. Default: derived from the originator, version and OS, as the Codex CLI does.", apply: str(func(c *Config) *string { return &c.UserAgent })},
-	{Name: "CHATGPT_COMPRESS_BODY", Default: "false", Help: "zstd-compress request bodies as the Codex CLI does.", apply: boolean(func(c *Config) *bool { return &c.CompressBody })},
+	{Name: "CHATGPT_COMPRESS_BODY", Default: "true", Help: "zstd-compress request bodies as the Codex CLI does under ChatGPT sign-in (codex identity).", apply: boolean(func(c *Config) *bool { return &c.CompressBody })},
 	{Name: "CHATGPT_HEADER_TIMEOUT", Default: "60s", Help: "How long to wait for the backend's response headers.", apply: duration(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
 	{Name: "CHATGPT_IDLE_TIMEOUT", Default: "300s", Help: "How long a stream may stay silent before it is treated as dead.", apply: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{Name: "CHATGPT_MAX_RETRIES", Default: "2", Help: "Retries on connection errors, 5xx (except 'model overloaded') and cut streams, only before any byte reached the client.", apply: integer(func(c *Config) *int { return &c.MaxRetries })},
@@ -208,6 +211,24 @@ func (c *Config) validate() error {
 	if u, err := url.Parse(c.AuthURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("CHATGPT_AUTH_URL: not a URL like https://auth.openai.com: %q", c.AuthURL)
 	}
+	if err := c.validateLists(); err != nil {
+		return err
+	}
+	c.AuthURL = strings.TrimRight(c.AuthURL, "/")
+	if err := c.validateProxy(); err != nil {
+		return err
+	}
+	if _, err := ParseSize(c.BodyLimit); err != nil {
+		return fmt.Errorf("CHATGPT_BODY_LIMIT: %w", err)
+	}
+	if c.NoAPIKey && !c.IsLoopback() {
+		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")
+	}
+	return nil
+}
+
+// validateLists checks and cleans the allowed hosts and origins.
+func (c *Config) validateLists() error {
 	for i, h := range c.AllowedHosts {
 		// Accept a pasted URL ("https://x.trycloudflare.com/") as its host.
 		if u, err := url.Parse(h); err == nil && u.Host != "" {
@@ -231,7 +252,11 @@ func (c *Config) validate() error {
 			return fmt.Errorf("CHATGPT_ALLOWED_ORIGINS: not an origin like https://app.example.com: %q", o)
 		}
 	}
-	c.AuthURL = strings.TrimRight(c.AuthURL, "/")
+	return nil
+}
+
+// validateProxy checks CHATGPT_PROXY.
+func (c *Config) validateProxy() error {
 	if c.Proxy != "" {
 		p, err := url.Parse(c.Proxy)
 		if err != nil || p.Host == "" {
@@ -242,12 +267,6 @@ func (c *Config) validate() error {
 		default:
 			return fmt.Errorf("CHATGPT_PROXY: unsupported scheme %q (use http, https, socks5 or socks5h)", p.Scheme)
 		}
-	}
-	if _, err := ParseSize(c.BodyLimit); err != nil {
-		return fmt.Errorf("CHATGPT_BODY_LIMIT: %w", err)
-	}
-	if c.NoAPIKey && !c.IsLoopback() {
-		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")
 	}
 	return nil
 }
@@ -321,6 +340,41 @@ func Dir() (string, error) {
 		return "", fmt.Errorf("finding the config folder: %w", err)
 	}
 	return filepath.Join(d, AppName), nil
+}
+
+// InstallationID returns the app's installation id (a UUIDv4 the Codex CLI
+// keeps in $CODEX_HOME/installation_id and sends in its turn metadata),
+// kept in the config folder. It is not a secret. When the folder cannot be
+// used the id is random for this run.
+func InstallationID() string {
+	d, err := Dir()
+	if err != nil {
+		return newUUIDv4()
+	}
+	return InstallationIDIn(d)
+}
+
+// InstallationIDIn is InstallationID with the folder given.
+func InstallationIDIn(dir string) string {
+	p := filepath.Join(dir, "installation_id")
+	if b, err := os.ReadFile(p); err == nil {
+		if id := strings.TrimSpace(string(b)); len(id) == 36 {
+			return id
+		}
+	}
+	id := newUUIDv4()
+	if err := os.MkdirAll(dir, 0o700); err == nil {
+		_ = os.WriteFile(p, []byte(id+"\n"), 0o600)
+	}
+	return id
+}
+
+func newUUIDv4() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = 0x40 | b[6]&0x0f
+	b[8] = 0x80 | b[8]&0x3f
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // WriteHelp prints every setting with its default for --help.

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream/codexcli"
 )
 
 func env(m map[string]string) Lookup {
@@ -19,7 +21,7 @@ func TestDefaults(t *testing.T) {
 	if c.Host != "127.0.0.1" || c.Port != 8100 || c.BaseURL != "https://chatgpt.com/backend-api" || c.WebOrigin != "https://chatgpt.com" {
 		t.Errorf("defaults: %+v", c)
 	}
-	if c.IdleTimeout.Seconds() != 300 || c.Identity != "codex" || c.Originator != "codex_cli_rs" || c.ClientVersion == "" {
+	if c.IdleTimeout.Seconds() != 300 || c.Identity != "codex" || c.Originator != "codex_exec" || c.ClientVersion != codexcli.Version || !c.CompressBody || c.ClientVersion == "" {
 		t.Errorf("upstream defaults: %+v", c)
 	}
 	if c.PublicBaseURL(0) != "http://127.0.0.1:8100/v1" {
@@ -103,5 +105,17 @@ func TestUnknownVariables(t *testing.T) {
 	got := UnknownVariables([]string{"CHATGPT_PORT=1", "CHATGPT_APIKEY=x", "HOME=/h", "CHATGPT_TYPO=1"})
 	if strings.Join(got, ",") != "CHATGPT_APIKEY,CHATGPT_TYPO" {
 		t.Errorf("UnknownVariables = %v", got)
+	}
+}
+
+func TestInstallationIDIsKept(t *testing.T) {
+	dir := t.TempDir()
+	a := InstallationIDIn(dir)
+	b := InstallationIDIn(dir)
+	if a == "" || a != b || len(a) != 36 || a[14] != '4' {
+		t.Fatalf("ids %q %q", a, b)
+	}
+	if c := InstallationIDIn(filepath.Join(dir, "missing", "\x00")); c == "" || c == a {
+		t.Fatalf("unwritable dir gave %q", c)
 	}
 }

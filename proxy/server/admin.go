@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
 // requireAdminKey is requireKey, except that the admin API is refused
@@ -17,7 +17,7 @@ func (s *Server) requireAdminKey(next echo.HandlerFunc) echo.HandlerFunc {
 	check := s.requireKey(next)
 	return func(c echo.Context) error {
 		if len(s.keyHash) == 0 {
-			return openai.Errorf(http.StatusForbidden, "invalid_request_error", "The admin API needs an API key; it is disabled while CHATGPT_NO_API_KEY is set.").WithCode("admin_disabled")
+			return apierr.Errorf(http.StatusForbidden, "invalid_request_error", "The admin API needs an API key; it is disabled while CHATGPT_NO_API_KEY is set.").WithCode("admin_disabled")
 		}
 		return check(c)
 	}
@@ -29,7 +29,7 @@ func (s *Server) adminStatus(c echo.Context) error {
 
 func (s *Server) adminToken(c echo.Context) error {
 	if s.Admin == nil {
-		return openai.Errorf(http.StatusNotImplemented, "invalid_request_error", "this build cannot change credentials at run time").WithCode("not_implemented")
+		return apierr.Errorf(http.StatusNotImplemented, "invalid_request_error", "this build cannot change credentials at run time").WithCode("not_implemented")
 	}
 	var body struct {
 		AccessToken  string `json:"access_token"`
@@ -40,46 +40,32 @@ func (s *Server) adminToken(c echo.Context) error {
 		if errors.As(err, &he) {
 			return he
 		}
-		return openai.InvalidRequest("", "the body must be JSON like {\"access_token\":\"…\"} or {\"session_token\":\"…\"}").WithCode("invalid_json")
+		return apierr.InvalidRequest("", "the body must be JSON like {\"access_token\":\"…\"} or {\"session_token\":\"…\"}").WithCode("invalid_json")
 	}
 	ctx := c.Request().Context()
 	var err error
 	switch {
 	case body.AccessToken != "" && body.SessionToken != "":
-		return openai.InvalidRequest("", "send either access_token or session_token, not both").WithCode("invalid_value")
+		return apierr.InvalidRequest("", "send either access_token or session_token, not both").WithCode("invalid_value")
 	case body.AccessToken != "":
 		err = s.Admin.SetAccessToken(ctx, body.AccessToken)
 	case body.SessionToken != "":
 		err = s.Admin.SetSessionToken(ctx, body.SessionToken)
 	default:
-		return openai.InvalidRequest("", "missing access_token or session_token").WithCode("missing_required_parameter")
+		return apierr.InvalidRequest("", "missing access_token or session_token").WithCode("missing_required_parameter")
 	}
 	if err != nil {
-		return authError(err)
+		return relay.AuthError(err)
 	}
 	return c.JSON(http.StatusOK, s.Status.Snapshot().Auth)
 }
 
 func (s *Server) adminRefresh(c echo.Context) error {
 	if s.Admin == nil {
-		return openai.Errorf(http.StatusNotImplemented, "invalid_request_error", "this build cannot refresh credentials").WithCode("not_implemented")
+		return apierr.Errorf(http.StatusNotImplemented, "invalid_request_error", "this build cannot refresh credentials").WithCode("not_implemented")
 	}
 	if err := s.Admin.RefreshNow(c.Request().Context()); err != nil {
-		return authError(err)
+		return relay.AuthError(err)
 	}
 	return c.JSON(http.StatusOK, s.Status.Snapshot().Auth)
-}
-
-// authError maps a credentials error to an OpenAI error.
-func authError(err error) *openai.Error {
-	msg := err.Error()
-	switch auth.KindOf(err) {
-	case auth.KindSignedOut:
-		return openai.Errorf(http.StatusUnauthorized, "authentication_error", "%s", msg).WithCode("not_signed_in")
-	case auth.KindSignInRequired:
-		return openai.Errorf(http.StatusUnauthorized, "authentication_error", "%s", msg).WithCode("sign_in_required")
-	case auth.KindBlocked:
-		return openai.Errorf(http.StatusForbidden, "permission_error", "%s", msg).WithCode("blocked_by_cloudflare")
-	}
-	return openai.Errorf(http.StatusServiceUnavailable, "server_error", "could not get ChatGPT credentials: %s", msg).WithCode("credentials_unavailable")
 }

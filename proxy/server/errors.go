@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 )
 
 // errorHandler renders every error in OpenAI's shape.
@@ -23,8 +23,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	writeError(c, e)
 }
 
-func toAPIError(err error, c echo.Context) *openai.Error {
-	var oe *openai.Error
+func toAPIError(err error, c echo.Context) *apierr.Error {
+	var oe *apierr.Error
 	if errors.As(err, &oe) {
 		return oe
 	}
@@ -33,25 +33,25 @@ func toAPIError(err error, c echo.Context) *openai.Error {
 		msg := fmt.Sprint(he.Message)
 		switch he.Code {
 		case http.StatusNotFound:
-			return openai.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
+			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
 		case http.StatusMethodNotAllowed:
-			return openai.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
+			return apierr.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
 		case http.StatusRequestEntityTooLarge:
-			return openai.Errorf(http.StatusRequestEntityTooLarge, "invalid_request_error", "The request body is too large (limit: CHATGPT_BODY_LIMIT).").WithCode("request_too_large")
+			return apierr.Errorf(http.StatusRequestEntityTooLarge, "invalid_request_error", "The request body is too large (limit: CHATGPT_BODY_LIMIT).").WithCode("request_too_large")
 		case http.StatusUnauthorized:
-			return openai.Errorf(http.StatusUnauthorized, "invalid_request_error", "%s", msg).WithCode("invalid_api_key")
+			return apierr.Errorf(http.StatusUnauthorized, "invalid_request_error", "%s", msg).WithCode("invalid_api_key")
 		}
 		typ := "invalid_request_error"
 		if he.Code >= 500 {
 			typ = "server_error"
 		}
-		return openai.Errorf(he.Code, typ, "%s", msg)
+		return apierr.Errorf(he.Code, typ, "%s", msg)
 	}
 	slog.Default().Debug("internal error", "err", err)
-	return openai.Errorf(http.StatusInternalServerError, "server_error", "internal error: %v", err)
+	return apierr.Errorf(http.StatusInternalServerError, "server_error", "internal error: %v", err)
 }
 
-func writeError(c echo.Context, e *openai.Error) {
+func writeError(c echo.Context, e *apierr.Error) {
 	h := c.Response().Header()
 	for k, vs := range e.Header {
 		for _, v := range vs {

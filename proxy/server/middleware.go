@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 )
 
 // hostGuard refuses requests whose Host header names anything but the bound
@@ -26,7 +26,7 @@ func (s *Server) hostGuard(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		host = strings.ToLower(strings.Trim(host, "[]"))
 		if !s.allowedHosts[host] {
-			return openai.Errorf(http.StatusForbidden, "invalid_request_error", "Host %q is not allowed. Use http://127.0.0.1:%d or http://localhost:%d, or add the name to CHATGPT_ALLOWED_HOSTS.", host, s.port(), s.port()).WithCode("host_not_allowed")
+			return apierr.Errorf(http.StatusForbidden, "invalid_request_error", "Host %q is not allowed. Use http://127.0.0.1:%d or http://localhost:%d, or add the name to CHATGPT_ALLOWED_HOSTS.", host, s.port(), s.port()).WithCode("host_not_allowed")
 		}
 		return next(c)
 	}
@@ -41,7 +41,7 @@ func (s *Server) originGuard(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if !s.originAllowed(origin) {
-			return openai.Errorf(http.StatusForbidden, "invalid_request_error", "Browser requests from origin %q are refused. Add it to CHATGPT_ALLOWED_ORIGINS to allow it.", origin).WithCode("origin_not_allowed")
+			return apierr.Errorf(http.StatusForbidden, "invalid_request_error", "Browser requests from origin %q are refused. Add it to CHATGPT_ALLOWED_ORIGINS to allow it.", origin).WithCode("origin_not_allowed")
 		}
 		h := c.Response().Header()
 		h.Set("Access-Control-Allow-Origin", origin)
@@ -87,11 +87,11 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 			key = strings.TrimSpace(c.Request().Header.Get("X-Api-Key"))
 		}
 		if key == "" {
-			return openai.Errorf(http.StatusUnauthorized, "invalid_request_error", "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.").WithCode("invalid_api_key")
+			return apierr.Errorf(http.StatusUnauthorized, "invalid_request_error", "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.").WithCode("invalid_api_key")
 		}
 		sum := sha256.Sum256([]byte(key))
 		if subtle.ConstantTimeCompare(sum[:], s.keyHash) != 1 {
-			return openai.Errorf(http.StatusUnauthorized, "invalid_request_error", "Incorrect API key provided. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.").WithCode("invalid_api_key")
+			return apierr.Errorf(http.StatusUnauthorized, "invalid_request_error", "Incorrect API key provided. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.").WithCode("invalid_api_key")
 		}
 		return next(c)
 	}

@@ -5,16 +5,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 )
 
-func modelObject(id string, created int64) openai.Model {
-	return openai.Model{ID: id, Object: "model", Created: created, OwnedBy: "openai"}
+func modelObject(id string, created int64) Model {
+	return Model{ID: id, Object: "model", Created: created, OwnedBy: "openai"}
 }
 
 func (s *Server) listModels(c echo.Context) error {
 	defer s.Status.CountRequest(clientName(c.Request()), false)
-	list := openai.ModelList{Object: "list", Data: []openai.Model{}}
+	list := ModelList{Object: "list", Data: []Model{}}
 	created := s.Status.Snapshot().StartedAt.Unix()
 	for _, m := range s.Catalog.Visible() {
 		list.Data = append(list.Data, modelObject(m.Slug, created))
@@ -32,5 +32,5 @@ func (s *Server) getModel(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, modelObject(res.Slug, created))
 	}
-	return openai.Errorf(http.StatusNotFound, "invalid_request_error", "The model '%s' does not exist or is not available to this ChatGPT account.", id).WithParam("model").WithCode("model_not_found")
+	return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "The model '%s' does not exist or is not available to this ChatGPT account.", id).WithParam("model").WithCode("model_not_found")
 }

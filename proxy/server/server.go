@@ -17,24 +17,21 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/chat"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
 )
 
-// Stream is an open upstream SSE stream.
-type Stream interface {
-	Next() (upstream.Event, error)
-	Close() error
-	Header() http.Header
-}
-
 // Upstream sends Codex requests.
-type Upstream interface {
-	Responses(ctx context.Context, r upstream.Request) (Stream, error)
-}
+type Upstream = relay.Upstream
+
+// Stream is an open upstream SSE stream.
+type Stream = relay.Stream
 
 // Admin is what the admin API needs from the credentials manager.
 type Admin interface {
@@ -70,9 +67,10 @@ type Server struct {
 	keyHash      []byte
 	allowedHosts map[string]bool
 	boundPort    int
-	limits       usageLimits
 	reclaim      reclaimer
 	stopping     atomic.Bool
+	relay        *relay.Relay
+	chatHandler  *chat.Handler
 }
 
 // New builds the server. It does not listen yet.
@@ -114,6 +112,22 @@ func New(o Options) (*Server, error) {
 		}
 		s.allowedHosts[strings.ToLower(strings.Trim(h, "[]"))] = true
 	}
+	s.relay = &relay.Relay{
+		Upstream: o.Upstream, Auth: o.Auth, Status: o.Status, Catalog: o.Catalog,
+		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries,
+		Stopping: s.stopping.Load,
+	}
+	opts := dialect.Options{
+		ReasoningSummary: o.Config.ReasoningSumm,
+		DefaultEffort:    o.Config.DefaultEffort,
+		Verbosity:        o.Config.Verbosity,
+		RejectEffort:     o.Config.EffortMismatch == "reject",
+	}
+	s.chatHandler = &chat.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Affinity: affinity.New(affinity.DefaultSize), Response: chat.StreamOptions{
+		Reasoning:      chat.ReasoningMode(o.Config.ReasoningMode),
+		DropCommentary: o.Config.DropCommentary,
+		Now:            o.Now,
+	}}
 	s.e = s.routes()
 	return s, nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/openai"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 )
 
 // checkUTF8 refuses request bodies that are not valid UTF-8, whether as
@@ -30,10 +30,10 @@ func (s *Server) checkUTF8(next echo.HandlerFunc) echo.HandlerFunc {
 			if errors.As(err, &mbe) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
 				return echo.ErrStatusRequestEntityTooLarge
 			}
-			return openai.InvalidRequest("", "could not read the request body: %v", err).WithCode("invalid_body")
+			return apierr.InvalidRequest("", "could not read the request body: %v", err).WithCode("invalid_body")
 		}
 		if i := invalidUTF8(body); i >= 0 {
-			return openai.InvalidRequest("", "the request body is not valid UTF-8 (at byte %d): send text as UTF-8, with surrogate pairs escaped in pairs", i).WithCode("invalid_utf8")
+			return apierr.InvalidRequest("", "the request body is not valid UTF-8 (at byte %d): send text as UTF-8, with surrogate pairs escaped in pairs", i).WithCode("invalid_utf8")
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		return next(c)

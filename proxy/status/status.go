@@ -198,35 +198,74 @@ func (r *Recorder) SetAuth(a Auth) { r.Update(func(s *Status) { s.Auth = a }) }
 // SetQuota merges a fresh quota reading; a zero LimitedUntil keeps the old one
 // only while it is still in the future.
 func (r *Recorder) SetQuota(q Quota) {
-	r.Update(func(s *Status) {
-		now := r.now()
-		if q.LimitedUntil.IsZero() && s.Quota.LimitedUntil.After(now) {
-			// A successful response means the limit is lifted; a bare header
-			// reading without success keeps it.
-			q.LimitedUntil = s.Quota.LimitedUntil
-		}
-		if q.Plan == "" {
-			q.Plan = s.Quota.Plan
-		}
-		q.UpdatedAt = now
-		s.Quota = q
-	})
+	r.Update(func(s *Status) { r.mergeQuota(s, q, r.now()) })
 }
 
-// SetLimitedUntil records that the usage limit was reached until t; a zero t
-// clears it.
-func (r *Recorder) SetLimitedUntil(t time.Time) {
-	r.Update(func(s *Status) { s.Quota.LimitedUntil = t })
+func (r *Recorder) mergeQuota(s *Status, q Quota, now time.Time) {
+	if q.LimitedUntil.IsZero() && s.Quota.LimitedUntil.After(now) {
+		// A successful response means the limit is lifted; a bare header
+		// reading without success keeps it.
+		q.LimitedUntil = s.Quota.LimitedUntil
+	}
+	if q.Plan == "" {
+		q.Plan = s.Quota.Plan
+	}
+	q.UpdatedAt = now
+	s.Quota = q
 }
 
-// LimitedUntil returns the time until which the usage limit holds, or zero.
-func (r *Recorder) LimitedUntil() time.Time {
+// UsageLimit returns the time until which the usage limit holds (zero when
+// none holds) and the plan it was reported for.
+func (r *Recorder) UsageLimit() (until time.Time, plan string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.s.Quota.LimitedUntil.After(r.now()) {
-		return r.s.Quota.LimitedUntil
+		return r.s.Quota.LimitedUntil, r.s.Quota.Plan
 	}
-	return time.Time{}
+	return time.Time{}, r.s.Quota.Plan
+}
+
+// Outcome is what one API request did, recorded once at its end.
+type Outcome struct {
+	Client string
+	// Failed marks a request answered with an error (in band or not).
+	Failed bool
+	// Succeeded marks a complete answer from the backend: it clears the
+	// last error and any usage limit.
+	Succeeded bool
+	// Err is the last upstream or credentials error the request met.
+	Err *ErrorInfo
+	// Quota is the last rate-limit reading of the request's upstream answers.
+	Quota *Quota
+	// LimitedUntil and Plan are set when the backend reported the usage limit.
+	LimitedUntil time.Time
+	Plan         string
+}
+
+// Record counts one request and applies what it learnt, in one update.
+func (r *Recorder) Record(o Outcome) {
+	r.Update(func(s *Status) {
+		now := r.now()
+		if o.Quota != nil {
+			r.mergeQuota(s, *o.Quota, now)
+		}
+		switch {
+		case o.Succeeded:
+			s.LastError = nil
+			s.Quota.LimitedUntil = time.Time{}
+		case o.Err != nil:
+			e := *o.Err
+			e.At = now
+			s.LastError = &e
+		}
+		if !o.LimitedUntil.IsZero() {
+			s.Quota.LimitedUntil = o.LimitedUntil
+			if o.Plan != "" {
+				s.Quota.Plan = o.Plan
+			}
+		}
+		r.count(s, o.Client, o.Failed, now)
+	})
 }
 
 // SetError records the last error; an empty message clears it.
@@ -242,31 +281,33 @@ func (r *Recorder) SetError(message string, status int) {
 
 // CountRequest counts one request from client; failed marks an error.
 func (r *Recorder) CountRequest(client string, failed bool) {
-	r.Update(func(s *Status) {
-		s.Requests.Total++
-		s.Requests.Today++
-		s.Requests.Last = r.now()
-		if failed {
-			s.Requests.Errors++
-		}
-		if client == "" {
-			client = "unknown"
-		}
-		i := clientIndex(s.Requests.Clients, client)
-		if i < 0 && len(s.Requests.Clients) >= maxClients {
-			// Bound the list: rare newcomers share one line.
-			client = otherClients
-			i = clientIndex(s.Requests.Clients, client)
-		}
-		if i < 0 {
-			s.Requests.Clients = append(s.Requests.Clients, ClientCount{Name: client})
-			i = len(s.Requests.Clients) - 1
-		}
-		s.Requests.Clients[i].Total++
-		s.Requests.Clients[i].Today++
-		sort.SliceStable(s.Requests.Clients, func(i, j int) bool {
-			return s.Requests.Clients[i].Total > s.Requests.Clients[j].Total
-		})
+	r.Update(func(s *Status) { r.count(s, client, failed, r.now()) })
+}
+
+func (r *Recorder) count(s *Status, client string, failed bool, now time.Time) {
+	s.Requests.Total++
+	s.Requests.Today++
+	s.Requests.Last = now
+	if failed {
+		s.Requests.Errors++
+	}
+	if client == "" {
+		client = "unknown"
+	}
+	i := clientIndex(s.Requests.Clients, client)
+	if i < 0 && len(s.Requests.Clients) >= maxClients {
+		// Bound the list: rare newcomers share one line.
+		client = otherClients
+		i = clientIndex(s.Requests.Clients, client)
+	}
+	if i < 0 {
+		s.Requests.Clients = append(s.Requests.Clients, ClientCount{Name: client})
+		i = len(s.Requests.Clients) - 1
+	}
+	s.Requests.Clients[i].Total++
+	s.Requests.Clients[i].Today++
+	sort.SliceStable(s.Requests.Clients, func(i, j int) bool {
+		return s.Requests.Clients[i].Total > s.Requests.Clients[j].Total
 	})
 }
 

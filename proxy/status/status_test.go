@@ -38,9 +38,9 @@ func TestChangedCoalesces(t *testing.T) {
 func TestQuotaKeepsActiveLimit(t *testing.T) {
 	now := time.Unix(1000, 0)
 	r := NewRecorder(func() time.Time { return now })
-	r.SetLimitedUntil(now.Add(time.Hour))
+	r.Record(Outcome{Client: "c", Failed: true, LimitedUntil: now.Add(time.Hour)})
 	r.SetQuota(Quota{Plan: "plus", Limits: []Limit{{ID: "codex", Primary: &Window{UsedPercent: 100}}}})
-	if got := r.LimitedUntil(); !got.Equal(now.Add(time.Hour)) {
+	if got, _ := r.UsageLimit(); !got.Equal(now.Add(time.Hour)) {
 		t.Errorf("a header reading cleared the usage limit: %v", got)
 	}
 	r.SetQuota(Quota{})

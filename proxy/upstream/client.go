@@ -20,21 +20,21 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream/codexcli"
 )
 
 // Defaults and limits.
 const (
 	DefaultBaseURL       = "https://chatgpt.com/backend-api"
-	DefaultOriginator    = "codex_cli_rs"
+	DefaultOriginator    = codexcli.Originator
 	DefaultHeaderTimeout = 60 * time.Second
 	DefaultIdleTimeout   = 300 * time.Second
 
 	dialTimeout       = 15 * time.Second
-	proxyBackstop     = 1800 // seconds; see libraries.md §1.4 (CONNECT with timeout 0)
+	proxyBackstop     = 1800 // seconds; see docs/protocol.md §7 (CONNECT with timeout 0)
 	maxErrorBody      = 1 << 20
 	maxDoBody         = 4 << 20
 	maxModelsBody     = 4 << 20
-	defaultCodexVer   = "0.169.0"
 	errBodyReadPrefix = "read body"
 )
 
@@ -43,16 +43,19 @@ var ErrStreamClosed = errors.New("sse stream closed")
 
 // Config configures a Client.
 type Config struct {
-	BaseURL      string         // e.g. "https://chatgpt.com/backend-api" (no trailing slash); http:// works (tests)
-	Proxy        string         // "" or an http://, https://, socks5:// or socks5h:// URL (user:pass allowed)
-	Identity     Identity       // identity for the Codex routes; "" means IdentityCodex
-	Version      string         // Codex client version, e.g. "0.169.0"
-	Originator   string         // default "codex_cli_rs"
-	UserAgent    string         // override; default derived like the Codex CLI (Chrome's UA for IdentityChrome)
-	CompressBody bool           // zstd-compress /responses bodies (codex identity only)
-	Timing       Timing         // HeaderTimeout default 60s, IdleTimeout default 300s
-	RootCAs      *x509.CertPool // tests only; nil means the system roots
-	Logger       *slog.Logger
+	BaseURL    string   // e.g. "https://chatgpt.com/backend-api" (no trailing slash); http:// works (tests)
+	Proxy      string   // "" or an http://, https://, socks5:// or socks5h:// URL (user:pass allowed)
+	Identity   Identity // identity for the Codex routes; "" means IdentityCodex
+	Version    string   // Codex client version; default codexcli.Version
+	Originator string   // default codexcli.Originator ("codex_exec")
+	UserAgent  string   // override; default derived like the Codex CLI (Chrome's UA for IdentityChrome)
+	PlainBody  bool     // send /responses bodies uncompressed (the CLI zstd-compresses them; codex identity only)
+	// InstallationID is the CLI's installation id (a UUID kept on disk) for
+	// the turn metadata; empty means a random one for this process.
+	InstallationID string
+	Timing         Timing         // HeaderTimeout default 60s, IdleTimeout default 300s
+	RootCAs        *x509.CertPool // tests only; nil means the system roots
+	Logger         *slog.Logger
 }
 
 // String names the route for errors and logs.
@@ -71,13 +74,15 @@ func (r Route) String() string {
 // Client sends requests upstream with one reusable tls-client HttpClient per
 // identity. It is safe for concurrent use.
 type Client struct {
-	cfg      Config
-	base     string
-	origin   string // scheme://host of BaseURL, for the Chrome identity
-	log      *slog.Logger
-	codexUA  string // the Codex CLI identity (Codex routes, RouteAuth)
-	chromeUA string // Chrome on the web routes
-	routeUA  string // Chrome on the Codex routes (IdentityChrome)
+	cfg       Config
+	base      string
+	origin    string // scheme://host of BaseURL, for the Chrome identity
+	log       *slog.Logger
+	codexUA   string // the Codex CLI identity (Codex routes)
+	loginUA   string // `codex login`'s identity (RouteAuth)
+	installID string
+	chromeUA  string // Chrome on the web routes
+	routeUA   string // Chrome on the Codex routes (IdentityChrome)
 
 	codexHC  tls_client.HttpClient // rustls-like; Codex routes (IdentityCodex) and RouteAuth
 	chromeHC tls_client.HttpClient // Chrome 156; RouteWeb and Codex routes (IdentityChrome)
@@ -104,7 +109,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("upstream: unknown identity %q", cfg.Identity)
 	}
 	if cfg.Version == "" {
-		cfg.Version = defaultCodexVer
+		cfg.Version = codexcli.Version
 	}
 	if cfg.Originator == "" {
 		cfg.Originator = DefaultOriginator
@@ -119,12 +124,17 @@ func New(cfg Config) (*Client, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		cfg:      cfg,
-		base:     cfg.BaseURL,
-		origin:   bu.Scheme + "://" + bu.Host,
-		log:      cfg.Logger.With("component", "upstream"),
-		codexUA:  codexUserAgent(cfg.Originator, cfg.Version),
-		chromeUA: chromeUserAgent(),
+		cfg:       cfg,
+		base:      cfg.BaseURL,
+		origin:    bu.Scheme + "://" + bu.Host,
+		log:       cfg.Logger.With("component", "upstream"),
+		codexUA:   codexUserAgent(cfg.Originator, cfg.Version),
+		loginUA:   codexBootstrapUserAgent(codexcli.LoginOriginator, cfg.Version),
+		chromeUA:  chromeUserAgent(),
+		installID: cfg.InstallationID,
+	}
+	if c.installID == "" {
+		c.installID = newUUIDv4()
 	}
 	c.routeUA = c.chromeUA
 	if cfg.UserAgent != "" {
@@ -146,8 +156,8 @@ func New(cfg Config) (*Client, error) {
 		tls_client.WithClientProfile(codexProfile),
 		tls_client.WithTransportOptions(&tls_client.TransportOptions{
 			RootCAs: cfg.RootCAs,
-			// The Codex CLI sends no accept-encoding; with compression off
-			// fhttp neither adds one nor decodes bodies.
+			// fhttp neither adds accept-encoding nor decodes bodies; the
+			// header is set in the CLI's place and decodeBody decodes.
 			DisableCompression: true,
 		}),
 	)
@@ -165,7 +175,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("upstream: chrome client: %w", err)
 	}
 
-	if cfg.CompressBody {
+	if !cfg.PlainBody {
 		if c.zenc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)); err != nil {
 			return nil, fmt.Errorf("upstream: zstd: %w", err)
 		}
@@ -175,7 +185,7 @@ func New(cfg Config) (*Client, error) {
 
 // transportOptions returns the options both identities share: redirects
 // off, randomized extension order, and the timeout/dial/proxy settings of
-// libraries.md §1.5.
+// docs/protocol.md §7.
 func transportOptions(cfg Config) ([]tls_client.HttpClientOption, error) {
 	opts := []tls_client.HttpClientOption{
 		tls_client.WithRandomTLSExtensionOrder(),
@@ -227,15 +237,17 @@ func (c *Client) Responses(ctx context.Context, r Request) (*Stream, error) {
 	u := c.base + "/codex/responses"
 	body := r.Body
 	compressed := false
-	if c.zenc != nil && c.cfg.Identity == IdentityCodex {
-		body = c.zenc.EncodeAll(r.Body, make([]byte, 0, len(r.Body)/4+64))
-		compressed = true
-	}
 	var hb headerBuilder
 	if c.cfg.Identity == IdentityChrome {
 		c.chromeResponsesHeaders(&hb, r)
 	} else {
-		c.codexResponsesHeaders(&hb, r, compressed)
+		t := c.newTurn(r.SessionID, r.Model, r.Effort, time.Now())
+		body = withClientMetadata(body, c.clientMetadata(t))
+		if c.zenc != nil {
+			body = c.zenc.EncodeAll(body, make([]byte, 0, len(body)/4+64))
+			compressed = true
+		}
+		c.codexResponsesHeaders(&hb, r, t, compressed)
 	}
 	c.log.Debug("responses request", "identity", string(c.cfg.Identity),
 		"token", auth.Fingerprint(r.Creds.AccessToken), "bytes", len(body), "zstd", compressed)
@@ -278,11 +290,47 @@ func (c *Client) Models(ctx context.Context, creds auth.Credentials) ([]byte, ht
 		hb.add("originator", c.cfg.Originator)
 		hb.add("user-agent", c.codexUA)
 		hb.add("accept", "*/*")
+		hb.add("accept-encoding", codexcli.AcceptEncoding)
 		hb.add("host", "")
 	}
 	res, err := c.do(ctx, c.codexRouteClient(), http.MethodGet, u, hb.header(), nil, maxModelsBody)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get models: %w", err)
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		b := res.Body
+		if len(b) > maxErrorBody {
+			b = b[:maxErrorBody]
+		}
+		return nil, res.Header, &StatusError{StatusCode: res.StatusCode, Header: res.Header, Body: b, URL: u}
+	}
+	return res.Body, res.Header, nil
+}
+
+// Usage GETs {BaseURL}/wham/usage, the quota the Codex CLI (0.154 and
+// later) shows in /status, with the CLI's headers for that call (no
+// originator or version; TUI record #8 of the 0.171 capture). Non-2xx
+// answers are returned as a *StatusError.
+func (c *Client) Usage(ctx context.Context, creds auth.Credentials) ([]byte, http.Header, error) {
+	u := c.base + "/wham/usage"
+	var hb headerBuilder
+	if c.cfg.Identity == IdentityChrome {
+		c.chromeFetchHeaders(&hb, http.MethodGet, false)
+		hb.set("authorization", bearer(creds.AccessToken))
+		hb.set("chatgpt-account-id", creds.AccountID)
+		hb.set("cookie", c.jar.header(c.base, ""))
+	} else {
+		hb.add("user-agent", c.codexUA)
+		hb.add("authorization", bearer(creds.AccessToken))
+		hb.add("chatgpt-account-id", creds.AccountID)
+		hb.add("x-openai-codex-luna-reserve", "1")
+		hb.add("accept", "*/*")
+		hb.add("accept-encoding", codexcli.AcceptEncoding)
+		hb.add("host", "")
+	}
+	res, err := c.do(ctx, c.codexRouteClient(), http.MethodGet, u, hb.header(), nil, maxDoBody)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get usage: %w", err)
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		b := res.Body
@@ -310,7 +358,7 @@ func (c *Client) Do(ctx context.Context, route Route, method, rawURL string, hea
 		c.webHeaders(&hb, method, rawURL, len(body) > 0, header)
 	case RouteAuth:
 		hc = c.codexHC
-		c.authHeaders(&hb, header)
+		c.authHeaders(&hb, header, codexcli.LoginOriginator, c.loginUA)
 	case RouteCodex:
 		hc = c.codexRouteClient()
 		if c.cfg.Identity == IdentityChrome {
@@ -319,7 +367,7 @@ func (c *Client) Do(ctx context.Context, route Route, method, rawURL string, hea
 			hb.set("cookie", c.jar.header(rawURL, callerCookie(header)))
 		} else {
 			hb.add("version", c.cfg.Version)
-			c.authHeaders(&hb, header)
+			c.authHeaders(&hb, header, c.cfg.Originator, c.codexUA)
 		}
 	default:
 		return nil, fmt.Errorf("upstream: unknown route %d", int(route))
@@ -415,6 +463,7 @@ func (c *Client) roundTrip(ctx context.Context, hc tls_client.HttpClient, method
 		// ends (cancelStream's didReset test is inverted), but closing the
 		// body does: close it as soon as the request context is done, so
 		// that every watchdog and caller cancellation reaches the server.
+		decodeBody(r.resp)
 		r.resp.Body = &onceCloser{ReadCloser: r.resp.Body}
 		body := r.resp.Body
 		context.AfterFunc(rctx, func() { _ = body.Close() })

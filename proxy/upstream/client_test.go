@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -113,9 +114,9 @@ func TestRequestHeadersAndZstdBody(t *testing.T) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, "data: {}\n\n")
 	}))
-	c := newClient(t, Config{BaseURL: srv.URL + "/backend-api", RootCAs: pool, CompressBody: true, Version: "0.170.0", Originator: "codex_exec"})
-	body := []byte(strings.Repeat(`{"input":"hello"}`, 50))
-	s, err := c.Responses(context.Background(), Request{Creds: testCreds, SessionID: "sid-9", TurnState: "ts-1", Body: body})
+	c := newClient(t, Config{BaseURL: srv.URL + "/backend-api", RootCAs: pool, Version: "0.170.0", Originator: "codex_exec", InstallationID: "inst-1"})
+	body := []byte(`{"model":"gpt-6.2-sol","input":"` + strings.Repeat("hello ", 50) + `"}`)
+	s, err := c.Responses(context.Background(), Request{Creds: testCreds, SessionID: "sid-9", TurnState: "ts-1", Model: "gpt-6.2-sol", Effort: "low", Lite: true, Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,30 +126,43 @@ func TestRequestHeadersAndZstdBody(t *testing.T) {
 		t.Errorf("path %q", g.path)
 	}
 	want := map[string]string{
-		"Authorization":       "Bearer tok-123",
-		"Chatgpt-Account-Id":  "acct-1",
-		"Openai-Beta":         "responses=experimental",
-		"Originator":          "codex_exec",
-		"Version":             "0.170.0",
-		"Session_id":          "sid-9",
-		"Session-Id":          "sid-9",
-		"Thread-Id":           "sid-9",
-		"X-Client-Request-Id": "sid-9",
-		"X-Codex-Turn-State":  "ts-1",
-		"Accept":              "text/event-stream",
-		"Content-Type":        "application/json",
-		"Content-Encoding":    "zstd",
+		"Authorization":                          "Bearer tok-123",
+		"Chatgpt-Account-Id":                     "acct-1",
+		"Originator":                             "codex_exec",
+		"Version":                                "0.170.0",
+		"Session-Id":                             "sid-9",
+		"Thread-Id":                              "sid-9",
+		"X-Client-Request-Id":                    "sid-9",
+		"X-Codex-Window-Id":                      "sid-9:0",
+		"X-Codex-Turn-State":                     "ts-1",
+		"X-Codex-Beta-Features":                  "remote_compaction_v2",
+		"X-Openai-Internal-Codex-Responses-Lite": "true",
+		"X-Codex-Routing-Hint":                   "model=gpt-6.2-sol",
+		"Accept":                                 "text/event-stream",
+		"Accept-Encoding":                        "zstd,gzip",
+		"Content-Type":                           "application/json",
+		"Content-Encoding":                       "zstd",
 	}
 	for k, v := range want {
 		if g.h.Get(k) != v {
 			t.Errorf("%s = %q, want %q", k, g.h.Get(k), v)
 		}
 	}
-	if ae := g.h.Values("Accept-Encoding"); len(ae) != 0 {
-		t.Errorf("codex identity sent accept-encoding %q", ae)
+	for _, gone := range []string{"Openai-Beta", "Session_id"} {
+		if v := g.h.Values(gone); len(v) != 0 {
+			t.Errorf("0.171 sends no %s, got %q", gone, v)
+		}
 	}
 	if ua := g.h.Get("User-Agent"); !strings.HasPrefix(ua, "codex_exec/0.170.0 (") || !strings.HasSuffix(ua, " (codex_exec; 0.170.0)") {
 		t.Errorf("user-agent %q", ua)
+	}
+	var md map[string]any
+	if err := json.Unmarshal([]byte(g.h.Get("X-Codex-Turn-Metadata")), &md); err != nil {
+		t.Fatalf("turn metadata: %v", err)
+	}
+	if md["session_id"] != "sid-9" || md["thread_id"] != "sid-9" || md["window_id"] != "sid-9:0" || md["installation_id"] != "inst-1" ||
+		md["model"] != "gpt-6.2-sol" || md["reasoning_effort"] != "low" || md["turn_id"] != md["root_turn_id"] || md["request_kind"] != "turn" {
+		t.Errorf("turn metadata %v", md)
 	}
 	dec, err := zstd.NewReader(nil)
 	if err != nil {
@@ -156,8 +170,22 @@ func TestRequestHeadersAndZstdBody(t *testing.T) {
 	}
 	defer dec.Close()
 	plain, err := dec.DecodeAll(g.body, nil)
-	if err != nil || !bytes.Equal(plain, body) {
-		t.Fatalf("zstd body does not round-trip: %v", err)
+	if err != nil {
+		t.Fatalf("zstd body: %v", err)
+	}
+	var sent struct {
+		Model          string            `json:"model"`
+		Input          string            `json:"input"`
+		ClientMetadata map[string]string `json:"client_metadata"`
+	}
+	if err := json.Unmarshal(plain, &sent); err != nil || sent.Model != "gpt-6.2-sol" || !strings.HasPrefix(sent.Input, "hello hello") {
+		t.Fatalf("body does not round-trip (%v): %.200s", err, plain)
+	}
+	cm := sent.ClientMetadata
+	if len(cm) != 9 || cm["x-codex-turn-metadata"] != g.h.Get("X-Codex-Turn-Metadata") || cm["session_id"] != "sid-9" ||
+		cm["thread_id"] != "sid-9" || cm["x-codex-window-id"] != "sid-9:0" || cm["x-codex-installation-id"] != "inst-1" ||
+		cm["turn_id"] != md["turn_id"] || cm["guardian_credits_requested"] != "true" || cm["mcp_attribution"] != `{"status":"none"}` {
+		t.Errorf("client_metadata %v", cm)
 	}
 }
 

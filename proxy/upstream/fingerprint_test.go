@@ -29,6 +29,8 @@ type capture struct {
 	priority    http2.PriorityParam
 	pseudo      []string
 	headers     []string
+	values      [][2]string // the request's regular headers, name and value, in wire order
+	frames      []string    // frame types the client sent before the request's HEADERS
 }
 
 // captureServer accepts TLS connections on 127.0.0.1, records the
@@ -92,6 +94,9 @@ func serveCapture(n int, conn net.Conn, cert tls.Certificate, ch chan<- capture)
 			}
 			return
 		}
+		if sf, ok := f.(*http2.SettingsFrame); !reported && len(c.frames) < 8 && (!ok || !sf.IsAck()) {
+			c.frames = append(c.frames, f.Header().Type.String())
+		}
 		switch f := f.(type) {
 		case *http2.SettingsFrame:
 			if !f.IsAck() {
@@ -108,6 +113,7 @@ func serveCapture(n int, conn net.Conn, cert tls.Certificate, ch chan<- capture)
 			// and answer it, so a reused connection cannot stall a test.
 			r := c
 			r.settings = slices.Clone(c.settings)
+			r.frames = slices.Clone(c.frames)
 			r.hasPriority = f.HasPriority()
 			r.priority = f.Priority
 			for _, hf := range f.Fields {
@@ -115,6 +121,7 @@ func serveCapture(n int, conn net.Conn, cert tls.Certificate, ch chan<- capture)
 					r.pseudo = append(r.pseudo, hf.Name)
 				} else {
 					r.headers = append(r.headers, hf.Name)
+					r.values = append(r.values, [2]string{hf.Name, hf.Value})
 				}
 			}
 			var buf strings.Builder
@@ -208,8 +215,8 @@ func TestCodexFingerprint(t *testing.T) {
 		if cp.window != 5177345 || cp.hasPriority || pseudoString(cp.pseudo) != "m,s,a,p" {
 			t.Fatalf("h2: window %d priority %v pseudo %v", cp.window, cp.hasPriority, cp.pseudo)
 		}
-		want := []string{"version", "openai-beta", "x-codex-window-id", "x-client-request-id", "session_id", "session-id", "thread-id",
-			"accept", "content-type", "authorization", "chatgpt-account-id", "originator", "user-agent", "content-length"}
+		want := []string{"version", "x-codex-beta-features", "x-codex-window-id", "x-codex-turn-metadata", "x-client-request-id", "session-id", "thread-id",
+			"accept", "content-encoding", "content-type", "authorization", "chatgpt-account-id", "originator", "user-agent", "accept-encoding", "content-length"}
 		if !reflect.DeepEqual(cp.headers, want) {
 			t.Fatalf("h2 header order\n got %v\nwant %v", cp.headers, want)
 		}
@@ -336,9 +343,9 @@ func TestHTTP1HeaderOrder(t *testing.T) {
 		id   Identity
 		want []string
 	}{
-		{IdentityCodex, []string{"version", "openai-beta", "x-codex-window-id", "x-client-request-id", "session_id", "session-id",
-			"thread-id", "x-codex-turn-state", "accept", "content-type", "authorization", "chatgpt-account-id", "originator",
-			"user-agent", "host", "content-length"}},
+		{IdentityCodex, []string{"version", "x-codex-beta-features", "x-codex-window-id", "x-codex-turn-metadata", "x-client-request-id", "session-id",
+			"thread-id", "x-codex-turn-state", "accept", "content-encoding", "content-type", "authorization", "chatgpt-account-id", "originator",
+			"user-agent", "accept-encoding", "host", "content-length"}},
 		{IdentityChrome, []string{"host", "content-length", "sec-ch-ua-platform", "user-agent", "sec-ch-ua", "content-type",
 			"authorization", "chatgpt-account-id", "originator", "version", "openai-beta", "session_id", "x-codex-turn-state",
 			"sec-ch-ua-mobile", "accept", "origin", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "referer",
@@ -379,7 +386,7 @@ func TestHTTP1HeaderOrder(t *testing.T) {
 		if _, _, err := c.Models(context.Background(), testCreds); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"version", "authorization", "chatgpt-account-id", "originator", "user-agent", "accept", "host"}
+		want := []string{"version", "authorization", "chatgpt-account-id", "originator", "user-agent", "accept", "accept-encoding", "host"}
 		if got := recv(t, names, "request"); !reflect.DeepEqual(got, want) {
 			t.Fatalf("wire order\n got %v\nwant %v", got, want)
 		}

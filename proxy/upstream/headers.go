@@ -2,16 +2,16 @@ package upstream
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	fhttp "github.com/bogdanfinn/fhttp"
 	"github.com/bogdanfinn/fhttp/cookiejar"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream/codexcli"
 )
 
 // headerBuilder collects lowercase header names and values in wire order.
@@ -107,21 +107,24 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// codexResponsesHeaders builds the Codex CLI's POST /codex/responses header
-// set in its wire order (codex-cli-fingerprint.md §3), plus the older CLIs'
-// session_id and OpenAI-Beta where they sent them.
-func (c *Client) codexResponsesHeaders(b *headerBuilder, r Request, compressed bool) {
-	sid := r.SessionID
-	if sid == "" {
-		sid = newUUIDv7()
-	}
+// codexResponsesHeaders builds the Codex CLI 0.171's POST /codex/responses
+// header set in its wire order (docs/protocol.md §2).
+// The lite marker and the routing hint go only with a Responses-Lite body,
+// the only shape the CLI was captured sending them with.
+func (c *Client) codexResponsesHeaders(b *headerBuilder, r Request, t turn, compressed bool) {
 	b.add("version", c.cfg.Version)
-	b.add("openai-beta", "responses=experimental")
-	b.add("x-codex-window-id", sid+":0")
-	b.add("x-client-request-id", sid)
-	b.add("session_id", sid)
-	b.add("session-id", sid)
-	b.add("thread-id", sid)
+	b.add("x-codex-beta-features", codexcli.BetaFeatures)
+	b.add("x-codex-window-id", t.window)
+	b.add("x-codex-turn-metadata", t.metadata)
+	if r.Lite {
+		b.add("x-openai-internal-codex-responses-lite", "true")
+		if r.Model != "" {
+			b.add("x-codex-routing-hint", "model="+r.Model)
+		}
+	}
+	b.add("x-client-request-id", t.thread)
+	b.add("session-id", t.thread)
+	b.add("thread-id", t.thread)
 	b.add("x-codex-turn-state", r.TurnState)
 	b.add("accept", "text/event-stream")
 	if compressed {
@@ -132,6 +135,7 @@ func (c *Client) codexResponsesHeaders(b *headerBuilder, r Request, compressed b
 	b.add("chatgpt-account-id", r.Creds.AccountID)
 	b.add("originator", c.cfg.Originator)
 	b.add("user-agent", c.codexUA)
+	b.add("accept-encoding", codexcli.AcceptEncoding)
 	b.add("host", "")
 	b.add("content-length", "")
 }
@@ -174,18 +178,20 @@ func (c *Client) webHeaders(b *headerBuilder, method, rawURL string, hasBody boo
 }
 
 // authHeaders builds a reqwest request of the Codex CLI's login client: the
-// request's own headers first, then the client defaults.
-func (c *Client) authHeaders(b *headerBuilder, header [][2]string) {
+// request's own headers first, then the client defaults, then reqwest's
+// accept-encoding.
+func (c *Client) authHeaders(b *headerBuilder, header [][2]string, originator, ua string) {
 	b.merge(header, false)
-	b.setDefault("originator", c.cfg.Originator)
-	b.setDefault("user-agent", c.codexUA)
+	b.setDefault("originator", originator)
+	b.setDefault("user-agent", ua)
 	b.setDefault("accept", "*/*")
+	b.setDefault("accept-encoding", codexcli.AcceptEncoding)
 	b.add("host", "")
 	b.add("content-length", "")
 }
 
 // chromeFetch lays out Chrome 156's header order for a fetch() request
-// (tls-fingerprint.md §1), content-length first. The page's own headers
+// (docs/protocol.md §2), content-length first. The page's own headers
 // (content-type and anything set later) sit between sec-ch-ua and
 // sec-ch-ua-mobile, where Chrome puts request headers set by script.
 func (c *Client) chromeFetch(b *headerBuilder, method string, hasBody bool, ua, origin, referer string) {
@@ -215,29 +221,11 @@ func (c *Client) chromeFetch(b *headerBuilder, method string, hasBody bool, ua, 
 
 // chromeUserAgent is Chrome 156's reduced User-Agent for this OS.
 func chromeUserAgent() string {
-	var platform string
-	switch runtime.GOOS {
-	case "windows":
-		platform = "Windows NT 10.0; Win64; x64"
-	case "darwin":
-		platform = "Macintosh; Intel Mac OS X 10_15_7"
-	default:
-		platform = "X11; Linux x86_64"
-	}
-	return fmt.Sprintf("Mozilla/5.0 (%s) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36", platform, chromeMajor)
+	return fmt.Sprintf("Mozilla/5.0 (%s) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36", chromeUAPlatform, chromeMajor)
 }
 
 // chromePlatform is the sec-ch-ua-platform value for this OS.
-func chromePlatform() string {
-	switch runtime.GOOS {
-	case "windows":
-		return `"Windows"`
-	case "darwin":
-		return `"macOS"`
-	default:
-		return `"Linux"`
-	}
-}
+func chromePlatform() string { return chromePlatformHint }
 
 // chromeBrands computes Chrome's sec-ch-ua brand list with its GREASE brand,
 // as Chromium's GenerateBrandVersionList does for a given major version.
@@ -255,16 +243,27 @@ func chromeBrands(major int) string {
 }
 
 // newUUIDv7 returns a random UUIDv7, the id format of Codex threads.
-func newUUIDv7() string {
+func newUUIDv7() string { return newUUIDv7At(time.Now()) }
+
+// newUUIDv7At returns a random UUIDv7 with the timestamp of t.
+func newUUIDv7At(t time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	ms := uint64(time.Now().UnixMilli())
-	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
-	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
-	b[6] = 0x70 | b[6]&0x0f
-	b[8] = 0x80 | b[8]&0x3f
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	putUUIDv7(&b, uint64(t.UnixMilli()))
+	return formatUUID(b)
 }
+
+// newUUIDv4 returns a random UUIDv4 (the CLI's installation id format).
+func newUUIDv4() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = 0x40 | b[6]&0x0f
+	b[8] = 0x80 | b[8]&0x3f
+	return formatUUID(b)
+}
+
+// NewThreadID returns a fresh thread id in the Codex CLI's format (UUIDv7).
+func NewThreadID() string { return newUUIDv7() }
 
 // cookieStore is the Chrome client's cookie jar. fhttp calls SetCookies
 // with every response's Set-Cookie; Cookies returns nothing, because the

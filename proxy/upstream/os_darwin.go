@@ -20,3 +20,16 @@ func detectOS() (string, string) {
 	}
 	return "Mac OS", semver(string(m[1]))
 }
+
+// sandboxName is the turn metadata's sandbox on macOS.
+const sandboxName = "seatbelt"
+
+// The platform's parts of the identities on macOS: Chrome's User-Agent
+// platform and sec-ch-ua-platform, the terminal a desktop-started app
+// reports, and uname -m's name for arm64.
+const (
+	chromeUAPlatform   = "Macintosh; Intel Mac OS X 10_15_7"
+	chromePlatformHint = `"macOS"`
+	defaultTerminal    = "Apple_Terminal"
+	arm64Name          = "arm64"
+)

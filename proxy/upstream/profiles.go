@@ -7,7 +7,7 @@ import (
 )
 
 // codexCipherSuites is the cipher list of the Codex CLI's rustls 0.23
-// ClientHello ("record A" in codex-cli-fingerprint.md), in wire order.
+// ClientHello (docs/protocol.md §2), in wire order.
 var codexCipherSuites = []uint16{
 	tls.TLS_AES_256_GCM_SHA384,
 	tls.TLS_AES_128_GCM_SHA256,

@@ -21,7 +21,7 @@ const (
 	headerUnlimited   = "X-Codex-Credits-Unlimited"
 )
 
-// ParseQuota reads the x-codex-* rate-limit headers (codex-protocol.md §7.3)
+// ParseQuota reads the x-codex-* rate-limit headers (docs/protocol.md §4)
 // into a status.Quota. The "codex" family comes first, then other families
 // (x-<id>-primary-used-percent, with an optional x-<id>-limit-name) by id.
 // Reset times come from -reset-at (epoch seconds) or, failing that,

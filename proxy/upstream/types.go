@@ -36,9 +36,12 @@ var (
 // Request is one call to {base}/codex/responses.
 type Request struct {
 	Creds     auth.Credentials
-	SessionID string // prompt_cache_key; sent as session_id/session-id etc.
+	SessionID string // the thread id (= prompt_cache_key): session-id, thread-id, x-client-request-id, x-codex-window-id
 	TurnState string // x-codex-turn-state to echo, if any
-	Body      []byte // the JSON body, ready to send
+	Model     string // the body's model: turn metadata and x-codex-routing-hint
+	Effort    string // the body's reasoning effort, for the turn metadata ("" when none)
+	Lite      bool   // the body has the Responses-Lite shape: send the lite and routing-hint headers
+	Body      []byte // the JSON body, ready to send; client_metadata is appended when it has none
 }
 
 // Event is one SSE event. Data is only valid until the next call to Next.

@@ -15,11 +15,19 @@ const chromeMajor = 156
 
 // codexUserAgent builds the User-Agent the Codex CLI sends once its client
 // name is registered, for example
-// "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)".
+// "codex_exec/0.171.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.171.0)".
 func codexUserAgent(originator, version string) string {
 	name, ver := osInfo()
 	return fmt.Sprintf("%s/%s (%s %s; %s) %s (%s; %s)",
 		originator, version, name, ver, osArch(), terminalName(), originator, version)
+}
+
+// codexBootstrapUserAgent is the User-Agent before the client name is
+// registered (`codex login`, the first bootstrap calls), for example
+// "codex_cli_rs/0.171.0 (Debian 12.0.0; x86_64) xterm".
+func codexBootstrapUserAgent(originator, version string) string {
+	name, ver := osInfo()
+	return fmt.Sprintf("%s/%s (%s %s; %s) %s", originator, version, name, ver, osArch(), terminalName())
 }
 
 // osArch mirrors os_info's architecture(): uname -m on Unix.
@@ -30,10 +38,7 @@ func osArch() string {
 	case "386":
 		return "i686"
 	case "arm64":
-		if runtime.GOOS == "linux" {
-			return "aarch64"
-		}
-		return "arm64"
+		return arm64Name
 	default:
 		return runtime.GOARCH
 	}
@@ -56,14 +61,7 @@ func terminalName() string {
 	if t := os.Getenv("TERM"); t != "" && t != "dumb" {
 		return sanitizeUAToken(t)
 	}
-	switch runtime.GOOS {
-	case "darwin":
-		return "Apple_Terminal"
-	case "windows":
-		return "WindowsTerminal"
-	default:
-		return "xterm-256color"
-	}
+	return defaultTerminal
 }
 
 // sanitizeUAToken keeps a header value printable ASCII.

@@ -22,7 +22,6 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/keychain"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth/creds"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
@@ -51,17 +50,12 @@ var (
 	// xdg-open). Callers always also print the URL.
 	OpenURL = openBrowser
 	// NewHTTP builds the upstream client from the settings.
-	NewHTTP = func(cfg *config.Config) (creds.HTTP, error) { return upstream.New(UpstreamConfig(cfg, nil)) }
+	NewHTTP = func(cfg *config.Config) (creds.HTTP, error) { return upstream.New(upstream.Settings(cfg, nil)) }
 	// OpenSecrets opens the secret store (creds.OpenSecrets).
 	OpenSecrets = creds.OpenSecrets
 	// CallbackPort is the browser sign-in's callback port; 0 means 1455.
 	CallbackPort = 0
 )
-
-// UpstreamConfig maps the settings to an upstream.Config.
-func UpstreamConfig(cfg *config.Config, log *slog.Logger) upstream.Config {
-	return proxy.UpstreamConfig(cfg, log)
-}
 
 var browserOnce sync.Once
 

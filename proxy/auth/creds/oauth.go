@@ -22,7 +22,7 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
 )
 
-// The Codex CLI's OAuth registration (codex-protocol.md §9b).
+// The Codex CLI's OAuth registration (docs/protocol.md §6).
 const (
 	// CodexClientID is the Codex CLI's OAuth client id.
 	CodexClientID = "app_EMoamEEZ73f0CkXaXp7hrann"

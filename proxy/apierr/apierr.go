@@ -1,0 +1,57 @@
+// Package apierr is the API error every dialect answers with: an HTTP
+// status, an error type and code, and a message. The OpenAI dialects write
+// it as {"error":{…}}; the Anthropic dialect maps it to its own shape.
+package apierr
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Error is an API error with its HTTP status. Header holds extra
+// response headers such as Retry-After.
+type Error struct {
+	Status  int         `json:"-"`
+	Message string      `json:"message"`
+	Type    string      `json:"type"`
+	Param   *string     `json:"param"`
+	Code    *string     `json:"code"`
+	Header  http.Header `json:"-"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// Body returns the JSON body {"error":{…}}.
+func (e *Error) Body() []byte {
+	b, _ := json.Marshal(struct {
+		Error *Error `json:"error"`
+	}{e})
+	return b
+}
+
+// WithParam sets Param and returns e.
+func (e *Error) WithParam(p string) *Error {
+	if p != "" {
+		e.Param = &p
+	}
+	return e
+}
+
+// WithCode sets Code and returns e.
+func (e *Error) WithCode(c string) *Error {
+	if c != "" {
+		e.Code = &c
+	}
+	return e
+}
+
+// Errorf builds an Error.
+func Errorf(status int, typ, format string, args ...any) *Error {
+	return &Error{Status: status, Type: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+// InvalidRequest is a 400 invalid_request_error about param.
+func InvalidRequest(param, format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, "invalid_request_error", format, args...).WithParam(param)
+}

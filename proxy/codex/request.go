@@ -1,0 +1,146 @@
+package codex
+
+import "encoding/json"
+
+// Request is the body of POST {base}/codex/responses.
+type Request struct {
+	Model             string            `json:"model"`
+	Instructions      string            `json:"instructions"`
+	Input             []Item            `json:"input"`
+	Tools             []Tool            `json:"tools"`
+	ToolChoice        ToolChoice        `json:"tool_choice"`
+	ParallelToolCalls *bool             `json:"parallel_tool_calls,omitempty"`
+	Reasoning         *Reasoning        `json:"reasoning,omitempty"`
+	Store             bool              `json:"store"`
+	Stream            bool              `json:"stream"`
+	Include           []string          `json:"include"`
+	PromptCacheKey    string            `json:"prompt_cache_key,omitempty"`
+	Text              *Text             `json:"text,omitempty"`
+	ServiceTier       string            `json:"service_tier,omitempty"`
+	ClientMetadata    map[string]string `json:"client_metadata,omitempty"`
+}
+
+// MarshalJSON writes the classic body; input, tools and include are always
+// arrays, as the Codex CLI sends them.
+func (r *Request) MarshalJSON() ([]byte, error) {
+	type plain Request
+	p := plain(*r)
+	if p.Input == nil {
+		p.Input = []Item{}
+	}
+	if p.Tools == nil {
+		p.Tools = []Tool{}
+	}
+	if p.Include == nil {
+		p.Include = []string{}
+	}
+	return json.Marshal(&p)
+}
+
+// Reasoning is the reasoning control of a request.
+type Reasoning struct {
+	Effort  string `json:"effort,omitempty"`
+	Summary string `json:"summary,omitempty"`
+	// Context is "all_turns" in the Responses-Lite shape.
+	Context string `json:"context,omitempty"`
+}
+
+// Text is the text control of a request: output format and verbosity.
+type Text struct {
+	Verbosity string      `json:"verbosity,omitempty"`
+	Format    *TextFormat `json:"format,omitempty"`
+}
+
+// TextFormat is text.format: {"type":"text"}, {"type":"json_object"} or a
+// JSON schema.
+type TextFormat struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// Include values.
+const IncludeEncryptedReasoning = "reasoning.encrypted_content"
+
+// ToolChoice is tool_choice: a mode ("auto", "none", "required") or a named
+// tool ({"type":"function","name":…} or {"type":"custom","name":…}).
+type ToolChoice struct {
+	Mode string // used when Type is empty
+	Type string // function | custom
+	Name string
+}
+
+// ChooseAuto is tool_choice "auto".
+var ChooseAuto = ToolChoice{Mode: "auto"}
+
+// Named reports whether the choice names a tool.
+func (c ToolChoice) Named() bool { return c.Type != "" }
+
+// MarshalJSON writes the mode as a string and a named tool as an object.
+func (c ToolChoice) MarshalJSON() ([]byte, error) {
+	if c.Type == "" {
+		m := c.Mode
+		if m == "" {
+			m = "auto"
+		}
+		return json.Marshal(m)
+	}
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}{c.Type, c.Name})
+}
+
+// UnmarshalJSON reads either form.
+func (c *ToolChoice) UnmarshalJSON(b []byte) error {
+	*c = ToolChoice{}
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &c.Mode)
+	}
+	var o struct {
+		Type     string `json:"type"`
+		Name     string `json:"name"`
+		Function *struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	c.Type, c.Name = o.Type, o.Name
+	if c.Name == "" && o.Function != nil {
+		c.Name = o.Function.Name
+	}
+	return nil
+}
+
+// Tool types.
+const (
+	ToolFunction  = "function"
+	ToolCustom    = "custom"
+	ToolWebSearch = "web_search"
+	ToolNamespace = "namespace"
+)
+
+// Tool is a tool definition: a function (JSON-schema parameters), a custom
+// tool (free text, optionally constrained by a grammar), a hosted tool such
+// as web_search, or a namespace grouping other tools.
+type Tool struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Format      *ToolFormat     `json:"format,omitempty"`
+	Tools       []Tool          `json:"tools,omitempty"`
+}
+
+// ToolFormat is a custom tool's input format: {"type":"text"} or
+// {"type":"grammar","syntax":"lark"|"regex","definition":…}.
+type ToolFormat struct {
+	Type       string `json:"type"`
+	Syntax     string `json:"syntax,omitempty"`
+	Definition string `json:"definition,omitempty"`
+}

@@ -1,0 +1,71 @@
+package chat
+
+import (
+	"net/http"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
+)
+
+// Handler serves POST /v1/chat/completions.
+type Handler struct {
+	Relay    *relay.Relay
+	Catalog  dialect.Resolver
+	Options  Options
+	Response StreamOptions
+	// Affinity keeps one thread id per conversation (nil: the id derived
+	// by Chat, or the client's key).
+	Affinity *affinity.Map
+}
+
+// Serve answers one chat completion request. An error it returns was not
+// written yet; it is an *apierr.Error for the server to write in the
+// OpenAI shape (or nil when the client went away).
+func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
+	req := new(ChatRequest)
+	if err := dialect.DecodeJSON(r.Body, req, "a JSON chat completion request"); err != nil {
+		return err
+	}
+	if req.Model == "" {
+		return apierr.InvalidRequest("model", "you must provide a model parameter").WithCode("missing_required_parameter")
+	}
+	res, err := dialect.Resolve(h.Catalog, req.Model)
+	if err != nil {
+		return err
+	}
+	plan, err := Chat(req, res, h.Options)
+	if err != nil {
+		return err
+	}
+	if plan.EffortClamped != "" {
+		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
+	}
+	if h.Affinity != nil {
+		sid := h.Affinity.Key(affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: r.Header.Get("X-Session-Id"), User: req.User},
+			dialect.StablePrefix(&plan.Body))
+		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
+	} else if sid := r.Header.Get("X-Session-Id"); sid != "" && req.PromptCacheKey == "" {
+		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
+	}
+	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client}
+	if plan.Stream {
+		turn.Encoder = &encoder{NewTranslator(plan, h.Response)}
+	} else {
+		turn.Aggregator = NewAggregator(plan, h.Response)
+	}
+	return h.Relay.Serve(w, r, turn)
+}
+
+// encoder ends a completed stream with [DONE].
+type encoder struct{ *Translator }
+
+func (e *encoder) Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
+	dst, sig, err := e.Translator.Feed(dst, ev)
+	if sig == SigDone {
+		dst = append(dst, Done...)
+	}
+	return dst, sig, err
+}

@@ -1,0 +1,149 @@
+package chat
+
+import "encoding/json"
+
+// ChatRequest is a Chat Completions request. Fields the Codex backend
+// rejects (temperature, top_p, max_tokens, stop, seed, …) are accepted by
+// the decoder only so that they can be reported; they are never forwarded.
+type ChatRequest struct {
+	Model             string          `json:"model"`
+	Messages          []Message       `json:"messages"`
+	Stream            bool            `json:"stream"`
+	StreamOptions     *IncludeOptions `json:"stream_options,omitempty"`
+	Tools             []Tool          `json:"tools,omitempty"`
+	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
+	ReasoningEffort   string          `json:"reasoning_effort,omitempty"`
+	Reasoning         *struct {
+		Effort  string `json:"effort,omitempty"`
+		Summary string `json:"summary,omitempty"`
+	} `json:"reasoning,omitempty"`
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
+	Verbosity      string          `json:"verbosity,omitempty"`
+	N              *int            `json:"n,omitempty"`
+	PromptCacheKey string          `json:"prompt_cache_key,omitempty"`
+	// Functions and FunctionCall are the deprecated forms of tools and
+	// tool_choice; they are refused with a clear error, never ignored.
+	Functions    json.RawMessage `json:"functions,omitempty"`
+	FunctionCall json.RawMessage `json:"function_call,omitempty"`
+	ServiceTier  string          `json:"service_tier,omitempty"`
+	User         string          `json:"user,omitempty"`
+}
+
+// IncludeOptions are the stream_options of a request.
+type IncludeOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// Message is one chat message. Content is a string, an array of parts or null.
+type Message struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content,omitempty"`
+	Name       string          `json:"name,omitempty"`
+	ToolCalls  []ToolCall      `json:"tool_calls,omitempty"`
+	ToolCallID string          `json:"tool_call_id,omitempty"`
+	Refusal    string          `json:"refusal,omitempty"`
+}
+
+// ContentPart is one element of an array content.
+type ContentPart struct {
+	Type     string `json:"type"`
+	Text     string `json:"text,omitempty"`
+	Refusal  string `json:"refusal,omitempty"`
+	ImageURL *struct {
+		URL    string `json:"url"`
+		Detail string `json:"detail,omitempty"`
+	} `json:"image_url,omitempty"`
+}
+
+// ToolCall is a tool call made by the assistant.
+type ToolCall struct {
+	Index    *int   `json:"index,omitempty"`
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// Tool is a tool definition in the Chat Completions shape.
+type Tool struct {
+	Type     string        `json:"type"`
+	Function *FunctionSpec `json:"function,omitempty"`
+	// Raw keeps the whole definition for tool types passed through as is.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON keeps the raw definition next to the decoded fields.
+func (t *Tool) UnmarshalJSON(b []byte) error {
+	type plain Tool
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*t = Tool(p)
+	t.Raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// FunctionSpec is a function tool's definition.
+type FunctionSpec struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// ResponseFormat is response_format.
+type ResponseFormat struct {
+	Type       string `json:"type"`
+	JSONSchema *struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Schema      json.RawMessage `json:"schema,omitempty"`
+		Strict      *bool           `json:"strict,omitempty"`
+	} `json:"json_schema,omitempty"`
+}
+
+// Usage is the token usage of a completion.
+type Usage struct {
+	PromptTokens        int64 `json:"prompt_tokens"`
+	CompletionTokens    int64 `json:"completion_tokens"`
+	TotalTokens         int64 `json:"total_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int64 `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails struct {
+		ReasoningTokens int64 `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+}
+
+// Completion is a non-streamed chat.completion.
+type Completion struct {
+	ID                string   `json:"id"`
+	Object            string   `json:"object"`
+	Created           int64    `json:"created"`
+	Model             string   `json:"model"`
+	Choices           []Choice `json:"choices"`
+	Usage             *Usage   `json:"usage,omitempty"`
+	SystemFingerprint *string  `json:"system_fingerprint"`
+}
+
+// Choice is one choice of a Completion.
+type Choice struct {
+	Index        int             `json:"index"`
+	Message      ResponseMessage `json:"message"`
+	FinishReason string          `json:"finish_reason"`
+	Logprobs     *struct{}       `json:"logprobs"`
+}
+
+// ResponseMessage is the assistant message of a Completion.
+type ResponseMessage struct {
+	Role             string     `json:"role"`
+	Content          *string    `json:"content"`
+	ReasoningContent string     `json:"reasoning_content,omitempty"`
+	Refusal          *string    `json:"refusal"`
+	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	Annotations      []any      `json:"annotations"`
+}

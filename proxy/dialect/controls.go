@@ -1,0 +1,113 @@
+package dialect
+
+import (
+	"strings"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+)
+
+// Effort is what a client asked for about reasoning, before the model's
+// capabilities are applied.
+type Effort struct {
+	// Effort is the requested effort ("" for none requested); Param names
+	// it in errors (reasoning_effort, reasoning.effort, thinking…).
+	Effort, Param string
+	// Summary is the requested reasoning summary ("" for the default).
+	Summary string
+}
+
+// Reasoning applies the model's capabilities and the app's defaults to the
+// requested effort and summary, and sets req.Reasoning and req.Include.
+// It returns the effort that replaced an unsupported one ("" when none did).
+func Reasoning(req *codex.Request, res catalog.Resolution, want Effort, opts Options) (clamped string, err error) {
+	effort := opts.DefaultEffort
+	if res.Effort != "" {
+		effort = res.Effort
+	}
+	if want.Effort != "" {
+		effort = want.Effort
+	}
+	param := want.Param
+	if param == "" {
+		param = "reasoning_effort"
+	}
+	effort = strings.ToLower(effort)
+	if effort != "" {
+		if !catalog.IsEffort(effort) {
+			return "", apierr.InvalidRequest(param, "Unsupported value: '%s' is not a reasoning effort. Supported values are: %s.", effort, QuoteList(catalog.Efforts)).WithCode("unsupported_value")
+		}
+		if res.Known && !res.Model.SupportsEffort(effort) {
+			if opts.RejectEffort {
+				return "", apierr.InvalidRequest(param, "Unsupported value: '%s' is not supported with the '%s' model. Supported values are: %s.", effort, res.Slug, QuoteList(res.Model.ReasoningLevels)).WithCode("unsupported_value")
+			}
+			effort = NearestEffort(effort, res.Model.ReasoningLevels)
+			clamped = effort
+		}
+	}
+	if effort == "" && res.Known && res.Model.DefaultReasoningLevel != "" {
+		// The Codex CLI always names an effort: the model's default.
+		effort = res.Model.DefaultReasoningLevel
+	}
+	summary := opts.ReasoningSummary
+	if want.Summary != "" {
+		summary = want.Summary
+	}
+	if res.Known && !res.Model.SupportsReasoningSummaries {
+		summary = "none"
+	}
+	if summary == "none" || effort == "none" {
+		summary = ""
+	}
+	if effort != "" || summary != "" {
+		req.Reasoning = &codex.Reasoning{Effort: effort, Summary: summary}
+		req.Include = []string{codex.IncludeEncryptedReasoning}
+	}
+	return clamped, nil
+}
+
+// Verbosity sets text.verbosity when the model takes it: the client's
+// value, else the app's default.
+func Verbosity(req *codex.Request, res catalog.Resolution, want string, opts Options) {
+	v := opts.Verbosity
+	if want != "" {
+		v = want
+	}
+	if v == "" || (res.Known && !res.Model.SupportVerbosity) {
+		return
+	}
+	if req.Text == nil {
+		req.Text = &codex.Text{}
+	}
+	req.Text.Verbosity = v
+}
+
+// ServiceTier checks and sets the service tier: only tiers the catalog
+// allows for the model.
+func ServiceTier(req *codex.Request, res catalog.Resolution, tier string) error {
+	switch tier {
+	case "", "auto", "default":
+	case "priority", "flex":
+		if res.Known && !res.Model.HasServiceTier(tier) {
+			return apierr.InvalidRequest("service_tier", "service_tier %q is not available for %s", tier, res.Slug).WithCode("unsupported_value")
+		}
+		req.ServiceTier = tier
+	default:
+		return apierr.InvalidRequest("service_tier", "unknown service_tier %q", tier).WithCode("invalid_value")
+	}
+	return nil
+}
+
+// ParallelToolCalls sets parallel_tool_calls when there are tools: the
+// client's choice, else what the model supports.
+func ParallelToolCalls(req *codex.Request, res catalog.Resolution, want *bool) {
+	if len(req.Tools) == 0 {
+		return
+	}
+	par := !res.Known || res.Model.SupportsParallelToolCalls
+	if want != nil {
+		par = *want
+	}
+	req.ParallelToolCalls = &par
+}

@@ -1,0 +1,457 @@
+// Package relay is the request path every dialect shares: it takes one
+// translated request (a Turn), gets credentials, sends the request to the
+// backend, retries what failed before anything reached the client,
+// refreshes credentials once on a 401, and hands each upstream event to the
+// dialect's encoder, which writes the client's answer. It records the
+// request's outcome once, at its end.
+//
+// A dialect (proxy/dialect/…) plugs in with an Encoder for streamed
+// answers or an Aggregator for one JSON answer, and writes the errors this
+// package returns in its own shape.
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
+)
+
+// Signal tells the relay what an upstream event meant.
+type Signal int
+
+// The signals.
+const (
+	// SigNone: bookkeeping only (created, in_progress, unknown events).
+	SigNone Signal = iota
+	// SigOutput: the model started producing output; from here on an
+	// upstream failure can no longer become an HTTP error.
+	SigOutput
+	// SigDone: the response completed; the final frames were written.
+	SigDone
+)
+
+// Encoder turns the upstream events of one request into the client's
+// streamed answer. It is used by one goroutine.
+type Encoder interface {
+	// Feed appends the client frames for ev to dst. A failure the event
+	// reports is returned as *Failure.
+	Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error)
+	// Fail appends the frames that end a committed stream with e.
+	Fail(dst []byte, e *apierr.Error) []byte
+}
+
+// Aggregator builds one non-streamed answer from the upstream events.
+type Aggregator interface {
+	// Feed consumes one event. A failure is returned as *Failure.
+	Feed(ev *codex.Event) (Signal, error)
+	// Result is the answer, written as JSON with status 200.
+	Result() any
+}
+
+// Turn is one client request, translated for the backend.
+type Turn struct {
+	Request   *codex.Request
+	SessionID string // session and thread id of the conversation
+	Client    string // who asked, for the per-client counts
+	// Exactly one of Encoder (streamed answer) and Aggregator is set.
+	Encoder    Encoder
+	Aggregator Aggregator
+	// KeepAlive is written when a committed stream has been quiet for a
+	// while; the default is an SSE comment.
+	KeepAlive []byte
+}
+
+// Upstream sends Codex requests.
+type Upstream interface {
+	Responses(ctx context.Context, r upstream.Request) (Stream, error)
+}
+
+// Stream is an open upstream SSE stream.
+type Stream interface {
+	Next() (upstream.Event, error)
+	Close() error
+	Header() http.Header
+}
+
+// pendingStream is a Stream that can tell whether its next event is
+// already buffered (upstream.Stream can).
+type pendingStream interface{ Pending() bool }
+
+// morePending reports whether stream's next event is already buffered, so
+// that the client need not be flushed yet.
+func morePending(stream Stream) bool {
+	p, ok := stream.(pendingStream)
+	return ok && p.Pending()
+}
+
+// ETagNoter is told the catalog etag of every upstream answer.
+type ETagNoter interface{ NoteETag(etag string) }
+
+// Relay is the shared request path. Its fields are set once, before use.
+type Relay struct {
+	Upstream   Upstream
+	Auth       auth.Source
+	Status     *status.Recorder
+	Catalog    ETagNoter
+	Log        *slog.Logger
+	Now        func() time.Time
+	Sleep      func(ctx context.Context, d time.Duration)
+	MaxRetries int
+	// Stopping reports that the app is shutting down (requests cancelled
+	// for that reason get a "shutting down" answer).
+	Stopping func() bool
+
+	probe limitProbe
+}
+
+// KeepAliveInterval is how often an idle committed stream gets a
+// keep-alive frame.
+var KeepAliveInterval = 15 * time.Second
+
+// errClosedEarly is a stream that ended without response.completed.
+var errClosedEarly = errors.New("stream closed before response.completed")
+
+// errClientGone ends a request whose client went away.
+var errClientGone = apierr.Errorf(499, "client_closed", "the client closed the request")
+
+// Serve sends t upstream and answers on w. It returns an error only when
+// nothing was written to w yet; the caller writes it in its dialect's shape.
+// The error is an *apierr.Error, or nil when the client went away.
+func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
+	run := &run{r: r, w: w, ctx: req.Context(), t: t, out: status.Outcome{Client: t.Client}}
+	err := run.serve()
+	if run.sse != nil {
+		run.sse.stop()
+	}
+	var ae *apierr.Error
+	if err != nil && errors.As(err, &ae) && ae.Status != 499 {
+		run.out.Failed = true
+	}
+	r.Status.Record(run.out)
+	if errors.Is(err, errClientGone) {
+		return nil
+	}
+	return err
+}
+
+// run is one request's trip upstream, with its retries.
+type run struct {
+	r   *Relay
+	w   http.ResponseWriter
+	ctx context.Context
+	t   *Turn
+	out status.Outcome
+
+	committed bool
+	sse       *sseWriter
+}
+
+func (x *run) serve() error {
+	r, ctx := x.r, x.ctx
+	creds, err := r.Auth.Credentials(ctx)
+	if err != nil {
+		e := AuthError(err)
+		x.out.Err = &status.ErrorInfo{Message: err.Error(), Status: e.Status}
+		return e
+	}
+	if f := x.r.limitedLocally(); f != nil {
+		// Known to be over the usage limit: answer without asking again.
+		return f.Err
+	}
+	body, err := x.t.Request.MarshalJSON()
+	if err != nil {
+		return apierr.Errorf(http.StatusInternalServerError, "server_error", "could not encode the request: %v", err)
+	}
+	refreshed := false
+	for attempt := 0; ; attempt++ {
+		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Body: body})
+		var f *Failure
+		if err != nil {
+			if ctx.Err() != nil && !r.stopping() {
+				return errClientGone
+			}
+			var se *upstream.StatusError
+			if errors.As(err, &se) {
+				x.noteHeaders(se.Header)
+				if se.StatusCode == http.StatusUnauthorized && !refreshed {
+					refreshed = true
+					r.Log.Info("upstream answered 401; refreshing credentials", "token", auth.Fingerprint(creds.AccessToken))
+					nc, rerr := r.Auth.Refresh(ctx, creds.AccessToken)
+					if rerr != nil {
+						e := AuthError(rerr)
+						x.out.Err = &status.ErrorInfo{Message: rerr.Error(), Status: e.Status}
+						return e
+					}
+					creds = nc
+					attempt--
+					continue
+				}
+				f = HTTPFailure(se.StatusCode, se.Header, se.Body, r.Now())
+			} else {
+				f = transportFailure(err)
+			}
+		} else {
+			x.noteHeaders(stream.Header())
+			f = x.pump(stream)
+			stream.Close()
+			if f == nil {
+				x.out.Succeeded = true
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			if r.stopping() {
+				// The app is quitting: say so instead of ending silently.
+				e := apierr.Errorf(http.StatusServiceUnavailable, "server_error", "ChatGPT-to-API is shutting down; send the request again once it runs").WithCode("server_shutting_down")
+				if x.committed {
+					x.failInBand(e)
+					return nil
+				}
+				return e
+			}
+			return errClientGone // not an upstream problem
+		}
+		if !f.LimitedUntil.IsZero() {
+			x.out.LimitedUntil, x.out.Plan = f.LimitedUntil, f.Plan
+			r.probe.mark(r.Now())
+		}
+		x.out.Err = &status.ErrorInfo{Message: f.Err.Message, Status: f.Err.Status}
+		if x.committed {
+			// Output already reached the client: report in band and end.
+			r.Log.Warn("stream failed after output started", "err", f.Err.Message)
+			x.failInBand(f.Err)
+			return nil
+		}
+		if f.Retryable && attempt < r.MaxRetries {
+			d := backoff(attempt)
+			if f.RetryAfter > 0 && f.RetryAfter < 10*time.Second {
+				d = f.RetryAfter
+			} else if f.RetryAfter >= 10*time.Second {
+				return f.Err // too long to wait for on the client's behalf
+			}
+			r.Log.Info("retrying upstream request", "attempt", attempt+1, "after", d, "reason", f.Err.Message)
+			r.Sleep(ctx, d)
+			continue
+		}
+		return f.Err
+	}
+}
+
+// effortOf is the request's reasoning effort, for the turn metadata.
+func effortOf(req *codex.Request) string {
+	if req.Reasoning == nil {
+		return ""
+	}
+	return req.Reasoning.Effort
+}
+
+func (r *Relay) stopping() bool { return r.Stopping != nil && r.Stopping() }
+
+func (x *run) failInBand(e *apierr.Error) {
+	x.out.Failed = true
+	x.sse.write(x.t.Encoder.Fail(nil, e))
+}
+
+// noteHeaders records rate limits and catalog changes from any upstream answer.
+func (x *run) noteHeaders(h http.Header) {
+	if h == nil {
+		return
+	}
+	if q, ok := upstream.ParseQuota(h, x.r.Now()); ok {
+		x.out.Quota = &q
+	}
+	if x.r.Catalog != nil {
+		x.r.Catalog.NoteETag(h.Get("X-Models-Etag"))
+	}
+}
+
+// pump reads one upstream stream to its end. It returns nil on success.
+func (x *run) pump(stream Stream) *Failure {
+	if x.t.Encoder == nil {
+		return x.aggregate(stream)
+	}
+	enc := x.t.Encoder
+	var ev codex.Event
+	var held []byte // output held back until the model starts answering
+	for {
+		f := x.next(stream, &ev)
+		if f != nil {
+			return f
+		}
+		var sig Signal
+		var ferr error
+		if x.committed {
+			buf := x.sse.buf[:0]
+			buf, sig, ferr = enc.Feed(buf, &ev)
+			x.sse.buf = buf
+			// Flush once per burst: while the next event is already
+			// buffered, the output waits in the response's buffer.
+			if !x.sse.send(buf, !morePending(stream)) {
+				return &Failure{Err: errClientGone}
+			}
+		} else {
+			held, sig, ferr = enc.Feed(held, &ev)
+		}
+		if ferr != nil {
+			return asFailure(ferr)
+		}
+		// Commit (send 200) only once the client would see something: an
+		// empty reasoning item, say, may still be followed by a failure
+		// that deserves its own status or a retry.
+		if !x.committed && (len(held) > 0 || sig == SigDone) {
+			x.commit()
+			if len(held) > 0 && !x.sse.write(held) {
+				return &Failure{Err: errClientGone}
+			}
+		}
+		if sig == SigDone {
+			x.sse.stop()
+			return nil
+		}
+	}
+}
+
+// next reads and decodes the next event; frames that do not decode are
+// skipped, as the Codex CLI does.
+func (x *run) next(stream Stream, ev *codex.Event) *Failure {
+	for {
+		e, err := stream.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errClosedEarly
+			}
+			if x.ctx.Err() != nil {
+				return &Failure{Err: errClientGone}
+			}
+			return transportFailure(err)
+		}
+		if codex.DecodeEvent(e.Data, ev) == nil {
+			return nil
+		}
+	}
+}
+
+func asFailure(err error) *Failure {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return transportFailure(err)
+}
+
+// commit sends the 200 and SSE headers; from here on errors are in band.
+func (x *run) commit() {
+	x.committed = true
+	h := x.w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	x.w.WriteHeader(http.StatusOK)
+	x.sse = newSSEWriter(x.w, x.t.KeepAlive)
+}
+
+func (x *run) aggregate(stream Stream) *Failure {
+	a := x.t.Aggregator
+	var ev codex.Event
+	for {
+		if f := x.next(stream, &ev); f != nil {
+			return f
+		}
+		sig, err := a.Feed(&ev)
+		if err != nil {
+			return asFailure(err)
+		}
+		if sig == SigDone {
+			writeJSON(x.w, http.StatusOK, a.Result())
+			return nil
+		}
+	}
+}
+
+func transportFailure(err error) *Failure {
+	switch {
+	case errors.Is(err, upstream.ErrHeaderTimeout):
+		return &Failure{Err: apierr.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT did not answer in time (%v)", err).WithCode("upstream_timeout"), Retryable: true}
+	case errors.Is(err, upstream.ErrIdleTimeout):
+		return &Failure{Err: apierr.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT stopped sending data (%v)", err).WithCode("upstream_timeout"), Retryable: true}
+	case errors.Is(err, upstream.ErrStreamTooLarge):
+		return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT sent an event larger than this proxy accepts (%v)", err).WithCode("upstream_event_too_large")}
+	case errors.Is(err, errClosedEarly):
+		return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT closed the stream before the response completed").WithCode("stream_closed"), Retryable: true}
+	}
+	return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "could not reach ChatGPT: %v", err).WithCode("upstream_unreachable"), Retryable: true}
+}
+
+// AuthError is the API error for a credentials failure.
+func AuthError(err error) *apierr.Error {
+	msg := err.Error()
+	switch auth.KindOf(err) {
+	case auth.KindSignedOut:
+		return apierr.Errorf(http.StatusUnauthorized, "authentication_error", "%s", msg).WithCode("not_signed_in")
+	case auth.KindSignInRequired:
+		return apierr.Errorf(http.StatusUnauthorized, "authentication_error", "%s", msg).WithCode("sign_in_required")
+	case auth.KindBlocked:
+		return apierr.Errorf(http.StatusForbidden, "permission_error", "%s", msg).WithCode("blocked_by_cloudflare")
+	}
+	return apierr.Errorf(http.StatusServiceUnavailable, "server_error", "could not get ChatGPT credentials: %s", msg).WithCode("credentials_unavailable")
+}
+
+// limitProbeEvery is how often a request is let through to the backend
+// while a usage limit is known to hold, so an early reset is noticed.
+var limitProbeEvery = 30 * time.Second
+
+// limitProbe paces the requests let through during a known usage limit.
+// The limit itself lives in the status (one place for that fact).
+type limitProbe struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (p *limitProbe) mark(now time.Time) {
+	p.mu.Lock()
+	p.last = now
+	p.mu.Unlock()
+}
+
+// due reports whether it is time to let one request through, and if so
+// counts it as the probe.
+func (p *limitProbe) due(now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now.Sub(p.last) >= limitProbeEvery {
+		p.last = now
+		return true
+	}
+	return false
+}
+
+// limitedLocally returns the failure to answer without asking the backend,
+// or nil when the request should go upstream (no known limit, or it is
+// time to probe). Clients that retry on 429 (most SDKs do) would otherwise
+// send the same doomed request again and again.
+func (r *Relay) limitedLocally() *Failure {
+	now := r.Now()
+	until, plan := r.Status.UsageLimit()
+	if !until.After(now) || r.probe.due(now) {
+		return nil
+	}
+	return UsageLimit(plan, until, now)
+}
+
+// backoff is 200 ms × 2^attempt with ±10 % jitter, as the Codex CLI does.
+func backoff(attempt int) time.Duration {
+	d := 200 * time.Millisecond << attempt
+	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
+}
