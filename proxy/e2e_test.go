@@ -710,9 +710,9 @@ func TestUpstreamErrors(t *testing.T) {
 			t.Error("a failed stream ended with finish_reason stop")
 		}
 	})
-	t.Run("cut_stream_non_stream_retries_then_502", func(t *testing.T) {
+	t.Run("cut_before_output_non_stream_retries_then_502", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.fake.Enqueue(codextest.Repeat(codextest.Cut("half"), 3)...)
+		h.fake.Enqueue(codextest.Repeat(codextest.Cut(""), 3)...)
 		_, err := h.client.Chat.Completions.New(ctx, basic)
 		ae := apiError(t, err, 502)
 		if !strings.Contains(ae.Message, "before the response completed") {
@@ -720,6 +720,60 @@ func TestUpstreamErrors(t *testing.T) {
 		}
 		if n := len(h.fake.ResponsesRequests()); n != 3 {
 			t.Errorf("requests = %d, want 1 + 2 retries", n)
+		}
+	})
+	// Once the backend produced output the request has spent quota: a
+	// failure after that is answered, never sent again (streamed or not,
+	// visible to the client or not).
+	t.Run("failure_after_output_is_not_retried", func(t *testing.T) {
+		cases := []struct {
+			name   string
+			b      codextest.Behavior
+			stream bool
+		}{
+			{"cut_non_stream", codextest.Cut("half"), false},
+			{"failed_non_stream", codextest.FailAfterText("partial answer", "server_error", "boom"), false},
+			{"cut_after_hidden_reasoning_stream", codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
+				st := codextest.NewStream(w, req)
+				_ = st.Begin()
+				_ = st.Item(codextest.Reasoning())
+			}), true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				h := newHarness(t, nil)
+				h.fake.Enqueue(codextest.Repeat(c.b, 3)...)
+				if c.stream {
+					req, _ := http.NewRequest("POST", h.base+"/chat/completions", strings.NewReader(`{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+					req.Header.Set("Authorization", "Bearer "+testKey)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				} else if _, err := h.client.Chat.Completions.New(ctx, basic); err == nil {
+					t.Fatal("a failed answer succeeded")
+				}
+				if n := len(h.fake.ResponsesRequests()); n != 1 {
+					t.Errorf("requests = %d, want 1: output was produced, a retry would spend the quota again", n)
+				}
+			})
+		}
+	})
+	t.Run("first_byte_deadline_spans_retries", func(t *testing.T) {
+		h := newHarness(t, map[string]string{"CHATGPT_FIRST_BYTE_TIMEOUT": "1s", "CHATGPT_IDLE_TIMEOUT": "4s"})
+		h.fake.Enqueue(codextest.Repeat(codextest.Stall(""), 3)...)
+		start := time.Now()
+		_, err := h.client.Chat.Completions.New(ctx, basic, option.WithMaxRetries(0))
+		ae := apiError(t, err, 504)
+		if ae.Code != "upstream_timeout" {
+			t.Errorf("code = %q", ae.Code)
+		}
+		// Without the one deadline, each of the 3 attempts waits for the
+		// idle timeout (4 s): 12 s of silence.
+		if d := time.Since(start); d >= 4*time.Second {
+			t.Errorf("the client waited %v for an error; the first-byte deadline is 1 s", d)
 		}
 	})
 	t.Run("cut_after_content_streams_error", func(t *testing.T) {

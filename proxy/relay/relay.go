@@ -108,6 +108,11 @@ type Relay struct {
 	Now        func() time.Time
 	Sleep      func(ctx context.Context, d time.Duration)
 	MaxRetries int
+	// FirstByteTimeout bounds the time until the client gets the first
+	// byte of its answer or an error, across retries (for a non-streamed
+	// answer: until the backend starts producing output). 0 means no bound
+	// beyond the upstream client's own timeouts.
+	FirstByteTimeout time.Duration
 	// Stopping reports that the app is shutting down (requests cancelled
 	// for that reason get a "shutting down" answer).
 	Stopping func() bool
@@ -118,6 +123,10 @@ type Relay struct {
 // KeepAliveInterval is how often an idle committed stream gets a
 // keep-alive frame.
 var KeepAliveInterval = 15 * time.Second
+
+// ErrFirstByteTimeout is the cause of a request cancelled because the
+// client got nothing within Relay.FirstByteTimeout.
+var ErrFirstByteTimeout = errors.New("no answer within the first-byte timeout")
 
 // errClosedEarly is a stream that ended without response.completed.
 var errClosedEarly = errors.New("stream closed before response.completed")
@@ -155,6 +164,20 @@ type run struct {
 
 	committed bool
 	sse       *sseWriter
+	// produced is set once the backend produced output: from then on the
+	// request has spent quota and is never sent again.
+	produced bool
+	// firstByte ends the time the client may wait for its first byte.
+	deadline  time.Time
+	firstByte *time.Timer
+}
+
+// answered stops the first-byte deadline: the client got its first byte
+// (or, for a non-streamed answer, the backend started answering).
+func (x *run) answered() {
+	if x.firstByte != nil {
+		x.firstByte.Stop()
+	}
 }
 
 func (x *run) serve() error {
@@ -173,12 +196,23 @@ func (x *run) serve() error {
 	if err != nil {
 		return apierr.Errorf(http.StatusInternalServerError, "server_error", "could not encode the request: %v", err)
 	}
+	// One deadline for the first byte, across retries: each attempt's
+	// context is cancelled when it passes before the client got anything.
+	parent := ctx
+	if r.FirstByteTimeout > 0 {
+		x.deadline = time.Now().Add(r.FirstByteTimeout)
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		x.firstByte = time.AfterFunc(r.FirstByteTimeout, func() { cancel(ErrFirstByteTimeout) })
+		defer x.firstByte.Stop()
+	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Body: body})
 		var f *Failure
 		if err != nil {
-			if ctx.Err() != nil && !r.stopping() {
+			if parent.Err() != nil && !r.stopping() {
 				return errClientGone
 			}
 			var se *upstream.StatusError
@@ -210,7 +244,7 @@ func (x *run) serve() error {
 				return nil
 			}
 		}
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			if r.stopping() {
 				// The app is quitting: say so instead of ending silently.
 				e := apierr.Errorf(http.StatusServiceUnavailable, "server_error", "ChatGPT-to-API is shutting down; send the request again once it runs").WithCode("server_shutting_down")
@@ -233,12 +267,15 @@ func (x *run) serve() error {
 			x.failInBand(f.Err)
 			return nil
 		}
-		if f.Retryable && attempt < r.MaxRetries {
+		if f.Retryable && !x.produced && attempt < r.MaxRetries {
 			d := backoff(attempt)
 			if f.RetryAfter > 0 && f.RetryAfter < 10*time.Second {
 				d = f.RetryAfter
 			} else if f.RetryAfter >= 10*time.Second {
 				return f.Err // too long to wait for on the client's behalf
+			}
+			if !x.deadline.IsZero() && time.Now().Add(d).After(x.deadline) {
+				return f.Err // no time left for another attempt
 			}
 			r.Log.Info("retrying upstream request", "attempt", attempt+1, "after", d, "reason", f.Err.Message)
 			r.Sleep(ctx, d)
@@ -303,6 +340,9 @@ func (x *run) pump(stream Stream) *Failure {
 		} else {
 			held, sig, ferr = enc.Feed(held, &ev)
 		}
+		if sig != SigNone {
+			x.produced = true
+		}
 		if ferr != nil {
 			return asFailure(ferr)
 		}
@@ -310,6 +350,7 @@ func (x *run) pump(stream Stream) *Failure {
 		// empty reasoning item, say, may still be followed by a failure
 		// that deserves its own status or a retry.
 		if !x.committed && (len(held) > 0 || sig == SigDone) {
+			x.answered()
 			x.commit()
 			if len(held) > 0 && !x.sse.write(held) {
 				return &Failure{Err: errClientGone}
@@ -370,6 +411,10 @@ func (x *run) aggregate(stream Stream) *Failure {
 			return f
 		}
 		sig, err := a.Feed(&ev)
+		if sig != SigNone && !x.produced {
+			x.produced = true
+			x.answered() // the answer is sent when complete; the idle timeout guards it
+		}
 		if err != nil {
 			return asFailure(err)
 		}
@@ -382,6 +427,8 @@ func (x *run) aggregate(stream Stream) *Failure {
 
 func transportFailure(err error) *Failure {
 	switch {
+	case errors.Is(err, ErrFirstByteTimeout):
+		return &Failure{Err: apierr.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT sent nothing within the first-byte timeout (CHATGPT_FIRST_BYTE_TIMEOUT)").WithCode("upstream_timeout")}
 	case errors.Is(err, upstream.ErrHeaderTimeout):
 		return &Failure{Err: apierr.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT did not answer in time (%v)", err).WithCode("upstream_timeout"), Retryable: true}
 	case errors.Is(err, upstream.ErrIdleTimeout):

@@ -114,7 +114,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.relay = &relay.Relay{
 		Upstream: o.Upstream, Auth: o.Auth, Status: o.Status, Catalog: o.Catalog,
-		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries,
+		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries, FirstByteTimeout: o.Config.FirstByte,
 		Stopping: s.stopping.Load,
 	}
 	opts := dialect.Options{
