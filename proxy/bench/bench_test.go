@@ -146,7 +146,7 @@ func (r *rig) targets(b *testing.B, rt route) []target {
 	}
 	rec := r.h.LastResponses(b)
 	hdr := rec.Header.Clone()
-	for _, k := range []string{"Content-Length", "Accept-Encoding", "Connection"} {
+	for _, k := range []string{"Content-Length", "Accept-Encoding", "Connection", "Content-Encoding"} { // the recorded body is decompressed
 		hdr.Del(k)
 	}
 	// The upstream body with the user text swapped for a placeholder.
