@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -222,15 +221,6 @@ func (r *rig) stream(t target, text string, buf []byte) error {
 		return fmt.Errorf("%s: stream ended without %q: %q", t.name, t.end, tail)
 	}
 	return nil
-}
-
-// cpuTime is the user and system CPU time the process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRelay measures one streamed request at a time: ns per request,
