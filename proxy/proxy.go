@@ -54,6 +54,8 @@ type Core struct {
 	server  *server.Server
 	ln      net.Listener
 	auth    auth.Source
+	// quotaKick asks pollQuota for a reading now.
+	quotaKick chan struct{}
 }
 
 // New builds the core. Call Listen, then Run.
@@ -67,7 +69,7 @@ func New(cfg *config.Config, o Options) (*Core, error) {
 	if o.Auth == nil && o.NewAuth == nil {
 		return nil, errors.New("no credentials source")
 	}
-	c := &Core{cfg: cfg, log: o.Logger, status: o.Status}
+	c := &Core{cfg: cfg, log: o.Logger, status: o.Status, quotaKick: make(chan struct{}, 1)}
 	client := o.Client
 	if client == nil {
 		var err error
@@ -98,7 +100,7 @@ func New(cfg *config.Config, o Options) (*Core, error) {
 	var err error
 	c.server, err = server.New(server.Options{
 		Config: cfg, APIKey: o.APIKey, Upstream: up, Auth: o.Auth, Catalog: c.catalog,
-		Status: c.status, Admin: o.Admin, Logger: o.Logger,
+		Status: c.status, Admin: o.Admin, Logger: o.Logger, OnUsageLimit: c.kickQuota,
 	})
 	if err != nil {
 		return nil, err
@@ -189,6 +191,11 @@ func (c *Core) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		_ = c.catalog.Run(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.pollQuota(ctx)
 	}()
 	c.log.Info("serving the OpenAI API", "base_url", c.BaseURL(), "upstream", c.cfg.BaseURL, "identity", c.cfg.Identity)
 	if !c.cfg.IsLoopback() {

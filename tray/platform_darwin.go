@@ -23,13 +23,5 @@ func setIcon(state assets.State) {
 // icon in the menu bar.
 func setTitle(string) {}
 
-// copyErrorText is the menu line after a failed copy, empty on success.
-func copyErrorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return "Copy failed: " + clip(err.Error(), 48)
-}
-
 // settle does nothing: systray applies the icon and tooltip directly.
 func settle(ctx context.Context, tooltip string, reapply func()) {}

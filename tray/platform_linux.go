@@ -2,7 +2,6 @@ package tray
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -67,18 +66,6 @@ func setIcon(state assets.State) { systray.SetIcon(assets.Icon(state)) }
 // setTitle sets the StatusNotifierItem's title, which panels use as the
 // item's accessible name.
 func setTitle(title string) { systray.SetTitle(title) }
-
-// copyErrorText is the menu line after a failed copy, empty on success.
-// atotto/clipboard needs wl-copy, xclip or xsel on Linux.
-func copyErrorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	if errors.Is(err, context.Canceled) {
-		return ""
-	}
-	return "Copy failed: install xclip or wl-clipboard"
-}
 
 // settle makes sure the icon and tooltip reach the bus. systray runs
 // onReady concurrently with its D-Bus setup, and an icon or tooltip set

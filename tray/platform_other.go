@@ -18,12 +18,5 @@ func setIcon(state assets.State) { systray.SetIcon(assets.Icon(state)) }
 
 func setTitle(title string) { systray.SetTitle(title) }
 
-func copyErrorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return "Copy failed: " + clip(err.Error(), 48)
-}
-
 // settle does nothing: systray applies the icon and tooltip directly.
 func settle(ctx context.Context, tooltip string, reapply func()) {}

@@ -18,13 +18,5 @@ func setIcon(state assets.State) { systray.SetIcon(assets.Icon(state)) }
 // setTitle does nothing: Windows has no title next to the tray icon.
 func setTitle(string) {}
 
-// copyErrorText is the menu line after a failed copy, empty on success.
-func copyErrorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return "Copy failed: " + clip(err.Error(), 48)
-}
-
 // settle does nothing: systray applies the icon and tooltip directly.
 func settle(ctx context.Context, tooltip string, reapply func()) {}

@@ -14,48 +14,16 @@ import (
 	"github.com/atotto/clipboard"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/assets"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
 )
-
-// Source publishes the proxy's status. *status.Recorder satisfies it.
-type Source interface {
-	Snapshot() status.Status
-	Changed() <-chan struct{}
-}
-
-// Config is what the tray needs from the application. Only Source is
-// required; a nil function hides its menu item.
-type Config struct {
-	// Source is the status to show.
-	Source Source
-	// BaseURL is the OpenAI base URL including /v1, such as
-	// http://127.0.0.1:8100/v1. Empty means the Status's BaseURL.
-	BaseURL string
-	// APIKey returns the local API key for "Copy API key".
-	APIKey func() (string, error)
-	// SignIn runs the browser sign-in; it should return when it is done
-	// or ctx ends.
-	SignIn func(ctx context.Context) error
-	// Refresh refreshes the access token now.
-	Refresh func(ctx context.Context) error
-	// OpenLogs opens the logs folder in the file manager. It may block
-	// until the opener exits; the tray calls it in a goroutine.
-	OpenLogs func() error
-	// Autostart reads and writes the "Start at login" setting.
-	Autostart Autostart
-	// Clipboard writes text to the clipboard; nil means atotto/clipboard.
-	Clipboard func(string) error
-	// Logger receives the tray's log lines; nil means slog.Default().
-	Logger *slog.Logger
-}
 
 // tickInterval moves the expiry countdown and quota reset times along.
 const tickInterval = 30 * time.Second
 
-// The longest a click action may take before the tray gives up on it.
+// The longest a click action may take before the tray gives up on it. A
+// sign-in has its own timeout (CHATGPT_SIGNIN_TIMEOUT).
 const (
-	signInTimeout  = 15 * time.Minute
 	refreshTimeout = 2 * time.Minute
+	signOutTimeout = time.Minute
 )
 
 var started atomic.Bool
@@ -115,6 +83,7 @@ type uiState struct {
 	copyError          string
 	actionError        string
 	signingIn          bool
+	signingOut         bool
 	refreshing         bool
 	autostartAvailable bool
 	autostartEnabled   bool
@@ -136,6 +105,13 @@ type tray struct {
 	kids    map[ItemID][]ItemID // the children created under each item
 	icon    assets.State
 	tooltip string
+	// The tray's own sign-in: its number and how to cancel it.
+	signIn       int
+	cancelSignIn context.CancelFunc
+	// account identifies the signed-in account, to drop stale action
+	// messages when it changes.
+	account     string
+	seenAccount bool
 }
 
 func newTray(ctx context.Context, cfg Config) *tray {
@@ -170,6 +146,8 @@ func (t *tray) view() Menu {
 		BaseURL:            t.cfg.BaseURL,
 		HasAPIKey:          t.cfg.APIKey != nil,
 		CanSignIn:          t.cfg.SignIn != nil,
+		CanSignOut:         t.cfg.SignOut != nil && !t.ui.signingOut,
+		CanReopenSignIn:    t.cfg.ReopenSignIn != nil,
 		CanRefresh:         t.cfg.Refresh != nil,
 		CanOpenLogs:        t.cfg.OpenLogs != nil,
 		AutostartAvailable: t.ui.autostartAvailable,
@@ -201,110 +179,20 @@ func (t *tray) loop() {
 		case f := <-t.results:
 			f(&t.ui)
 		}
+		t.noteAccount()
 		t.apply(t.view())
 	}
 }
 
-// click starts the work for a click on id. Work runs in its own goroutine
-// and reports back through t.results.
-func (t *tray) click(id ItemID) {
-	t.log.Debug("tray: clicked", "item", string(id))
-	switch id {
-	case IDCopyURL:
-		url := t.copyURL()
-		t.async(func() func(*uiState) {
-			err := t.cfg.Clipboard(url)
-			if err != nil {
-				t.log.Warn("tray: copying the base URL", "err", err)
-			}
-			return func(u *uiState) { u.copyError = copyErrorText(err) }
-		})
-	case IDCopyKey:
-		if t.cfg.APIKey == nil {
-			return
-		}
-		t.async(func() func(*uiState) {
-			key, err := t.cfg.APIKey()
-			if err != nil {
-				t.log.Warn("tray: reading the API key", "err", err)
-				return func(u *uiState) { u.actionError = "Could not read the API key" }
-			}
-			err = t.cfg.Clipboard(key)
-			if err != nil {
-				t.log.Warn("tray: copying the API key", "err", err)
-			}
-			return func(u *uiState) { u.copyError = copyErrorText(err) }
-		})
-	case IDSignIn:
-		if t.cfg.SignIn == nil || t.ui.signingIn {
-			return
-		}
-		t.ui.signingIn = true
-		t.async(func() func(*uiState) {
-			ctx, cancel := context.WithTimeout(t.ctx, signInTimeout)
-			defer cancel()
-			err := t.cfg.SignIn(ctx)
-			if err != nil && t.ctx.Err() == nil {
-				t.log.Warn("tray: signing in", "err", err)
-			}
-			return func(u *uiState) {
-				u.signingIn = false
-				u.actionError = actionErrorText("Sign-in failed", err)
-			}
-		})
-	case IDRefresh:
-		if t.cfg.Refresh == nil || t.ui.refreshing {
-			return
-		}
-		t.ui.refreshing = true
-		t.async(func() func(*uiState) {
-			ctx, cancel := context.WithTimeout(t.ctx, refreshTimeout)
-			defer cancel()
-			err := t.cfg.Refresh(ctx)
-			if err != nil && t.ctx.Err() == nil {
-				t.log.Warn("tray: refreshing the token", "err", err)
-			}
-			return func(u *uiState) {
-				u.refreshing = false
-				u.actionError = actionErrorText("Refresh failed", err)
-			}
-		})
-	case IDOpenLogs:
-		if t.cfg.OpenLogs == nil {
-			return
-		}
-		t.async(func() func(*uiState) {
-			err := t.cfg.OpenLogs()
-			if err != nil {
-				t.log.Warn("tray: opening the logs folder", "err", err)
-			}
-			return func(u *uiState) { u.actionError = actionErrorText("Could not open the logs folder", err) }
-		})
-	case IDAutostart:
-		a := t.cfg.Autostart
-		if a == nil {
-			return
-		}
-		want := !t.ui.autostartEnabled
-		t.async(func() func(*uiState) {
-			err := a.SetEnabled(want)
-			if err != nil {
-				t.log.Warn("tray: changing the autostart setting", "enable", want, "err", err)
-			}
-			on, rerr := a.Enabled()
-			if rerr != nil {
-				t.log.Warn("tray: reading the autostart setting", "err", rerr)
-				on = want && err == nil
-			}
-			return func(u *uiState) {
-				u.autostartEnabled = on
-				u.actionError = actionErrorText("Could not change Start at login", err)
-			}
-		})
-	case IDQuit:
-		t.log.Info("tray: quit chosen")
-		systray.Quit()
+// noteAccount drops the last action message when the account changed (a
+// sign-in or sign-out here or elsewhere): it was about the previous one.
+func (t *tray) noteAccount() {
+	a := t.cfg.Source.Snapshot().Auth
+	id := a.Source + "|" + a.Email + "|" + a.AccountID
+	if id != t.account && t.seenAccount && !t.ui.signingIn {
+		t.ui.actionError = ""
 	}
+	t.account, t.seenAccount = id, true
 }
 
 // async runs work in a new goroutine and hands its result to the loop.
@@ -324,14 +212,6 @@ func (t *tray) copyURL() string {
 		return t.cfg.BaseURL
 	}
 	return t.cfg.Source.Snapshot().BaseURL
-}
-
-// actionErrorText is the menu line for a failed action, empty on success.
-func actionErrorText(what string, err error) string {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return ""
-	}
-	return what + ": " + err.Error()
 }
 
 // apply makes systray show m. It updates items in place when the menu's

@@ -27,10 +27,14 @@ const (
 	IDQuotaShort  ItemID = "quota-short"
 	IDQuotaLong   ItemID = "quota-long"
 	IDQuotaOther  ItemID = "quota-other"
+	IDQuotaCache  ItemID = "quota-cache"
 	IDCopyURL     ItemID = "copy-url"
 	IDCopyKey     ItemID = "copy-key"
 	IDCopyError   ItemID = "copy-error"
 	IDSignIn      ItemID = "sign-in"
+	IDSignInAgain ItemID = "sign-in-reopen"
+	IDSignInStop  ItemID = "sign-in-cancel"
+	IDSignOut     ItemID = "sign-out"
 	IDRefresh     ItemID = "refresh"
 	IDOpenLogs    ItemID = "open-logs"
 	IDAutostart   ItemID = "autostart"
@@ -89,6 +93,10 @@ type ViewOptions struct {
 	// CanSignIn shows "Sign in…"; CanRefresh shows "Refresh token now";
 	// CanOpenLogs shows "Open logs folder".
 	CanSignIn, CanRefresh, CanOpenLogs bool
+	// CanSignOut shows "Sign out (account)" while a stored sign-in is in
+	// use; CanReopenSignIn shows "Open the sign-in page again" while
+	// signing in. "Cancel sign-in" shows whenever SigningIn.
+	CanSignOut, CanReopenSignIn bool
 	// AutostartAvailable shows the "Start at login" checkbox, checked when
 	// AutostartEnabled.
 	AutostartAvailable, AutostartEnabled bool
@@ -156,10 +164,14 @@ func View(s status.Status, now time.Time, opts ViewOptions) Menu {
 	add(line(IDQuotaLong, long, "", long != ""))
 	otherItem := line(IDQuotaOther, "Other limits", "", len(other) > 0)
 	otherItem.Enabled = true
+	other = append(other, familyLockLines(s.Quota, now)...)
+	otherItem.Visible = len(other) > 0
 	for i, o := range other {
 		otherItem.Children = append(otherItem.Children, line(ItemID(fmt.Sprintf("%s-%d", IDQuotaOther, i)), o, "", true))
 	}
 	add(otherItem)
+	cache := cacheLine(s.Cache)
+	add(line(IDQuotaCache, cache, "Share of the input tokens of the recent answers the backend served from its prompt cache", cache != ""))
 
 	// Copying.
 	add(separator(1))
@@ -176,10 +188,16 @@ func View(s status.Status, now time.Time, opts ViewOptions) Menu {
 	switch {
 	case opts.SigningIn:
 		signIn.Title = "Signing in…"
+		signIn.Tooltip = "Finish signing in in the browser"
 	case s.Auth.State != status.AuthSignedOut && s.Auth.State != status.AuthUnknown:
 		signIn.Title = "Sign in again…"
 	}
 	add(signIn)
+	add(Item{ID: IDSignInAgain, Title: "Open the sign-in page again", Tooltip: "Open the same sign-in page, for a browser that was closed",
+		Enabled: true, Visible: opts.SigningIn && opts.CanSignIn && opts.CanReopenSignIn})
+	add(Item{ID: IDSignInStop, Title: "Cancel sign-in", Tooltip: "Stop waiting for the browser",
+		Enabled: true, Visible: opts.SigningIn && opts.CanSignIn})
+	add(signOutItem(s.Auth, opts.CanSignOut))
 	refreshing := opts.Refreshing || s.Auth.Refreshing
 	refresh := Item{ID: IDRefresh, Title: "Refresh token now", Tooltip: "Get a fresh access token now",
 		Enabled: !refreshing && canRefresh(s.Auth.State), Visible: opts.CanRefresh}
@@ -202,6 +220,19 @@ func View(s status.Status, now time.Time, opts ViewOptions) Menu {
 	}
 	tip += " · " + stateLine
 	return Menu{Icon: icon, Tooltip: clip(tip, maxTooltip), Items: items}
+}
+
+// signOutItem is "Sign out (ann@example.com)", shown while a stored
+// sign-in is in use (an environment token cannot be signed out).
+func signOutItem(a status.Auth, can bool) Item {
+	title := "Sign out"
+	if a.Email != "" {
+		title += " (" + clip(a.Email, maxLine-len(title)-3) + ")"
+	}
+	visible := can && a.Source != "" && a.Storage != "environment" &&
+		a.State != status.AuthSignedOut && a.State != status.AuthUnknown
+	return Item{ID: IDSignOut, Title: title, Tooltip: "Forget the stored sign-in (the local API key stays)",
+		Enabled: true, Visible: visible}
 }
 
 // shapeOf describes the top-level structure; children may vary without a
@@ -463,6 +494,34 @@ func quotaLines(q status.Quota, now time.Time) (short, long string, other []stri
 	return short, long, other
 }
 
+// familyLockLines says, per limit family other than the main one whose
+// usage limit was reached, until when its models are held back:
+// "GPT-5.3-Codex-Spark: limit reached · resets 14:05". The main family's
+// lock is the state line.
+func familyLockLines(q status.Quota, now time.Time) []string {
+	var out []string
+	for _, l := range q.Limits {
+		if l.ID == status.MainFamily || !l.LimitedUntil.After(now) {
+			continue
+		}
+		name := l.Name
+		if name == "" {
+			name = l.ID
+		}
+		out = append(out, clip(name+": limit reached · resets "+clockOrDay(l.LimitedUntil.In(now.Location()), now), maxLine))
+	}
+	return out
+}
+
+// cacheLine is "Prompt cache: 45% of input" over the recent answers, or ""
+// before any answer reported usage.
+func cacheLine(c status.Cache) string {
+	if c.Requests == 0 || c.InputTokens <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Prompt cache: %d%% of input (last %d answers)", percent(100*c.Share()), c.Requests)
+}
+
 // windowLine is "5-hour: 23% used · resets 14:05".
 func windowLine(w status.Window, fallback string, now time.Time) string {
 	s := fmt.Sprintf("%s: %d%% used", windowName(w.WindowMinutes, fallback), percent(w.UsedPercent))
@@ -525,12 +584,19 @@ func thousands(n int64) string {
 }
 
 // clip shortens s to at most n runes, ending with "…" when cut, and
-// flattens line breaks.
+// flattens line breaks. It cuts between words when a word boundary lies in
+// the last third, so that a line never ends on half a word.
 func clip(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	cut := n - 1
+	for i := cut; i > (n*2)/3; i-- {
+		if r[i] == ' ' {
+			return strings.TrimRight(string(r[:i]), " ,;:—-") + "…"
+		}
+	}
+	return string(r[:cut]) + "…"
 }

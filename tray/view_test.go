@@ -367,3 +367,118 @@ func TestTooltipFitsWindows(t *testing.T) {
 		t.Errorf("tooltip has %d runes, want at most %d", n, maxTooltip)
 	}
 }
+
+// TestQuotaFamiliesAndCache: a family whose usage limit was reached gets a
+// line with its reset (the main family's is the state line), other
+// families keep their usage line, and the cached share has its own line.
+func TestQuotaFamiliesAndCache(t *testing.T) {
+	t.Parallel()
+	at1405 := time.Date(2026, 11, 25, 14, 5, 0, 0, zone)
+	s := signedIn()
+	s.Quota = status.Quota{Limits: []status.Limit{
+		{ID: "codex", Primary: &status.Window{UsedPercent: 20, WindowMinutes: 300}},
+		{ID: "codex-bengalfox", Name: "GPT-5.3-Codex-Spark", Primary: &status.Window{UsedPercent: 100, WindowMinutes: 300}, LimitedUntil: at1405},
+		{ID: "codex-old", Name: "Old", LimitedUntil: now.Add(-time.Minute)},
+	}}
+	m := View(s, now, opts())
+	other, _ := m.Find(IDQuotaOther)
+	var got []string
+	for _, c := range other.Children {
+		got = append(got, c.Title)
+	}
+	want := []string{"GPT-5.3-Codex-Spark: 5-hour 100%", "GPT-5.3-Codex-Spark: limit reached · resets 14:05"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || !other.Visible {
+		t.Errorf("other limits = %q, want %q", got, want)
+	}
+	if st := title(m, IDState); strings.Contains(st, "Usage limit") {
+		t.Errorf("another family's lock in the state line: %q", st)
+	}
+	if c, _ := m.Find(IDQuotaCache); c.Visible {
+		t.Errorf("cache line before any answer: %q", c.Title)
+	}
+
+	r := status.NewRecorder(func() time.Time { return now })
+	r.Record(status.Outcome{Succeeded: true, InputTokens: 1000, CachedTokens: 0})
+	r.Record(status.Outcome{Succeeded: true, InputTokens: 1000, CachedTokens: 900})
+	s.Cache = r.Snapshot().Cache
+	m = View(s, now, opts())
+	if got := title(m, IDQuotaCache); got != "Prompt cache: 45% of input (last 2 answers)" {
+		t.Errorf("cache line %q", got)
+	}
+}
+
+func TestSignInAndSignOutItems(t *testing.T) {
+	t.Parallel()
+	o := opts()
+	o.CanSignOut, o.CanReopenSignIn = true, true
+	s := signedIn()
+	s.Auth.Source, s.Auth.Storage = "codex_oauth", "keychain"
+
+	m := View(s, now, o)
+	if got := title(m, IDSignOut); got != "Sign out (ann@example.com)" {
+		t.Errorf("sign out = %q", got)
+	}
+	for _, id := range []ItemID{IDSignInAgain, IDSignInStop} {
+		if got := title(m, id); got != "" {
+			t.Errorf("%s is visible while no sign-in waits: %q", id, got)
+		}
+	}
+
+	// While signing in: cancel and reopen, both clickable.
+	o.SigningIn = true
+	m = View(s, now, o)
+	for id, want := range map[ItemID]string{IDSignIn: "Signing in…", IDSignInAgain: "Open the sign-in page again", IDSignInStop: "Cancel sign-in"} {
+		it, _ := m.Find(id)
+		if !it.Visible || it.Title != want {
+			t.Errorf("%s = %q (visible %v), want %q", id, it.Title, it.Visible, want)
+		}
+		if id != IDSignIn && !it.Enabled {
+			t.Errorf("%s is not clickable", id)
+		}
+	}
+	o.CanReopenSignIn = false
+	if got := title(View(s, now, o), IDSignInAgain); got != "" {
+		t.Errorf("reopen without a reopener = %q", got)
+	}
+	o.SigningIn = false
+
+	// No sign-out for an environment token, nor when signed out.
+	env := s
+	env.Auth.Storage = "environment"
+	if got := title(View(env, now, o), IDSignOut); got != "" {
+		t.Errorf("sign out for an environment token = %q", got)
+	}
+	out := status.Status{Auth: status.Auth{State: status.AuthSignedOut, Message: "not signed in"}}
+	if got := title(View(out, now, o), IDSignOut); got != "" {
+		t.Errorf("sign out while signed out = %q", got)
+	}
+	o.CanSignOut = false
+	if got := title(View(s, now, o), IDSignOut); got != "" {
+		t.Errorf("sign out without a SignOut function = %q", got)
+	}
+	o.CanSignOut = true
+	noEmail := s
+	noEmail.Auth.Email = ""
+	if got := title(View(noEmail, now, o), IDSignOut); got != "Sign out" {
+		t.Errorf("sign out without an email = %q", got)
+	}
+}
+
+func TestClipCutsBetweenWords(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short enough", 20, "short enough"},
+		{"waiting for the browser sign-in: context deadline exceeded", 40, "waiting for the browser sign-in…"},
+		{"Supercalifragilisticexpialidocious", 10, "Supercali…"},
+		{"line\nbreaks  and   spaces", 40, "line breaks and spaces"},
+	} {
+		got := clip(tt.in, tt.n)
+		if got != tt.want || utf8.RuneCountInString(got) > tt.n {
+			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

@@ -201,7 +201,9 @@ func (a *App) runTray(ctx context.Context, p *parts, logDir string) {
 			ID: "chatgpt-to-api", BundleID: "com.chatgpt-to-api.app", Name: "ChatGPT-to-API",
 			Comment: "Serve your ChatGPT subscription as an OpenAI-compatible API on 127.0.0.1",
 		}),
-		Logger: a.log,
+		SignOut:      p.mgr.Logout,
+		ReopenSignIn: p.mgr.ReopenSignIn,
+		Logger:       a.log,
 	})
 	if err != nil {
 		a.log.Warn("tray unavailable; running headless", "err", err, "base_url", p.core.BaseURL())

@@ -34,6 +34,9 @@ type Model struct {
 	InputModalities            []string
 	ContextWindow              int
 	ServiceTiers               []string
+	// UseResponsesLite: the backend expects the Responses-Lite body and
+	// headers for this model (docs/protocol.md §1).
+	UseResponsesLite bool
 }
 
 // SupportsEffort reports whether effort is one of the model's levels. A
@@ -91,6 +94,7 @@ type wireModel struct {
 	ServiceTiers               []struct {
 		ID string `json:"id"`
 	} `json:"service_tiers"`
+	UseResponsesLite bool `json:"use_responses_lite"`
 }
 
 // Parse decodes a /codex/models body.
@@ -118,6 +122,7 @@ func Parse(body []byte) ([]Model, error) {
 			SupportsParallelToolCalls:  m.SupportsParallelToolCalls,
 			InputModalities:            m.InputModalities,
 			ContextWindow:              m.ContextWindow,
+			UseResponsesLite:           m.UseResponsesLite,
 		}
 		for _, l := range m.SupportedReasoningLevels {
 			mm.ReasoningLevels = append(mm.ReasoningLevels, l.Effort)
@@ -291,6 +296,13 @@ func (c *Catalog) Lookup(slug string) (Model, bool) {
 	return Model{}, false
 }
 
+// UsesResponsesLite reports whether the catalog marks slug
+// use_responses_lite; slugs it does not know get the classic shape.
+func (c *Catalog) UsesResponsesLite(slug string) bool {
+	m, ok := c.Lookup(slug)
+	return ok && m.UseResponsesLite
+}
+
 // Default returns the default model: the configured one, else the best
 // visible model of the catalog.
 func (c *Catalog) Default() string {
@@ -314,11 +326,14 @@ func (c *Catalog) Default() string {
 type Resolution struct {
 	Requested string
 	Slug      string // what is sent upstream
-	Effort    string // from a suffix such as -high; "" when none
-	Model     Model  // catalog entry; zero when the slug is not in the catalog
-	Known     bool   // Model is valid
-	Alias     bool   // the name was an alias of the default model
-	Unknown   bool   // an unknown name mapped to the default model
+	Effort    string // from a suffix such as -high or -extra; "" when none
+	// ServiceTier is "priority" for a -fast suffix on a model whose catalog
+	// entry offers that tier; "" otherwise.
+	ServiceTier string
+	Model       Model // catalog entry; zero when the slug is not in the catalog
+	Known       bool  // Model is valid
+	Alias       bool  // the name was an alias of the default model
+	Unknown     bool  // an unknown name mapped to the default model
 }
 
 // Efforts is the wire enum of reasoning efforts.
@@ -361,22 +376,8 @@ func (c *Catalog) Resolve(name string) (Resolution, error) {
 	if aliases[n] {
 		return c.aliasTo(r), nil
 	}
-	// Effort suffix: gpt-5.5-high, gpt-5.5:high, gpt-5.5_high.
-	if i := strings.LastIndexAny(n, "-:_"); i > 0 && IsEffort(n[i+1:]) {
-		base := n[:i]
-		if m, ok := c.Lookup(base); ok {
-			r.Slug, r.Model, r.Known, r.Effort = base, m, true, n[i+1:]
-			return r, nil
-		}
-		if aliases[base] {
-			r = c.aliasTo(r)
-			r.Effort = n[i+1:]
-			return r, nil
-		}
-		if slugLike.MatchString(base) {
-			r.Slug, r.Effort = base, n[i+1:]
-			return r, nil
-		}
+	if sr, ok := c.resolveSuffixed(r, n); ok {
+		return sr, nil
 	}
 	if slugLike.MatchString(n) {
 		r.Slug = n
@@ -392,6 +393,77 @@ func (c *Catalog) Resolve(name string) (Resolution, error) {
 	r = c.aliasTo(r)
 	r.Alias, r.Unknown = false, true
 	return r, nil
+}
+
+// Suffixes that are not efforts: -fast asks for the priority service tier,
+// -extra for the highest effort the model supports.
+const (
+	suffixFast  = "fast"
+	suffixExtra = "extra"
+)
+
+// resolveSuffixed resolves names with up to two suffixes after -, : or _:
+// an effort (gpt-5.5-high) or -extra, and -fast, in either order
+// (gpt-5.5-high-fast, gpt-5.5-fast-extra). The base must be a catalog
+// model, an alias or a slug-like name; otherwise ok is false.
+func (c *Catalog) resolveSuffixed(r Resolution, n string) (Resolution, bool) {
+	base, effort, fast, extra := n, "", false, false
+	for range 2 {
+		i := strings.LastIndexAny(base, "-:_")
+		if i <= 0 {
+			break
+		}
+		s := base[i+1:]
+		if s == suffixFast && !fast {
+			fast = true
+		} else if (IsEffort(s) || s == suffixExtra) && effort == "" {
+			effort, extra = s, s == suffixExtra
+		} else {
+			break
+		}
+		base = base[:i]
+		if _, ok := c.Lookup(base); ok || aliases[base] {
+			break
+		}
+	}
+	if base == n {
+		return r, false
+	}
+	switch m, ok := c.Lookup(base); {
+	case ok:
+		r.Slug, r.Model, r.Known = base, m, true
+	case aliases[base]:
+		r = c.aliasTo(r)
+	case slugLike.MatchString(base):
+		r.Slug = base
+	default:
+		return r, false
+	}
+	r.Effort = effort
+	if extra {
+		r.Effort = highestEffort(r)
+	}
+	if fast && r.Known && r.Model.HasServiceTier("priority") {
+		r.ServiceTier = "priority"
+	}
+	return r, true
+}
+
+// highestEffort is the highest reasoning level of the resolved model, or
+// xhigh when the model or its levels are not known.
+func highestEffort(r Resolution) string {
+	best, rank := "xhigh", -1
+	if !r.Known {
+		return best
+	}
+	for _, l := range r.Model.ReasoningLevels {
+		for i, e := range Efforts {
+			if e == l && i > rank {
+				best, rank = l, i
+			}
+		}
+	}
+	return best
 }
 
 func (c *Catalog) aliasTo(r Resolution) Resolution {
@@ -425,6 +497,11 @@ func Fallback(clientVersion string) []Model {
 		mk("gpt-5.5", "0.124.0", 6, std, "medium"),
 		mk("gpt-5.4", "0.98.0", 7, std, "medium"),
 		mk("gpt-5.4-mini", "0.98.0", 8, std, "medium"),
+	}
+	for i := range all {
+		// The Luna models exist only behind Responses Lite (the classic
+		// body gets 404); the live catalog decides for the others.
+		all[i].UseResponsesLite = strings.HasSuffix(all[i].Slug, "-luna")
 	}
 	var out []Model
 	for _, m := range all {

@@ -131,3 +131,67 @@ func TestVersionAtLeast(t *testing.T) {
 		}
 	}
 }
+
+// TestResponsesLite reads use_responses_lite from the live catalog and
+// marks the Luna models in the fallback.
+func TestResponsesLite(t *testing.T) {
+	ms, err := Parse([]byte(`{"models":[{"slug":"gpt-6.2-sol","use_responses_lite":true},{"slug":"gpt-5.5"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ms[0].UseResponsesLite || ms[1].UseResponsesLite {
+		t.Errorf("parsed %+v", ms)
+	}
+	c := New(nil, Options{})
+	if !c.UsesResponsesLite("gpt-6-luna") || !c.UsesResponsesLite("gpt-5.6-luna") || c.UsesResponsesLite("gpt-5.5") || c.UsesResponsesLite("gpt-unknown") {
+		t.Error("fallback lite marks wrong")
+	}
+}
+
+// TestResolveSuffixes covers the names Cursor users pick: effort
+// suffixes, -extra (the highest effort the model supports) and -fast (the
+// priority tier where the catalog offers it, else the model itself).
+func TestResolveSuffixes(t *testing.T) {
+	c := New(func(context.Context) ([]byte, http.Header, error) {
+		return []byte(liveBody), nil, nil
+	}, Options{})
+	if err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		in, slug, effort, tier string
+		known                  bool
+	}{
+		{"gpt-9-extra", "gpt-9", "high", "", true},    // levels low, high
+		{"gpt-8-extra", "gpt-8", "medium", "", true},  // only medium
+		{"gpt-8-fast", "gpt-8", "", "priority", true}, // offers priority
+		{"gpt-9-fast", "gpt-9", "", "", true},         // no priority tier: the model itself
+		{"gpt-8-high-fast", "gpt-8", "high", "priority", true},
+		{"gpt-8-fast-extra", "gpt-8", "medium", "priority", true},
+		{"gpt-8:fast", "gpt-8", "", "priority", true},
+		{"GPT-9_XHIGH", "gpt-9", "xhigh", "", true},
+		{"gpt-4o-fast", "gpt-8", "", "priority", true},   // alias of the default
+		{"gpt-5.2-extra", "gpt-5.2", "xhigh", "", false}, // unknown slug: sent as is
+		{"gpt-5.2-fast", "gpt-5.2", "", "", false},
+		{"gpt-9-high-low", "gpt-9-high", "low", "", false}, // the first effort is part of an unknown slug
+		{"gpt-9-fast-fast", "gpt-9-fast", "", "", false},
+	}
+	for _, tc := range cases {
+		r, err := c.Resolve(tc.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.in, err)
+		}
+		if r.Slug != tc.slug || r.Effort != tc.effort || r.ServiceTier != tc.tier || r.Known != tc.known {
+			t.Errorf("Resolve(%q) = slug %q effort %q tier %q known %v; want %q %q %q %v",
+				tc.in, r.Slug, r.Effort, r.ServiceTier, r.Known, tc.slug, tc.effort, tc.tier, tc.known)
+		}
+	}
+	// The fallback catalog: gpt-6-sol goes up to ultra.
+	f := New(nil, Options{})
+	if r, _ := f.Resolve("gpt-6-sol-extra"); r.Effort != "ultra" || r.Slug != "gpt-6-sol" {
+		t.Errorf("gpt-6-sol-extra = %+v", r)
+	}
+	if r, _ := f.Resolve("gpt-5.5-extra"); r.Effort != "xhigh" {
+		t.Errorf("gpt-5.5-extra = %+v", r)
+	}
+}

@@ -53,6 +53,9 @@ type Event struct {
 	// "type" is shadowed by the event's), or nested, {"type":"error","error":{…}}.
 	ErrorBody
 	Error *ErrorBody `json:"error"`
+	// Raw is the event's JSON as it came, set by the relay; it aliases the
+	// stream's buffer and is valid only until the next event is read.
+	Raw []byte `json:"-"`
 }
 
 // Response is the response object of created, completed, incomplete and

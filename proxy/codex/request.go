@@ -18,11 +18,17 @@ type Request struct {
 	Text              *Text             `json:"text,omitempty"`
 	ServiceTier       string            `json:"service_tier,omitempty"`
 	ClientMetadata    map[string]string `json:"client_metadata,omitempty"`
+	// Lite selects the Responses-Lite shape (see lite.go) in MarshalJSON.
+	Lite bool `json:"-"`
 }
 
-// MarshalJSON writes the classic body; input, tools and include are always
-// arrays, as the Codex CLI sends them.
+// MarshalJSON writes the classic body, or the Responses-Lite body when
+// Lite is set; input, tools and include are always arrays, as the Codex
+// CLI sends them.
 func (r *Request) MarshalJSON() ([]byte, error) {
+	if r.Lite {
+		return r.marshalLite()
+	}
 	type plain Request
 	p := plain(*r)
 	if p.Input == nil {
@@ -135,6 +141,28 @@ type Tool struct {
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
 	Format      *ToolFormat     `json:"format,omitempty"`
 	Tools       []Tool          `json:"tools,omitempty"`
+	// Raw, when set, is written instead of the fields: a hosted tool the
+	// backend takes as the client defined it (web_search, tool_search…).
+	Raw json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes Raw when it is set (a hosted tool as the client
+// defined it), a namespace with its description even when empty, as the
+// Codex CLI does, and other tools field by field.
+func (t Tool) MarshalJSON() ([]byte, error) {
+	if len(t.Raw) > 0 {
+		return t.Raw, nil
+	}
+	type plain Tool
+	if t.Type == ToolNamespace {
+		return json.Marshal(struct {
+			Type        string `json:"type"`
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			Tools       []Tool `json:"tools"`
+		}{t.Type, t.Name, t.Description, t.Tools})
+	}
+	return json.Marshal(plain(t))
 }
 
 // ToolFormat is a custom tool's input format: {"type":"text"} or

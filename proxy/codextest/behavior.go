@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -184,6 +185,13 @@ func Stall(after string) Behavior {
 // backend and x-codex-* headers showing the primary window 100% used and
 // resetting in resetsIn.
 func UsageLimit(plan string, resetsIn time.Duration) Behavior {
+	return FamilyUsageLimit(plan, resetsIn, "codex")
+}
+
+// FamilyUsageLimit is UsageLimit for one limit family: x-codex-active-limit
+// names family, and when family is one of the RateLimits' Families its
+// primary window shows 100% used (the main window otherwise).
+func FamilyUsageLimit(plan string, resetsIn time.Duration, family string) Behavior {
 	return BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *ResponsesRequest) {
 		now := time.Now()
 		rate := DefaultRateLimits()
@@ -194,9 +202,15 @@ func UsageLimit(plan string, resetsIn time.Duration) Behavior {
 			s.mu.Unlock()
 		}
 		rate.PlanType = plan
-		rate.ActiveLimit = "codex"
-		rate.PrimaryUsedPercent = 100
-		rate.PrimaryResetAfter = resetsIn
+		rate.ActiveLimit = family
+		if i := rate.family(family); i >= 0 {
+			rate.Families = slices.Clone(rate.Families)
+			rate.Families[i].PrimaryUsedPercent = 100
+			rate.Families[i].PrimaryResetAfter = resetsIn
+		} else {
+			rate.PrimaryUsedPercent = 100
+			rate.PrimaryResetAfter = resetsIn
+		}
 		rate.writeHeaders(w.Header(), now)
 		secs := int(resetsIn / time.Second)
 		body, _ := json.Marshal(map[string]any{"error": map[string]any{

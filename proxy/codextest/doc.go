@@ -41,12 +41,23 @@
 //   - stream missing or not true: {"detail":"Stream must be set to true"};
 //   - store missing or not false: {"detail":"Store must be set to false"};
 //   - instructions missing or not a string:
-//     {"detail":"Instructions are required"} ("" is accepted);
+//     {"detail":"Instructions are required"} ("" is accepted; not required
+//     with the Responses-Lite header);
 //   - any key of UnsupportedParameters present, even null:
 //     {"detail":"Unsupported parameter: <name>"};
 //   - model missing, unknown or retired (gpt-5.2, gpt-5.3-codex):
 //     {"detail":"The '<slug>' model is not supported when using Codex with a
 //     ChatGPT account."};
+//   - the shape (lite.go): the x-openai-internal-codex-responses-lite
+//     marker on a model without use_responses_lite is an unsupported_value
+//     error ("This model is not supported when using
+//     X-OpenAI-Internal-Codex-Responses-Lite."); a classic body for a
+//     LiteOnly model (the Luna ones) is 404 "Model not found <slug>"; a lite
+//     body needs reasoning.context "all_turns", no parallel tool calls, no
+//     top-level instructions or tools, and only function, custom and
+//     tool-search tools in its additional_tools item; tool calls in the
+//     history must name the namespace their tool is declared in and no
+//     undeclared one;
 //   - client version below the model's minimal_client_version:
 //     {"detail":"The '<slug>' model requires a newer version of Codex. Please
 //     upgrade to the latest app or CLI and try again."}. The version is the
@@ -64,15 +75,20 @@
 //   - service_tier not in the model's service_tiers (auto/default always ok);
 //   - tools: each needs a known type; function tools need a top-level name,
 //     so the Chat Completions shape {"type":"function","function":{…}} gives
-//     "Missing required parameter: 'tools[0].name'.";
+//     "Missing required parameter: 'tools[0].name'."; custom tools take no
+//     parameters/strict (nor a nested custom object), and their format is
+//     {"type":"text"} or {"type":"grammar","syntax":"lark"|"regex",
+//     "definition":…};
 //   - input (array, or a plain string taken as one user message): unknown
 //     item types; messages without role or content; role "system" (only
 //     user, assistant, developer are accepted); content part types not
 //     allowed for the role (user/developer: input_text, input_image,
 //     input_file; assistant: output_text, refusal); function_call without
-//     call_id or name or with non-string arguments; function_call_output
-//     without call_id, or whose call_id has no earlier function_call in input
-//     ("No tool call found for function call output with call_id X.");
+//     call_id or name or with non-string arguments (custom_tool_call: a
+//     string input); function_call_output without call_id, or whose call_id
+//     has no earlier function_call in input ("No tool call found for
+//     function call output with call_id X."; a custom_tool_call_output
+//     needs an earlier custom_tool_call);
 //     reasoning items without a summary array; reasoning items with an id
 //     but no encrypted_content, and
 //     item_reference items ("Item with id '<id>' not found. Items are not
@@ -109,10 +125,16 @@
 //   - if the input ends with function_call_output items: one message
 //     "tool said: <output>" (one line per trailing output; array outputs
 //     are their text parts joined by "\n");
-//   - else if the last user message text is "call:<name> <json args>" and
+//   - else if the last user message text (or its last text part: clients
+//     such as Claude Code put reminders in parts before the prompt) is
+//     "call:<name> <json args>" and
 //     <name> is a function tool of the request: that function_call (args
 //     default to "{}"); "call-parallel:a,b <json args>" emits one call per
-//     listed tool present in tools (same args);
+//     listed tool present in tools (same args); when <name> is a custom
+//     tool of the request, the call is a custom_tool_call whose input is the
+//     raw text after the name (one space dropped; nothing else trimmed). When
+//     the whole text of the last user message is no directive, its last text
+//     part may be (Claude Code sends reminders in earlier parts);
 //   - else if text.format is json_schema: a message whose text is the JSON
 //     built by SampleJSON from the schema ("x", 1, true, [], first enum…);
 //     json_object gives {"echo":"<text>"};
@@ -129,7 +151,8 @@
 //
 // Enqueue takes one-shot behaviours consumed by the next accepted
 // /codex/responses requests (rejected requests do not consume them): Reply
-// with items Text, Commentary, Reasoning, Call and CallID (and
+// with items Text, Commentary, Reasoning, Call, CallID, CustomCall and
+// CustomCallID (and
 // WithUsage/WithCompletedOutput/WithModel/WithHeader), Fail, ErrorEvent,
 // FailAfterText, Cut, CutAbruptly, Incomplete, Stall, UsageLimit,
 // UsageNotIncluded, RateLimitedStream, Status, Unauthorized, Overloaded and

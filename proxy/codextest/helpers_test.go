@@ -199,6 +199,8 @@ func textsByItem(evs []sseEvent, deltaType, doneType string) (deltas, done map[s
 		case doneType:
 			if s, ok := e.Data["text"].(string); ok {
 				done[id] = s
+			} else if s, ok := e.Data["input"].(string); ok {
+				done[id] = s // custom_tool_call_input.done
 			} else {
 				done[id] = e.Data["arguments"].(string)
 			}

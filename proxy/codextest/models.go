@@ -40,6 +40,9 @@ type Model struct {
 	ApplyPatchToolType         string           `json:"apply_patch_tool_type"`
 	PreferWebsockets           bool             `json:"prefer_websockets"`
 	UseResponsesLite           bool             `json:"use_responses_lite"`
+	// LiteOnly makes the classic body get 404 "Model not found", as the
+	// backend answers for the Luna models (not part of the wire shape).
+	LiteOnly bool `json:"-"`
 }
 
 // ReasoningLevel is one entry of supported_reasoning_levels.
@@ -142,7 +145,9 @@ func model(slug string, priority int, minVersion, defEffort string, efforts []st
 //   - list: gpt-6-sol and gpt-6-luna (minimal_client_version 0.155.0),
 //     gpt-6-astra (0.153.0), gpt-5.6-sol, gpt-5.6-terra and gpt-5.6-luna
 //     (0.144.0), gpt-5.5 (0.124.0), gpt-5.4 and gpt-5.4-mini (0.98.0);
-//   - hide: codex-auto-review (0.98.0, no verbosity support).
+//   - hide: codex-auto-review (0.98.0, no verbosity support);
+//   - the Luna models are use_responses_lite and answer the classic body
+//     with 404 (LiteOnly).
 //
 // gpt-5.2 and gpt-5.3-codex are retired: they are absent, so requests for
 // them get the "not supported" error like any unknown slug.
@@ -167,6 +172,10 @@ func DefaultModels() []Model {
 	for i := range ms {
 		if strings.HasPrefix(ms[i].Slug, "gpt-6") || strings.HasPrefix(ms[i].Slug, "gpt-5.6") {
 			ms[i].MaxContextWindow = 1000000
+		}
+		if strings.HasSuffix(ms[i].Slug, "-luna") {
+			// Luna exists only behind Responses Lite.
+			ms[i].UseResponsesLite, ms[i].LiteOnly = true, true
 		}
 	}
 	return ms
@@ -299,6 +308,29 @@ type RateLimits struct {
 	CreditsHasCredits bool
 	CreditsUnlimited  bool
 	CreditsBalance    string // empty means none
+
+	// Families are the per-model limit families (x-<id>-* headers and
+	// additional_rate_limits).
+	Families []FamilyLimit
+}
+
+// FamilyLimit is one per-model limit family, such as the Spark model's
+// "codex-bengalfox" (metered_feature "codex_bengalfox").
+type FamilyLimit struct {
+	ID                   string // header id, e.g. "codex-bengalfox"
+	Name                 string // limit name: the model, e.g. "GPT-5.3-Codex-Spark"
+	PrimaryUsedPercent   float64
+	PrimaryWindowMinutes int
+	PrimaryResetAfter    time.Duration
+}
+
+func (rl RateLimits) family(id string) int {
+	for i, f := range rl.Families {
+		if f.ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // DefaultRateLimits returns a Plus account with a 5-hour primary window at
@@ -340,6 +372,14 @@ func (rl RateLimits) writeHeaders(h http.Header, now time.Time) {
 	h.Set("x-codex-credits-has-credits", pyBool(rl.CreditsHasCredits))
 	h.Set("x-codex-credits-unlimited", pyBool(rl.CreditsUnlimited))
 	h.Set("x-codex-credits-balance", rl.CreditsBalance)
+	for _, f := range rl.Families {
+		p := "x-" + f.ID + "-"
+		h.Set(p+"primary-used-percent", fmtPercent(f.PrimaryUsedPercent))
+		h.Set(p+"primary-window-minutes", strconv.Itoa(f.PrimaryWindowMinutes))
+		h.Set(p+"primary-reset-after-seconds", strconv.Itoa(int(f.PrimaryResetAfter/time.Second)))
+		h.Set(p+"primary-reset-at", strconv.FormatInt(now.Add(f.PrimaryResetAfter).Unix(), 10))
+		h.Set(p+"limit-name", f.Name)
+	}
 }
 
 func (rl RateLimits) usageBody(now time.Time) map[string]any {
@@ -368,6 +408,24 @@ func (rl RateLimits) usageBody(now time.Time) map[string]any {
 			"unlimited":   rl.CreditsUnlimited,
 			"balance":     balance,
 		},
-		"additional_rate_limits": []any{},
+		"additional_rate_limits":  rl.additional(window),
+		"rate_limit_reached_type": nil,
 	}
+}
+
+func (rl RateLimits) additional(window func(float64, int, time.Duration) map[string]any) []any {
+	out := []any{}
+	for _, f := range rl.Families {
+		out = append(out, map[string]any{
+			"limit_name":      f.Name,
+			"metered_feature": strings.ReplaceAll(f.ID, "-", "_"),
+			"rate_limit": map[string]any{
+				"allowed":          f.PrimaryUsedPercent < 100,
+				"limit_reached":    f.PrimaryUsedPercent >= 100,
+				"primary_window":   window(f.PrimaryUsedPercent, f.PrimaryWindowMinutes, f.PrimaryResetAfter),
+				"secondary_window": nil,
+			},
+		})
+	}
+	return out
 }

@@ -36,6 +36,12 @@ type ResponsesRequest struct {
 	ServiceTier       string
 	Verbosity         string
 	TextFormat        map[string]any // text.format, or nil
+	// Lite marks a Responses-Lite request (the lite header). Its tools are
+	// those of the additional_tools item (namespaces flattened, each tool
+	// with a "namespace" key), its Instructions the leading developer
+	// messages, and Input the conversation without the additional_tools
+	// and configuration_update items.
+	Lite bool
 
 	srv *Server
 	ctx context.Context
@@ -91,6 +97,48 @@ func (r *ResponsesRequest) HasTool(name string) bool {
 		}
 	}
 	return false
+}
+
+// HasCustomTool reports whether tools holds a custom tool called name.
+func (r *ResponsesRequest) HasCustomTool(name string) bool {
+	for _, t := range r.Tools {
+		if t["type"] == "custom" && t["name"] == name {
+			return true
+		}
+	}
+	return false
+}
+
+// LastUserDirective returns the text of the last user message when it
+// starts with "call:" or "call-parallel:", else that message's last text
+// part when it does (clients such as Claude Code put reminders in text
+// parts before the prompt), else "".
+func (r *ResponsesRequest) LastUserDirective() string {
+	isDirective := func(s string) bool {
+		s = strings.TrimSpace(s)
+		return strings.HasPrefix(s, "call:") || strings.HasPrefix(s, "call-parallel:")
+	}
+	for i := len(r.Input) - 1; i >= 0; i-- {
+		it := r.Input[i]
+		if itemType(it) != "message" || it["role"] != "user" {
+			continue
+		}
+		if text := messageText(it); isDirective(text) {
+			return text
+		}
+		parts, _ := it["content"].([]any)
+		for j := len(parts) - 1; j >= 0; j-- {
+			pm, _ := parts[j].(map[string]any)
+			if t, ok := pm["text"].(string); ok {
+				if isDirective(t) {
+					return t
+				}
+				return ""
+			}
+		}
+		return ""
+	}
+	return ""
 }
 
 // LastItem returns the last input item, or nil.
@@ -268,8 +316,9 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 	if store, ok := raw["store"]; !ok || store != false {
 		return nil, detailErr("Store must be set to false")
 	}
+	lite := strings.EqualFold(strings.TrimSpace(h.Get(LiteHeader)), "true")
 	instr, ok := raw["instructions"].(string)
-	if !ok {
+	if !ok && !lite {
 		return nil, detailErr("Instructions are required")
 	}
 	for _, p := range UnsupportedParameters {
@@ -277,7 +326,7 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 			return nil, detailErr("Unsupported parameter: " + p)
 		}
 	}
-	req := &ResponsesRequest{Raw: raw, Instructions: instr}
+	req := &ResponsesRequest{Raw: raw, Instructions: instr, Lite: lite}
 
 	slug, _ := raw["model"].(string)
 	if slug == "" {
@@ -286,6 +335,9 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 	m, ok := findModel(models, slug)
 	if !ok {
 		return nil, detailErr(fmt.Sprintf("The '%s' model is not supported when using Codex with a ChatGPT account.", slug))
+	}
+	if err := checkShape(raw, lite, m); err != nil {
+		return nil, err
 	}
 	req.Model, req.Catalog = slug, m
 	req.ClientVersion = ClientVersion(h)
@@ -333,6 +385,9 @@ func parseAndValidate(raw map[string]any, h http.Header, models []Model) (*Respo
 	}
 	if err := parseInput(raw, req); err != nil {
 		return nil, err
+	}
+	if lite {
+		liteView(req)
 	}
 	return req, nil
 }
@@ -456,9 +511,50 @@ func parseTools(raw map[string]any, req *ResponsesRequest) *validationError {
 				return missingParam(param + ".name")
 			}
 		}
+		if tt == "custom" {
+			if err := validateCustomTool(param, t); err != nil {
+				return err
+			}
+		}
 		req.Tools = append(req.Tools, t)
 	}
 	return nil
+}
+
+var grammarSyntaxes = []string{"lark", "regex"}
+
+// validateCustomTool checks a custom tool as the Responses API does: no
+// function-only fields, and a format that is text or a grammar with a
+// syntax and a definition.
+func validateCustomTool(param string, t map[string]any) *validationError {
+	for _, k := range []string{"parameters", "strict", "function", "custom"} {
+		if _, ok := t[k]; ok {
+			return oaiErr(fmt.Sprintf("Unknown parameter: '%s.%s'.", param, k), param+"."+k, "unknown_parameter")
+		}
+	}
+	fv, ok := t["format"]
+	if !ok || fv == nil {
+		return nil
+	}
+	f, ok := fv.(map[string]any)
+	if !ok {
+		return invalidType(param+".format", "an object", fv)
+	}
+	ft, _ := f["type"].(string)
+	switch ft {
+	case "text":
+		return nil
+	case "grammar":
+		syntax, _ := f["syntax"].(string)
+		if !slices.Contains(grammarSyntaxes, syntax) {
+			return invalidValue(param+".format.syntax", syntax, grammarSyntaxes)
+		}
+		if def, _ := f["definition"].(string); def == "" {
+			return missingParam(param + ".format.definition")
+		}
+		return nil
+	}
+	return invalidValue(param+".format.type", ft, []string{"text", "grammar"})
 }
 
 var itemTypes = []string{
@@ -491,8 +587,14 @@ func parseInput(raw map[string]any, req *ResponsesRequest) *validationError {
 	if !ok {
 		return invalidType("input", "a string or an array", iv)
 	}
-	calls := map[string]bool{}
-	customCalls := map[string]bool{}
+	st := &inputState{calls: map[string]bool{}, customCalls: map[string]bool{}, lite: req.Lite}
+	st.declare(req.Tools)
+	for _, v := range list {
+		if it, ok := v.(map[string]any); ok && itemType(it) == "additional_tools" {
+			tools, _ := it["tools"].([]any)
+			st.declareRaw(tools)
+		}
+	}
 	for i, v := range list {
 		param := fmt.Sprintf("input[%d]", i)
 		it, ok := v.(map[string]any)
@@ -503,10 +605,14 @@ func parseInput(raw map[string]any, req *ResponsesRequest) *validationError {
 		if typ == "" {
 			return missingParam(param + ".type")
 		}
-		if !slices.Contains(itemTypes, typ) {
-			return invalidValue(param+".type", typ, itemTypes)
+		allowed := itemTypes
+		if req.Lite {
+			allowed = liteItemTypes
 		}
-		if err := validateItem(param, typ, it, calls, customCalls); err != nil {
+		if !slices.Contains(allowed, typ) {
+			return invalidValue(param+".type", typ, allowed)
+		}
+		if err := st.validate(param, typ, it); err != nil {
 			return err
 		}
 		req.Input = append(req.Input, it)
@@ -518,6 +624,10 @@ func parseInput(raw map[string]any, req *ResponsesRequest) *validationError {
 // ids that later outputs may answer.
 func validateItem(param, typ string, it map[string]any, calls, customCalls map[string]bool) *validationError {
 	switch typ {
+	case "additional_tools":
+		return validateAdditionalTools(param, it)
+	case "configuration_update":
+		return nil
 	case "message":
 		return validateMessage(param, it)
 	case "reasoning":

@@ -61,7 +61,7 @@ func DefaultItems(req *ResponsesRequest) ([]Item, string) {
 	}
 
 	text := req.LastUserText()
-	if calls := requestedCalls(req, text); len(calls) > 0 {
+	if calls := requestedCalls(req, req.LastUserDirective()); len(calls) > 0 {
 		return calls, "I will call a tool."
 	}
 	if req.TextFormat != nil && req.TextFormat["type"] == "json_schema" {
@@ -107,8 +107,15 @@ func requestedCalls(req *ResponsesRequest, text string) []Item {
 	}
 	var items []Item
 	for _, n := range names {
-		if req.HasTool(n) {
-			items = append(items, Call(n, args))
+		switch {
+		case req.HasTool(n):
+			a := args
+			if a == "" {
+				a = "{}"
+			}
+			items = append(items, Call(n, a))
+		case req.HasCustomTool(n):
+			items = append(items, CustomCall(n, rest))
 		}
 	}
 	return items

@@ -12,9 +12,9 @@ import (
 )
 
 // Item is one output item of a scripted reply: build it with Text,
-// Commentary, Reasoning, Call or CallID.
+// Commentary, Reasoning, Call, CallID, CustomCall or CustomCallID.
 type Item struct {
-	kind      string // "message", "reasoning" or "function_call"
+	kind      string // "message", "reasoning", "function_call" or "custom_tool_call"
 	text      string
 	phase     string
 	summaries []string
@@ -45,6 +45,18 @@ func Call(name, args string) Item { return Item{kind: "function_call", name: nam
 // CallID is a function_call item with the given call_id.
 func CallID(id, name, args string) Item {
 	return Item{kind: "function_call", name: name, args: args, callID: id}
+}
+
+// CustomCall is a custom_tool_call item with a generated call_id; input is
+// the raw text input (a patch, say), streamed with
+// response.custom_tool_call_input.delta/done.
+func CustomCall(name, input string) Item {
+	return Item{kind: "custom_tool_call", name: name, args: input}
+}
+
+// CustomCallID is a custom_tool_call item with the given call_id.
+func CustomCallID(id, name, input string) Item {
+	return Item{kind: "custom_tool_call", name: name, args: input, callID: id}
 }
 
 // WithPhase returns a copy of a message item with phase p ("" leaves the
@@ -354,71 +366,15 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 			done["phase"] = it.phase
 		}
 	case "reasoning":
-		id := st.id("rs_")
-		if err := st.Event("response.output_item.added", map[string]any{"output_index": idx,
-			"item": map[string]any{"id": id, "type": "reasoning", "summary": []any{}}}); err != nil {
+		var err error
+		if done, err = st.reasoning(it, idx); err != nil {
 			return nil, err
 		}
-		summary := []any{}
-		for si, text := range it.summaries {
-			base := func() map[string]any {
-				return map[string]any{"item_id": id, "output_index": idx, "summary_index": si}
-			}
-			ev := base()
-			ev["part"] = map[string]any{"type": "summary_text", "text": ""}
-			if err := st.Event("response.reasoning_summary_part.added", ev); err != nil {
-				return nil, err
-			}
-			for _, c := range splitChunks(text) {
-				ev := base()
-				ev["delta"] = c
-				if err := st.Event("response.reasoning_summary_text.delta", ev); err != nil {
-					return nil, err
-				}
-			}
-			ev = base()
-			ev["text"] = text
-			if err := st.Event("response.reasoning_summary_text.done", ev); err != nil {
-				return nil, err
-			}
-			part := map[string]any{"type": "summary_text", "text": text}
-			ev = base()
-			ev["part"] = part
-			if err := st.Event("response.reasoning_summary_part.done", ev); err != nil {
-				return nil, err
-			}
-			summary = append(summary, part)
-			st.reasonToks += approxTokens(text)
-		}
-		st.reasonToks += 16
-		done = map[string]any{"id": id, "type": "reasoning", "summary": summary}
-		if enc := st.encrypted(it); enc != "" {
-			done["encrypted_content"] = enc
-		}
-	case "function_call":
-		id := st.id("fc_")
-		callID := it.callID
-		if callID == "" {
-			callID = st.id("call_")[:29]
-		}
-		if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": map[string]any{
-			"id": id, "type": "function_call", "status": "in_progress", "name": it.name, "call_id": callID, "arguments": "",
-		}}); err != nil {
+	case "function_call", "custom_tool_call":
+		var err error
+		if done, err = st.toolCall(it, idx, partial); done == nil || err != nil {
 			return nil, err
 		}
-		for _, c := range splitChunks(it.args) {
-			if err := st.Event("response.function_call_arguments.delta", map[string]any{"item_id": id, "output_index": idx, "delta": c}); err != nil {
-				return nil, err
-			}
-		}
-		st.outputToks += approxTokens(it.args) + 4
-		if partial >= 0 {
-			return nil, nil
-		}
-		if err := st.Event("response.function_call_arguments.done", map[string]any{"item_id": id, "output_index": idx, "arguments": it.args}); err != nil {
-			return nil, err
-		}
-		done = map[string]any{"id": id, "type": "function_call", "status": "completed", "name": it.name, "call_id": callID, "arguments": it.args}
 	default:
 		return nil, fmt.Errorf("unknown item kind %q", it.kind)
 	}
@@ -426,6 +382,91 @@ func (st *Stream) item(it Item, partial int) (map[string]any, error) {
 		return nil, err
 	}
 	st.done = append(st.done, done)
+	return done, nil
+}
+
+// reasoning writes the events of a reasoning item up to (not including)
+// output_item.done and returns the done item.
+func (st *Stream) reasoning(it Item, idx int) (map[string]any, error) {
+	id := st.id("rs_")
+	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx,
+		"item": map[string]any{"id": id, "type": "reasoning", "summary": []any{}}}); err != nil {
+		return nil, err
+	}
+	summary := []any{}
+	for si, text := range it.summaries {
+		base := func() map[string]any {
+			return map[string]any{"item_id": id, "output_index": idx, "summary_index": si}
+		}
+		ev := base()
+		ev["part"] = map[string]any{"type": "summary_text", "text": ""}
+		if err := st.Event("response.reasoning_summary_part.added", ev); err != nil {
+			return nil, err
+		}
+		for _, c := range splitChunks(text) {
+			ev := base()
+			ev["delta"] = c
+			if err := st.Event("response.reasoning_summary_text.delta", ev); err != nil {
+				return nil, err
+			}
+		}
+		ev = base()
+		ev["text"] = text
+		if err := st.Event("response.reasoning_summary_text.done", ev); err != nil {
+			return nil, err
+		}
+		part := map[string]any{"type": "summary_text", "text": text}
+		ev = base()
+		ev["part"] = part
+		if err := st.Event("response.reasoning_summary_part.done", ev); err != nil {
+			return nil, err
+		}
+		summary = append(summary, part)
+		st.reasonToks += approxTokens(text)
+	}
+	st.reasonToks += 16
+	done := map[string]any{"id": id, "type": "reasoning", "summary": summary}
+	if enc := st.encrypted(it); enc != "" {
+		done["encrypted_content"] = enc
+	}
+	return done, nil
+}
+
+// toolCall writes a function_call item (arguments streamed with
+// response.function_call_arguments.delta/done) or a custom_tool_call item
+// (raw input streamed with response.custom_tool_call_input.delta/done) up
+// to, not including, its output_item.done, and returns the done item; nil
+// when partial.
+func (st *Stream) toolCall(it Item, idx, partial int) (map[string]any, error) {
+	prefix, field, events := "fc_", "arguments", "response.function_call_arguments."
+	if it.kind == "custom_tool_call" {
+		prefix, field, events = "ctc_", "input", "response.custom_tool_call_input."
+	}
+	id := st.id(prefix)
+	callID := it.callID
+	if callID == "" {
+		callID = st.id("call_")[:29]
+	}
+	added := map[string]any{"id": id, "type": it.kind, "status": "in_progress", "name": it.name, "call_id": callID, field: ""}
+	ns := st.req.toolNamespace(it.name)
+	setNamespace(added, ns)
+	if err := st.Event("response.output_item.added", map[string]any{"output_index": idx, "item": added}); err != nil {
+		return nil, err
+	}
+	for _, c := range splitChunks(it.args) {
+		if err := st.Event(events+"delta", map[string]any{"item_id": id, "output_index": idx, "delta": c}); err != nil {
+			return nil, err
+		}
+	}
+	st.outputToks += approxTokens(it.args) + 4
+	if partial >= 0 {
+		return nil, nil
+	}
+	if err := st.Event(events+"done", map[string]any{"item_id": id, "output_index": idx, field: it.args}); err != nil {
+		return nil, err
+	}
+	done := map[string]any{"id": id, "type": it.kind, "status": "completed", "name": it.name, "call_id": callID, field: it.args}
+	setNamespace(done, ns)
 	return done, nil
 }
 

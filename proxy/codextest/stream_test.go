@@ -337,3 +337,129 @@ func TestHandleExtends(t *testing.T) {
 		t.Fatal("non-codex request recorded")
 	}
 }
+
+// applyPatchTool is a custom tool as Cursor and the Codex CLI define it.
+func applyPatchTool() map[string]any {
+	return map[string]any{"type": "custom", "name": "ApplyPatch", "description": "Edit files",
+		"format": map[string]any{"type": "grammar", "syntax": "lark", "definition": `start: "*** Begin Patch" /(.|\n)*/`}}
+}
+
+func TestDefaultResponderCustomCall(t *testing.T) {
+	s := NewServer(t)
+	patch := "*** Begin Patch\n*** Add File: hello.txt\n+hello \"world\"\n*** End Patch"
+	body := baseBody()
+	body["tools"] = []any{applyPatchTool()}
+	body["input"] = []any{userText("call:ApplyPatch " + patch)}
+	_, evs := stream(t, s, body)
+	checkSequence(t, evs)
+
+	var calls []map[string]any
+	for _, it := range doneItems(evs) {
+		if it["type"] == "custom_tool_call" {
+			calls = append(calls, it)
+		}
+	}
+	if len(calls) != 1 || calls[0]["name"] != "ApplyPatch" || calls[0]["input"] != patch {
+		t.Fatalf("custom calls %v", calls)
+	}
+	deltas, done := textsByItem(evs, "response.custom_tool_call_input.delta", "response.custom_tool_call_input.done")
+	if !mapsEqual(deltas, done) || len(done) != 1 {
+		t.Fatalf("input deltas %q vs done %q", deltas, done)
+	}
+	for _, e := range evs {
+		if e.typ() == "response.function_call_arguments.delta" {
+			t.Fatal("a custom tool call must not stream function arguments")
+		}
+	}
+
+	// The result goes back as custom_tool_call_output after its call.
+	id := calls[0]["call_id"]
+	body["input"] = []any{userText("edit"),
+		map[string]any{"type": "custom_tool_call", "name": "ApplyPatch", "input": patch, "call_id": id},
+		map[string]any{"type": "custom_tool_call_output", "call_id": id, "output": "Done!"}}
+	_, evs = stream(t, s, body)
+	if got := finalText(evs); got != "tool said: Done!" {
+		t.Fatalf("text %q", got)
+	}
+
+	// A scripted custom call.
+	s.Enqueue(Reply(CustomCallID("call_x", "ApplyPatch", patch)))
+	body["input"] = []any{userText("anything")}
+	_, evs = stream(t, s, body)
+	if items := doneItems(evs); len(items) != 1 || items[0]["call_id"] != "call_x" || items[0]["input"] != patch {
+		t.Fatalf("scripted items %v", items)
+	}
+}
+
+func TestCustomToolValidation(t *testing.T) {
+	s := NewServer(t)
+	cases := map[string]struct {
+		tool  map[string]any
+		input []any
+		want  string
+	}{
+		"parameters": {tool: map[string]any{"type": "custom", "name": "x", "parameters": map[string]any{}}, want: "Unknown parameter: 'tools[0].parameters'."},
+		"syntax":     {tool: map[string]any{"type": "custom", "name": "x", "format": map[string]any{"type": "grammar", "syntax": "ebnf", "definition": "a"}}, want: "tools[0].format.syntax"},
+		"definition": {tool: map[string]any{"type": "custom", "name": "x", "format": map[string]any{"type": "grammar", "syntax": "lark"}}, want: "tools[0].format.definition"},
+		"format":     {tool: map[string]any{"type": "custom", "name": "x", "format": map[string]any{"type": "json"}}, want: "tools[0].format.type"},
+		"nested":     {tool: map[string]any{"type": "custom", "custom": map[string]any{"name": "x"}}, want: "tools[0].name"},
+		"output of a function call": {tool: applyPatchTool(), input: []any{userText("x"),
+			map[string]any{"type": "function_call", "name": "ApplyPatch", "arguments": "{}", "call_id": "c1"},
+			map[string]any{"type": "custom_tool_call_output", "call_id": "c1", "output": "ok"}},
+			want: "No tool call found for function call output with call_id c1."},
+		"input not a string": {tool: applyPatchTool(), input: []any{userText("x"),
+			map[string]any{"type": "custom_tool_call", "name": "ApplyPatch", "input": map[string]any{}, "call_id": "c1"}},
+			want: "input[1].input"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			body := baseBody()
+			body["tools"] = []any{tc.tool}
+			if tc.input != nil {
+				body["input"] = tc.input
+			}
+			resp := post(t, s, body, goodHeaders())
+			got := string(readAll(t, resp))
+			if resp.StatusCode != 400 || !strings.Contains(got, tc.want) {
+				t.Fatalf("status %d body %s; want 400 with %q", resp.StatusCode, got, tc.want)
+			}
+		})
+	}
+	body := baseBody()
+	body["tools"] = []any{applyPatchTool(), map[string]any{"type": "custom", "name": "free", "format": map[string]any{"type": "text"}}}
+	if resp := post(t, s, body, goodHeaders()); resp.StatusCode != 200 {
+		t.Fatalf("valid custom tools refused: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+}
+
+func TestDefaultResponderDirectiveInLastPart(t *testing.T) {
+	s := NewServer(t)
+	body := baseBody()
+	body["tools"] = []any{weatherTool("Read")}
+	body["input"] = []any{
+		map[string]any{"type": "message", "role": "user", "content": []any{
+			map[string]any{"type": "input_text", "text": "<system-reminder>\nbe nice\n</system-reminder>\n"},
+			map[string]any{"type": "input_text", "text": `call:Read {"file_path":"/tmp/x"}`},
+		}},
+		map[string]any{"type": "message", "role": "developer", "content": []any{
+			map[string]any{"type": "input_text", "text": "# Environment"},
+		}},
+	}
+	_, evs := stream(t, s, body)
+	items := doneItems(evs)
+	last := items[len(items)-1]
+	if last["type"] != "function_call" || last["name"] != "Read" || last["arguments"] != `{"file_path":"/tmp/x"}` {
+		t.Fatalf("items %v", items)
+	}
+
+	// A directive in a middle part is plain text.
+	body["input"] = []any{map[string]any{"type": "message", "role": "user", "content": []any{
+		map[string]any{"type": "input_text", "text": "hi"},
+		map[string]any{"type": "input_text", "text": `call:Read {}`},
+		map[string]any{"type": "input_text", "text": "thanks"},
+	}}}
+	_, evs = stream(t, s, body)
+	if got := finalText(evs); got != "echo: hi\ncall:Read {}\nthanks" {
+		t.Fatalf("text %q", got)
+	}
+}

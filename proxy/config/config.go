@@ -36,6 +36,9 @@ type Config struct {
 	AllowedOrigin []string
 	AllowedHosts  []string
 	BodyLimit     string
+	// Responses API store (previous_response_id, GET /v1/responses/{id}).
+	ResponsesKeep   time.Duration
+	ResponsesMemory string
 
 	// Upstream.
 	BaseURL        string // e.g. https://chatgpt.com/backend-api
@@ -45,6 +48,8 @@ type Config struct {
 	Originator     string
 	UserAgent      string
 	CompressBody   bool
+	ResponsesLite  bool          // send the Responses-Lite shape to models the catalog marks
+	QuotaRefresh   time.Duration // how often /wham/usage is read; 0 = never
 	HeaderTimeout  time.Duration
 	FirstByte      time.Duration // CHATGPT_FIRST_BYTE_TIMEOUT: first byte or error, across retries
 	IdleTimeout    time.Duration
@@ -58,6 +63,7 @@ type Config struct {
 	EffortMismatch string // clamp | reject
 	Verbosity      string
 	DropCommentary bool
+	ClaudeModels   string // key=model[:effort],… for Claude model names
 
 	// Credentials.
 	AccessToken  string // CHATGPT_ACCESS_TOKEN; secret
@@ -67,6 +73,11 @@ type Config struct {
 	AuthURL      string // OAuth issuer
 	SecretStore  string // auto | keychain | file | env
 	CodexHome    string
+
+	// Sign-in.
+	SignInTimeout time.Duration // how long a browser or device sign-in may stay pending
+	CallbackPort  int           // the browser sign-in's callback port on 127.0.0.1
+	Browser       string        // command that opens sign-in pages; empty: the system's default browser
 
 	// App.
 	Headless bool
@@ -101,7 +112,9 @@ var Settings = []Setting{
 	{Name: "CHATGPT_NO_API_KEY", Default: "false", Help: "Set to true to serve without any API key (only allowed on a loopback address).", apply: boolean(func(c *Config) *bool { return &c.NoAPIKey })},
 	{Name: "CHATGPT_ALLOWED_ORIGINS", Help: "Comma-separated browser origins allowed to call the API (CORS), like https://app.example.com.", apply: list(func(c *Config) *[]string { return &c.AllowedOrigin })},
 	{Name: "CHATGPT_ALLOWED_HOSTS", Help: "Extra host names to accept in the Host header besides 127.0.0.1 and localhost: a tunnel's hostname, or this machine's LAN name or address when CHATGPT_HOST is not loopback.", apply: list(func(c *Config) *[]string { return &c.AllowedHosts })},
-	{Name: "CHATGPT_BODY_LIMIT", Default: "50M", Help: "Largest request body accepted.", apply: str(func(c *Config) *string { return &c.BodyLimit })},
+	{Name: "CHATGPT_BODY_LIMIT", Default: "50M", Help: "Largest request body accepted (after decompression, for zstd, gzip and deflate bodies).", apply: str(func(c *Config) *string { return &c.BodyLimit })},
+	{Name: "CHATGPT_RESPONSES_KEEP", Default: "24h", Help: "How long /v1/responses answers are kept in memory for previous_response_id and GET /v1/responses/{id} (0 keeps none; nothing survives a restart).", apply: duration(func(c *Config) *time.Duration { return &c.ResponsesKeep })},
+	{Name: "CHATGPT_RESPONSES_MEMORY", Default: "64M", Help: "Memory for kept /v1/responses answers; the oldest go first when it is full.", apply: str(func(c *Config) *string { return &c.ResponsesMemory })},
 
 	{Name: "CHATGPT_BASE_URL", Default: "https://chatgpt.com/backend-api", Help: "Backend base URL; requests go to {base}/codex/responses.", apply: str(func(c *Config) *string { return &c.BaseURL })},
 	{Name: "CHATGPT_PROXY", Help: "Outbound proxy for every upstream request: http://host:port, socks5://host:port (user:pass@ allowed).", Secret: true, apply: str(func(c *Config) *string { return &c.Proxy })},
@@ -110,6 +123,8 @@ var Settings = []Setting{
 	{Name: "CHATGPT_ORIGINATOR", Default: codexcli.Originator, Help: "originator header value (codex_exec is what `codex exec` sends on its turns).", apply: str(func(c *Config) *string { return &c.Originator })},
 	{Name: "CHATGPT_USER_AGENT", Help: "User-Agent override. Default: derived from the originator, version and OS, as the Codex CLI does.", apply: str(func(c *Config) *string { return &c.UserAgent })},
 	{Name: "CHATGPT_COMPRESS_BODY", Default: "true", Help: "zstd-compress request bodies as the Codex CLI does under ChatGPT sign-in (codex identity).", apply: boolean(func(c *Config) *bool { return &c.CompressBody })},
+	{Name: "CHATGPT_RESPONSES_LITE", Default: "true", Help: "Send the Responses-Lite body and headers, as the Codex CLI does, to models the live catalog marks use_responses_lite (the Luna models exist only there). Set to false if the backend changes; such models then get the classic body.", apply: boolean(func(c *Config) *bool { return &c.ResponsesLite })},
+	{Name: "CHATGPT_QUOTA_REFRESH", Default: "5m", Help: "How often the quota is read from the backend's usage endpoint (also at start and after a usage-limit answer), for the tray and /admin/status. 0 turns the polling off; the rate-limit headers of every answer are read anyway.", apply: duration(func(c *Config) *time.Duration { return &c.QuotaRefresh })},
 	{Name: "CHATGPT_HEADER_TIMEOUT", Default: "60s", Help: "How long to wait for the backend's response headers.", apply: duration(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
 	{Name: "CHATGPT_IDLE_TIMEOUT", Default: "300s", Help: "How long a stream may stay silent before it is treated as dead.", apply: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{Name: "CHATGPT_FIRST_BYTE_TIMEOUT", Default: "60s", Help: "The longest a client waits for the first byte of its answer or an error, retries included (for a non-streamed answer: until the backend starts answering).", apply: duration(func(c *Config) *time.Duration { return &c.FirstByte })},
@@ -124,12 +139,24 @@ var Settings = []Setting{
 	{Name: "CHATGPT_VERBOSITY", Help: "text.verbosity sent to models that support it (low, medium, high). Default: none sent.", apply: oneOfOrEmpty(func(c *Config) *string { return &c.Verbosity }, "low", "medium", "high")},
 	{Name: "CHATGPT_DROP_COMMENTARY", Default: "false", Help: "Leave out interim 'commentary' messages of Codex models and keep only the final answer.", apply: boolean(func(c *Config) *bool { return &c.DropCommentary })},
 
+	{Name: "CHATGPT_CLAUDE_MODELS", Default: "opus=best:high,sonnet=default,haiku=mini", Help: "How Claude model names (on /v1/messages) map to ChatGPT models: comma-separated key=model[:effort]; the longest key the name contains wins, other claude-* names get the default model. model is a slug, or best (the catalog's first model), default (CHATGPT_DEFAULT_MODEL or the best) or mini (the smallest fast model).", apply: modelMap},
+
 	{Name: "CHATGPT_ACCESS_TOKEN", Help: "A ChatGPT access token (JWT) to use as is. It cannot be refreshed.", Secret: true, apply: str(func(c *Config) *string { return &c.AccessToken })},
 	{Name: "CHATGPT_ACCOUNT_ID", Help: "ChatGPT account id override. Default: from the token.", apply: str(func(c *Config) *string { return &c.AccountID })},
 	{Name: "CHATGPT_SESSION_TOKEN", Help: "The __Secure-next-auth.session-token cookie of chatgpt.com; exchanged for access tokens as needed.", Secret: true, apply: str(func(c *Config) *string { return &c.SessionToken })},
 	{Name: "CHATGPT_WEB_ORIGIN", Help: "Web origin for /api/auth/session. Default: the scheme and host of CHATGPT_BASE_URL.", apply: str(func(c *Config) *string { return &c.WebOrigin })},
 	{Name: "CHATGPT_AUTH_URL", Default: "https://auth.openai.com", Help: "OAuth issuer for the browser and device-code sign-in.", apply: str(func(c *Config) *string { return &c.AuthURL })},
 	{Name: "CHATGPT_SECRET_STORE", Default: "auto", Help: "Where secrets are kept: auto (the OS keychain when available), keychain, file (an owner-only file in the config folder; you opt in by choosing it) or env (nothing is stored).", apply: oneOf(func(c *Config) *string { return &c.SecretStore }, "auto", "keychain", "file", "env")},
+	{Name: "CHATGPT_SIGNIN_TIMEOUT", Default: "15m", Help: "How long a browser or device-code sign-in may wait for you before it gives up.", apply: duration(func(c *Config) *time.Duration { return &c.SignInTimeout })},
+	{Name: "CHATGPT_CALLBACK_PORT", Default: "1455", Help: "Port on 127.0.0.1 where the browser sign-in's answer arrives. ChatGPT's sign-in only accepts 1455; change it only for tests against a fake sign-in server.", apply: func(c *Config, v string) error {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("not a port number: %q", v)
+		}
+		c.CallbackPort = p
+		return nil
+	}},
+	{Name: "CHATGPT_BROWSER", Help: "Command that opens the sign-in page, such as firefox or \"chromium --incognito\"; the address is added as the last argument. Default: the system's default browser.", apply: str(func(c *Config) *string { return &c.Browser })},
 	{Name: "CODEX_HOME", Help: "The Codex CLI's folder, for import-codex. Default: ~/.codex.", apply: str(func(c *Config) *string { return &c.CodexHome })},
 
 	{Name: "CHATGPT_HEADLESS", Default: "false", Help: "Run without a tray icon (same as --headless).", apply: boolean(func(c *Config) *bool { return &c.Headless })},
@@ -222,6 +249,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := ParseSize(c.BodyLimit); err != nil {
 		return fmt.Errorf("CHATGPT_BODY_LIMIT: %w", err)
+	}
+	if _, err := ParseSize(c.ResponsesMemory); err != nil {
+		return fmt.Errorf("CHATGPT_RESPONSES_MEMORY: %w", err)
 	}
 	if c.NoAPIKey && !c.IsLoopback() {
 		return errors.New("CHATGPT_NO_API_KEY is only allowed when CHATGPT_HOST is a loopback address")
@@ -532,4 +562,27 @@ func oneOf(f func(*Config) *string, allowed ...string) func(*Config, string) err
 		}
 		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
 	}
+}
+
+// modelMap checks CHATGPT_CLAUDE_MODELS: key=model[:effort] pairs.
+func modelMap(c *Config, v string) error {
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, m, ok := strings.Cut(part, "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(m) == "" {
+			return fmt.Errorf("%q is not key=model[:effort]", part)
+		}
+		if _, effort, ok := strings.Cut(m, ":"); ok {
+			switch strings.ToLower(strings.TrimSpace(effort)) {
+			case "none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra":
+			default:
+				return fmt.Errorf("%q: %q is not a reasoning effort", part, effort)
+			}
+		}
+	}
+	c.ClaudeModels = v
+	return nil
 }

@@ -84,8 +84,12 @@ func Verbosity(req *codex.Request, res catalog.Resolution, want string, opts Opt
 }
 
 // ServiceTier checks and sets the service tier: only tiers the catalog
-// allows for the model.
+// allows for the model. Without one in the request, the tier of a -fast
+// model suffix applies.
 func ServiceTier(req *codex.Request, res catalog.Resolution, tier string) error {
+	if tier == "" {
+		tier = res.ServiceTier
+	}
 	switch tier {
 	case "", "auto", "default":
 	case "priority", "flex":

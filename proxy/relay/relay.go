@@ -98,12 +98,19 @@ func morePending(stream Stream) bool {
 // ETagNoter is told the catalog etag of every upstream answer.
 type ETagNoter interface{ NoteETag(etag string) }
 
+// LiteModels tells which models take the Responses-Lite shape (the
+// catalog's use_responses_lite).
+type LiteModels interface{ UsesResponsesLite(slug string) bool }
+
 // Relay is the shared request path. Its fields are set once, before use.
 type Relay struct {
-	Upstream   Upstream
-	Auth       auth.Source
-	Status     *status.Recorder
-	Catalog    ETagNoter
+	Upstream Upstream
+	Auth     auth.Source
+	Status   *status.Recorder
+	Catalog  ETagNoter
+	// Lite picks the Responses-Lite shape per model; nil sends every
+	// request in the classic shape.
+	Lite       LiteModels
 	Log        *slog.Logger
 	Now        func() time.Time
 	Sleep      func(ctx context.Context, d time.Duration)
@@ -116,6 +123,9 @@ type Relay struct {
 	// Stopping reports that the app is shutting down (requests cancelled
 	// for that reason get a "shutting down" answer).
 	Stopping func() bool
+	// OnUsageLimit is called after the backend reported a usage limit, so
+	// that the quota is read again (nil: nothing happens).
+	OnUsageLimit func()
 
 	probe limitProbe
 }
@@ -170,6 +180,9 @@ type run struct {
 	// firstByte ends the time the client may wait for its first byte.
 	deadline  time.Time
 	firstByte *time.Timer
+	// activeLimit is the x-codex-active-limit of the last upstream answer:
+	// the limit family a usage limit belongs to.
+	activeLimit string
 }
 
 // answered stops the first-byte deadline: the client got its first byte
@@ -188,9 +201,14 @@ func (x *run) serve() error {
 		x.out.Err = &status.ErrorInfo{Message: err.Error(), Status: e.Status}
 		return e
 	}
-	if f := x.r.limitedLocally(); f != nil {
+	if f := x.r.limitedLocally(x.t.Request.Model); f != nil {
 		// Known to be over the usage limit: answer without asking again.
 		return f.Err
+	}
+	_, _, x.out.Family = r.Status.UsageLimitFor(x.t.Request.Model)
+	lite, err := x.chooseShape()
+	if err != nil {
+		return err
 	}
 	body, err := x.t.Request.MarshalJSON()
 	if err != nil {
@@ -209,7 +227,7 @@ func (x *run) serve() error {
 	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Body: body})
+		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Lite: lite, Body: body})
 		var f *Failure
 		if err != nil {
 			if parent.Err() != nil && !r.stopping() {
@@ -257,8 +275,7 @@ func (x *run) serve() error {
 			return errClientGone // not an upstream problem
 		}
 		if !f.LimitedUntil.IsZero() {
-			x.out.LimitedUntil, x.out.Plan = f.LimitedUntil, f.Plan
-			r.probe.mark(r.Now())
+			x.noteUsageLimit(f)
 		}
 		x.out.Err = &status.ErrorInfo{Message: f.Err.Message, Status: f.Err.Status}
 		if x.committed {
@@ -285,6 +302,24 @@ func (x *run) serve() error {
 	}
 }
 
+// chooseShape sets the request's shape from the catalog, so that every
+// dialect's body follows the Codex CLI per model, and the lite headers go
+// with the lite body. A hosted tool cannot travel in the lite shape: the
+// backend refuses it, so the client hears so before any quota is spent.
+func (x *run) chooseShape() (bool, error) {
+	req := x.t.Request
+	req.Lite = x.r.Lite != nil && x.r.Lite.UsesResponsesLite(req.Model)
+	if !req.Lite {
+		return false, nil
+	}
+	if tool := req.LiteUnsupportedTool(); tool != "" {
+		return false, apierr.InvalidRequest("tools",
+			"model %s takes only function and custom tools (it uses the Responses-Lite protocol); remove the %s tool or choose another model",
+			req.Model, tool).WithCode("unsupported_value")
+	}
+	return true, nil
+}
+
 // effortOf is the request's reasoning effort, for the turn metadata.
 func effortOf(req *codex.Request) string {
 	if req.Reasoning == nil {
@@ -300,11 +335,28 @@ func (x *run) failInBand(e *apierr.Error) {
 	x.sse.write(x.t.Encoder.Fail(nil, e))
 }
 
+// noteUsageLimit records a usage limit for the family the backend named
+// (x-codex-active-limit), else the family of the request's model, paces
+// the probes of that family and asks for a fresh quota reading.
+func (x *run) noteUsageLimit(f *Failure) {
+	r := x.r
+	family := x.activeLimit
+	if family == "" {
+		_, _, family = r.Status.UsageLimitFor(x.t.Request.Model)
+	}
+	x.out.LimitedUntil, x.out.Plan, x.out.LimitFamily = f.LimitedUntil, f.Plan, family
+	r.probe.mark(family, r.Now())
+	if r.OnUsageLimit != nil {
+		r.OnUsageLimit()
+	}
+}
+
 // noteHeaders records rate limits and catalog changes from any upstream answer.
 func (x *run) noteHeaders(h http.Header) {
 	if h == nil {
 		return
 	}
+	x.activeLimit = upstream.FamilyID(h.Get("X-Codex-Active-Limit"))
 	if q, ok := upstream.ParseQuota(h, x.r.Now()); ok {
 		x.out.Quota = &q
 	}
@@ -378,6 +430,11 @@ func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 			return transportFailure(err)
 		}
 		if codex.DecodeEvent(e.Data, ev) == nil {
+			ev.Raw = e.Data
+			if ev.Response != nil && ev.Response.Usage != nil {
+				u := ev.Response.Usage
+				x.out.InputTokens, x.out.CachedTokens = u.InputTokens, u.InputTokensDetails.CachedTokens
+			}
 			return nil
 		}
 	}
@@ -459,39 +516,47 @@ func AuthError(err error) *apierr.Error {
 // while a usage limit is known to hold, so an early reset is noticed.
 var limitProbeEvery = 30 * time.Second
 
-// limitProbe paces the requests let through during a known usage limit.
-// The limit itself lives in the status (one place for that fact).
+// limitProbe paces, per limit family, the requests let through during a
+// known usage limit. The limit itself lives in the status (one place for
+// that fact).
 type limitProbe struct {
 	mu   sync.Mutex
-	last time.Time
+	last map[string]time.Time
 }
 
-func (p *limitProbe) mark(now time.Time) {
+func (p *limitProbe) mark(family string, now time.Time) {
 	p.mu.Lock()
-	p.last = now
+	if p.last == nil {
+		p.last = make(map[string]time.Time)
+	}
+	p.last[family] = now
 	p.mu.Unlock()
 }
 
-// due reports whether it is time to let one request through, and if so
-// counts it as the probe.
-func (p *limitProbe) due(now time.Time) bool {
+// due reports whether it is time to let one request of family through,
+// and if so counts it as the probe.
+func (p *limitProbe) due(family string, now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if now.Sub(p.last) >= limitProbeEvery {
-		p.last = now
+	if now.Sub(p.last[family]) >= limitProbeEvery {
+		if p.last == nil {
+			p.last = make(map[string]time.Time)
+		}
+		p.last[family] = now
 		return true
 	}
 	return false
 }
 
-// limitedLocally returns the failure to answer without asking the backend,
-// or nil when the request should go upstream (no known limit, or it is
-// time to probe). Clients that retry on 429 (most SDKs do) would otherwise
-// send the same doomed request again and again.
-func (r *Relay) limitedLocally() *Failure {
+// limitedLocally returns the failure to answer a request for model without
+// asking the backend, or nil when it should go upstream (no known limit
+// for the model's family, or it is time to probe). Clients that retry on
+// 429 (most SDKs do) would otherwise send the same doomed request again
+// and again. Models of other limit families are not held back.
+func (r *Relay) limitedLocally(model string) *Failure {
 	now := r.Now()
-	until, plan := r.Status.UsageLimit()
-	if !until.After(now) || r.probe.due(now) {
+	until, plan, family := r.Status.UsageLimitFor(model)
+	if !until.After(now) || r.probe.due(family, now) {
 		return nil
 	}
 	return UsageLimit(plan, until, now)

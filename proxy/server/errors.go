@@ -9,9 +9,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
 )
 
-// errorHandler renders every error in OpenAI's shape.
+// errorHandler renders every error in OpenAI's shape, or in Anthropic's
+// for the Messages routes and requests that carry anthropic-version.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -33,7 +35,7 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 		msg := fmt.Sprint(he.Message)
 		switch he.Code {
 		case http.StatusNotFound:
-			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
+			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/responses, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
 		case http.StatusMethodNotAllowed:
 			return apierr.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
 		case http.StatusRequestEntityTooLarge:
@@ -52,6 +54,10 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 }
 
 func writeError(c echo.Context, e *apierr.Error) {
+	if anthropic.Wants(c.Request()) {
+		anthropic.WriteError(c.Response(), c.Request(), e, "")
+		return
+	}
 	h := c.Response().Header()
 	for k, vs := range e.Header {
 		for _, v := range vs {

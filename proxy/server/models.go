@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
 )
 
 func modelObject(id string, created int64) Model {
@@ -14,6 +15,9 @@ func modelObject(id string, created int64) Model {
 
 func (s *Server) listModels(c echo.Context) error {
 	defer s.Status.CountRequest(clientName(c.Request()), false)
+	if anthropic.Wants(c.Request()) {
+		return s.messagesHandler.ListModels(c.Response(), s.Status.Snapshot().StartedAt)
+	}
 	list := ModelList{Object: "list", Data: []Model{}}
 	created := s.Status.Snapshot().StartedAt.Unix()
 	for _, m := range s.Catalog.Visible() {
@@ -24,6 +28,9 @@ func (s *Server) listModels(c echo.Context) error {
 
 func (s *Server) getModel(c echo.Context) error {
 	id := c.Param("id")
+	if anthropic.Wants(c.Request()) {
+		return s.messagesHandler.GetModel(c.Response(), id, s.Status.Snapshot().StartedAt)
+	}
 	res, err := s.Catalog.Resolve(id)
 	if err == nil && !res.Unknown && (res.Known || res.Alias) {
 		created := s.Status.Snapshot().StartedAt.Unix()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,7 +23,9 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/chat"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/responses"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
 )
@@ -53,6 +56,9 @@ type Options struct {
 	Now      func() time.Time
 	// Sleep waits between retries; tests may shorten it.
 	Sleep func(ctx context.Context, d time.Duration)
+	// OnUsageLimit is called after the backend reported a usage limit (the
+	// core reads the quota again).
+	OnUsageLimit func()
 	// ShutdownGrace is how long requests in flight may take to finish when
 	// the server stops (default 5 s).
 	ShutdownGrace time.Duration
@@ -71,6 +77,11 @@ type Server struct {
 	stopping     atomic.Bool
 	relay        *relay.Relay
 	chatHandler  *chat.Handler
+	// Responses API (proxy/dialect/responses).
+	responsesHandler *responses.Handler
+	bodyLimit        int64
+	// messagesHandler serves the Anthropic Messages API.
+	messagesHandler *anthropic.Handler
 }
 
 // New builds the server. It does not listen yet.
@@ -115,7 +126,10 @@ func New(o Options) (*Server, error) {
 	s.relay = &relay.Relay{
 		Upstream: o.Upstream, Auth: o.Auth, Status: o.Status, Catalog: o.Catalog,
 		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries, FirstByteTimeout: o.Config.FirstByte,
-		Stopping: s.stopping.Load,
+		Stopping: s.stopping.Load, OnUsageLimit: o.OnUsageLimit,
+	}
+	if o.Config.ResponsesLite {
+		s.relay.Lite = o.Catalog
 	}
 	opts := dialect.Options{
 		ReasoningSummary: o.Config.ReasoningSumm,
@@ -128,6 +142,25 @@ func New(o Options) (*Server, error) {
 		DropCommentary: o.Config.DropCommentary,
 		Now:            o.Now,
 	}}
+	var err error
+	if s.bodyLimit, err = config.ParseSize(o.Config.BodyLimit); err != nil {
+		return nil, fmt.Errorf("server: CHATGPT_BODY_LIMIT: %w", err)
+	}
+	memory, err := config.ParseSize(o.Config.ResponsesMemory)
+	if err != nil {
+		memory = 64 << 20
+	}
+	s.responsesHandler = &responses.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Now: o.Now,
+		Store: responses.NewStore(o.Config.ResponsesKeep, memory, responses.DefaultMaxCount, o.Now)}
+	spec := o.Config.ClaudeModels
+	if spec == "" {
+		spec = anthropic.DefaultModelMap
+	}
+	models, err := anthropic.ParseModelMap(spec)
+	if err != nil {
+		return nil, fmt.Errorf("server: CHATGPT_CLAUDE_MODELS: %w", err)
+	}
+	s.messagesHandler = &anthropic.Handler{Relay: s.relay, Catalog: o.Catalog, Models: models, Options: opts, Now: o.Now}
 	s.e = s.routes()
 	return s, nil
 }
@@ -147,7 +180,8 @@ func (s *Server) routes() *echo.Echo {
 		},
 	}))
 	e.Use(s.logRequests, s.originGuard)
-	e.Use(middleware.BodyLimit(s.cfg.BodyLimit), s.checkUTF8)
+	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
+	e.Use(s.decompress, s.checkUTF8)
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "app": config.AppName})
@@ -157,8 +191,17 @@ func (s *Server) routes() *echo.Echo {
 	v1.GET("/models/:id", s.getModel)
 	v1.POST("/chat/completions", s.chat)
 	v1.Match([]string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/chat/completions", methodNotAllowed)
+	v1.POST("/responses", s.responses)
+	v1.GET("/responses/:id", s.getResponse)
+	v1.DELETE("/responses/:id", s.deleteResponse)
+	// The Codex CLI's WebSocket attempt is answered before the key check.
+	e.GET("/v1/responses", responsesUpgrade)
+	// Anthropic Messages (Claude Code adds ?beta=true, which changes nothing).
+	v1.POST("/messages", s.messages)
+	v1.POST("/messages/count_tokens", s.countTokens)
 	// Some clients omit /v1.
 	e.POST("/chat/completions", s.chat, s.requireKey)
+	e.POST("/responses", s.responses, s.requireKey)
 	e.GET("/models", s.listModels, s.requireKey)
 
 	adm := e.Group("/admin", s.requireAdminKey)

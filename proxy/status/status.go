@@ -6,6 +6,7 @@ package status
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -45,24 +46,84 @@ type Window struct {
 	ResetsAt      time.Time `json:"resets_at,omitzero"`
 }
 
-// Limit is one limit family (the main one is "codex"; others are per model).
+// MainFamily is the limit family of every model no other family names.
+const MainFamily = "codex"
+
+// Limit is one limit family (the main one is "codex"; others are per model,
+// named by their limit name, such as "gpt-5.3-codex-spark").
 type Limit struct {
 	ID        string  `json:"id"`
 	Name      string  `json:"name,omitempty"`
 	Primary   *Window `json:"primary,omitempty"`   // the short window (5 hours on paid plans)
 	Secondary *Window `json:"secondary,omitempty"` // the weekly window
+	// LimitedUntil is set by a 429 usage_limit_reached for this family:
+	// its models are answered locally until then.
+	LimitedUntil time.Time `json:"limited_until,omitzero"`
+}
+
+// Covers reports whether model belongs to this (non-main) family: its
+// limit name is the model's slug.
+func (l Limit) Covers(model string) bool {
+	return l.ID != MainFamily && l.Name != "" && strings.EqualFold(l.Name, model)
 }
 
 // Quota is what the backend last told us about the account's usage.
 type Quota struct {
-	Plan         string    `json:"plan,omitempty"`
-	ActiveLimit  string    `json:"active_limit,omitempty"`
-	Limits       []Limit   `json:"limits,omitempty"` // "codex" first when present
-	HasCredits   bool      `json:"has_credits,omitempty"`
-	Credits      string    `json:"credits,omitempty"`
-	Unlimited    bool      `json:"unlimited,omitempty"`
-	LimitedUntil time.Time `json:"limited_until,omitzero"` // set by a 429 usage_limit_reached
+	Plan        string  `json:"plan,omitempty"`
+	ActiveLimit string  `json:"active_limit,omitempty"`
+	Limits      []Limit `json:"limits,omitempty"` // "codex" first when present
+	HasCredits  bool    `json:"has_credits,omitempty"`
+	Credits     string  `json:"credits,omitempty"`
+	Unlimited   bool    `json:"unlimited,omitempty"`
+	// LimitedUntil is the main family's lock (derived from Limits, for
+	// observers that show one state).
+	LimitedUntil time.Time `json:"limited_until,omitzero"`
 	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+	// UsageReadAt is when the usage endpoint was last read.
+	UsageReadAt time.Time `json:"usage_read_at,omitzero"`
+}
+
+// FamilyOf names the limit family of model: the family whose limit name is
+// the model, else the main one.
+func (q Quota) FamilyOf(model string) string {
+	for _, l := range q.Limits {
+		if l.Covers(model) {
+			return l.ID
+		}
+	}
+	return MainFamily
+}
+
+// limit returns the family id, or nil.
+func (q *Quota) limit(id string) *Limit {
+	for i := range q.Limits {
+		if q.Limits[i].ID == id {
+			return &q.Limits[i]
+		}
+	}
+	return nil
+}
+
+// lock records a usage limit of family until until (zero lifts it).
+func (q *Quota) lock(family string, until time.Time) {
+	l := q.limit(family)
+	if l == nil {
+		if until.IsZero() {
+			return
+		}
+		q.Limits = append(q.Limits, Limit{ID: family})
+		l = &q.Limits[len(q.Limits)-1]
+	}
+	l.LimitedUntil = until
+	q.derive()
+}
+
+// derive sets the fields that summarise Limits.
+func (q *Quota) derive() {
+	q.LimitedUntil = time.Time{}
+	if l := q.limit(MainFamily); l != nil {
+		q.LimitedUntil = l.LimitedUntil
+	}
 }
 
 // Main returns the "codex" limit family, or the first one, or nil.
@@ -102,6 +163,44 @@ type ErrorInfo struct {
 	At      time.Time `json:"at"`
 }
 
+// cacheWindow is how many recent answers the cached share covers.
+const cacheWindow = 50
+
+// Cache is the prompt cache's share of the input tokens over the last
+// answers that reported usage: cached input tokens / input tokens.
+type Cache struct {
+	InputTokens  int64 `json:"input_tokens"`
+	CachedTokens int64 `json:"cached_tokens"`
+	Requests     int   `json:"requests"`
+	// recent holds the last answers' (input, cached) tokens, oldest first.
+	recent [][2]int64
+}
+
+// Share is CachedTokens / InputTokens, 0 without input.
+func (c Cache) Share() float64 {
+	if c.InputTokens <= 0 {
+		return 0
+	}
+	return float64(c.CachedTokens) / float64(c.InputTokens)
+}
+
+// add counts one answer's usage, forgetting the oldest beyond cacheWindow.
+func (c *Cache) add(input, cached int64) {
+	if input <= 0 {
+		return
+	}
+	cached = min(max(cached, 0), input)
+	if len(c.recent) == cacheWindow {
+		old := c.recent[0]
+		c.InputTokens, c.CachedTokens = c.InputTokens-old[0], c.CachedTokens-old[1]
+		c.recent = append(c.recent[:0], c.recent[1:]...)
+	}
+	c.recent = append(c.recent, [2]int64{input, cached})
+	c.InputTokens += input
+	c.CachedTokens += cached
+	c.Requests = len(c.recent)
+}
+
 // Status is the snapshot the core publishes. It holds no secrets.
 type Status struct {
 	BaseURL      string     `json:"base_url"`
@@ -112,6 +211,7 @@ type Status struct {
 	Auth         Auth       `json:"auth"`
 	Requests     Requests   `json:"requests"`
 	Quota        Quota      `json:"quota"`
+	Cache        Cache      `json:"cache"`
 	LastError    *ErrorInfo `json:"last_error,omitempty"`
 }
 
@@ -119,6 +219,7 @@ type Status struct {
 func (s Status) Clone() Status {
 	c := s
 	c.Models = append([]string(nil), s.Models...)
+	c.Cache.recent = nil // the window is the recorder's own
 	c.Requests.Clients = append([]ClientCount(nil), s.Requests.Clients...)
 	c.Quota.Limits = make([]Limit, len(s.Quota.Limits))
 	for i, l := range s.Quota.Limits {
@@ -201,28 +302,76 @@ func (r *Recorder) SetQuota(q Quota) {
 	r.Update(func(s *Status) { r.mergeQuota(s, q, r.now()) })
 }
 
+// mergeQuota merges a reading (response headers or the usage endpoint)
+// into the one quota: families in the reading replace the same family,
+// others are kept; a family's usage-limit lock is kept while it holds (a
+// successful response lifts it, a bare reading does not); plan and
+// credits are replaced when the reading has them.
 func (r *Recorder) mergeQuota(s *Status, q Quota, now time.Time) {
-	if q.LimitedUntil.IsZero() && s.Quota.LimitedUntil.After(now) {
-		// A successful response means the limit is lifted; a bare header
-		// reading without success keeps it.
-		q.LimitedUntil = s.Quota.LimitedUntil
+	old := s.Quota
+	merged := make([]Limit, 0, len(old.Limits)+len(q.Limits))
+	for _, l := range q.Limits {
+		if o := old.limit(l.ID); o != nil && l.LimitedUntil.IsZero() && o.LimitedUntil.After(now) {
+			l.LimitedUntil = o.LimitedUntil
+		}
+		if o := old.limit(l.ID); o != nil && l.Name == "" {
+			l.Name = o.Name
+		}
+		merged = append(merged, l)
 	}
+	for _, o := range old.Limits {
+		if q.limit(o.ID) == nil {
+			merged = append(merged, o)
+		}
+	}
+	sortLimits(merged)
+	q.Limits = merged
 	if q.Plan == "" {
-		q.Plan = s.Quota.Plan
+		q.Plan = old.Plan
+	}
+	if !q.HasCredits && q.Credits == "" && !q.Unlimited && q.UsageReadAt.IsZero() {
+		// Headers without credit values keep the last known ones.
+		q.HasCredits, q.Credits, q.Unlimited = old.HasCredits, old.Credits, old.Unlimited
+	}
+	if q.ActiveLimit == "" {
+		q.ActiveLimit = old.ActiveLimit
+	}
+	if q.UsageReadAt.IsZero() {
+		q.UsageReadAt = old.UsageReadAt
 	}
 	q.UpdatedAt = now
+	q.derive()
 	s.Quota = q
 }
 
-// UsageLimit returns the time until which the usage limit holds (zero when
-// none holds) and the plan it was reported for.
+// sortLimits puts the main family first, then the others by id.
+func sortLimits(ls []Limit) {
+	sort.SliceStable(ls, func(i, j int) bool {
+		if (ls[i].ID == MainFamily) != (ls[j].ID == MainFamily) {
+			return ls[i].ID == MainFamily
+		}
+		return ls[i].ID < ls[j].ID
+	})
+}
+
+// UsageLimit returns the time until which the main family's usage limit
+// holds (zero when none holds) and the plan it was reported for.
 func (r *Recorder) UsageLimit() (until time.Time, plan string) {
+	until, plan, _ = r.UsageLimitFor("")
+	return until, plan
+}
+
+// UsageLimitFor returns the usage limit that holds for model (zero when
+// none), the plan, and the model's limit family.
+func (r *Recorder) UsageLimitFor(model string) (until time.Time, plan, family string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.s.Quota.LimitedUntil.After(r.now()) {
-		return r.s.Quota.LimitedUntil, r.s.Quota.Plan
+	q := &r.s.Quota
+	family = q.FamilyOf(model)
+	if l := q.limit(family); l != nil && l.LimitedUntil.After(r.now()) {
+		return l.LimitedUntil, q.Plan, family
 	}
-	return time.Time{}, r.s.Quota.Plan
+	return time.Time{}, q.Plan, family
 }
 
 // Outcome is what one API request did, recorded once at its end.
@@ -237,9 +386,16 @@ type Outcome struct {
 	Err *ErrorInfo
 	// Quota is the last rate-limit reading of the request's upstream answers.
 	Quota *Quota
-	// LimitedUntil and Plan are set when the backend reported the usage limit.
+	// LimitedUntil and Plan are set when the backend reported the usage
+	// limit, for LimitFamily (the main family when empty).
 	LimitedUntil time.Time
 	Plan         string
+	LimitFamily  string
+	// Family is the limit family of the request's model: a success lifts
+	// its lock only.
+	Family string
+	// InputTokens and CachedTokens are the usage of a completed answer.
+	InputTokens, CachedTokens int64
 }
 
 // Record counts one request and applies what it learnt, in one update.
@@ -252,20 +408,28 @@ func (r *Recorder) Record(o Outcome) {
 		switch {
 		case o.Succeeded:
 			s.LastError = nil
-			s.Quota.LimitedUntil = time.Time{}
+			s.Quota.lock(familyOr(o.Family), time.Time{})
 		case o.Err != nil:
 			e := *o.Err
 			e.At = now
 			s.LastError = &e
 		}
 		if !o.LimitedUntil.IsZero() {
-			s.Quota.LimitedUntil = o.LimitedUntil
+			s.Quota.lock(familyOr(o.LimitFamily), o.LimitedUntil)
 			if o.Plan != "" {
 				s.Quota.Plan = o.Plan
 			}
 		}
+		s.Cache.add(o.InputTokens, o.CachedTokens)
 		r.count(s, o.Client, o.Failed, now)
 	})
+}
+
+func familyOr(f string) string {
+	if f == "" {
+		return MainFamily
+	}
+	return f
 }
 
 // SetError records the last error; an empty message clears it.
@@ -276,6 +440,17 @@ func (r *Recorder) SetError(message string, status int) {
 			return
 		}
 		s.LastError = &ErrorInfo{Message: message, Status: status, At: r.now()}
+	})
+}
+
+// ClearAccount forgets what belonged to the previous sign-in: the quota
+// readings (with a reached usage limit) and the last error. The credentials
+// manager calls it when the account signs out or another sign-in takes
+// over.
+func (r *Recorder) ClearAccount() {
+	r.Update(func(s *Status) {
+		s.Quota = Quota{}
+		s.LastError = nil
 	})
 }
 

@@ -47,9 +47,13 @@ func TestQuotaKeepsActiveLimit(t *testing.T) {
 	if s := r.Snapshot(); s.Quota.Plan != "plus" {
 		t.Errorf("plan lost: %+v", s.Quota)
 	}
+	// Readings merge per family, so the codex family stays; a snapshot's
+	// changes must not reach the recorder.
 	snap := r.Snapshot()
-	snap.Quota.Limits = append(snap.Quota.Limits, Limit{ID: "x"})
-	if len(r.Snapshot().Quota.Limits) != 0 {
+	n := len(snap.Quota.Limits)
+	snap.Quota.Limits = append(snap.Quota.Limits[:n:n], Limit{ID: "x"})
+	snap.Quota.Limits[0].ID = "changed"
+	if got := r.Snapshot().Quota.Limits; len(got) != n || got[0].ID != "codex" {
 		t.Error("a snapshot shares memory with the recorder")
 	}
 }
@@ -67,5 +71,67 @@ func TestClientListIsBounded(t *testing.T) {
 		if c.Name == otherClients && c.Total != 20 {
 			t.Errorf("other clients = %d, want 20", c.Total)
 		}
+	}
+}
+
+// TestFamilyLocks: a usage limit locks only its family; a success of
+// another family's model leaves it; a success in the family lifts it.
+func TestFamilyLocks(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := NewRecorder(func() time.Time { return now })
+	r.SetQuota(Quota{Limits: []Limit{
+		{ID: "codex", Primary: &Window{UsedPercent: 10}},
+		{ID: "codex-bengalfox", Name: "gpt-5.3-codex-spark", Primary: &Window{UsedPercent: 100}},
+	}})
+	r.Record(Outcome{Failed: true, LimitedUntil: now.Add(time.Hour), LimitFamily: "codex-bengalfox"})
+	if until, _, fam := r.UsageLimitFor("gpt-5.3-codex-spark"); fam != "codex-bengalfox" || !until.Equal(now.Add(time.Hour)) {
+		t.Errorf("spark: %v %s", until, fam)
+	}
+	if until, _, fam := r.UsageLimitFor("gpt-5.5"); fam != "codex" || !until.IsZero() {
+		t.Errorf("gpt-5.5 locked by another family: %v %s", until, fam)
+	}
+	if s := r.Snapshot(); !s.Quota.LimitedUntil.IsZero() {
+		t.Errorf("main lock set by another family: %v", s.Quota.LimitedUntil)
+	}
+	r.Record(Outcome{Succeeded: true, Family: "codex"})
+	if until, _, _ := r.UsageLimitFor("gpt-5.3-codex-spark"); until.IsZero() {
+		t.Error("a success of the main family lifted another family's lock")
+	}
+	r.Record(Outcome{Succeeded: true, Family: "codex-bengalfox"})
+	if until, _, _ := r.UsageLimitFor("gpt-5.3-codex-spark"); !until.IsZero() {
+		t.Error("a success in the family kept its lock")
+	}
+}
+
+// TestUsageMergesWithHeaders: a usage-endpoint reading and a header
+// reading update the same families; credits from the endpoint survive
+// headers without them.
+func TestUsageMergesWithHeaders(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := NewRecorder(func() time.Time { return now })
+	r.SetQuota(Quota{Plan: "pro", Credits: "12", HasCredits: true, UsageReadAt: now, Limits: []Limit{
+		{ID: "codex", Primary: &Window{UsedPercent: 10}},
+		{ID: "codex-bengalfox", Name: "gpt-5.3-codex-spark", Primary: &Window{UsedPercent: 40}},
+	}})
+	r.SetQuota(Quota{Limits: []Limit{{ID: "codex", Primary: &Window{UsedPercent: 11}}}})
+	q := r.Snapshot().Quota
+	if len(q.Limits) != 2 || q.Limits[0].Primary.UsedPercent != 11 || q.Limits[1].Name != "gpt-5.3-codex-spark" || q.Credits != "12" || q.Plan != "pro" || !q.UsageReadAt.Equal(now) {
+		t.Errorf("merged %+v", q)
+	}
+}
+
+// TestCachedShare is the cached share over the recent answers.
+func TestCachedShare(t *testing.T) {
+	r := NewRecorder(nil)
+	r.Record(Outcome{Succeeded: true, InputTokens: 1000})
+	r.Record(Outcome{Succeeded: true, InputTokens: 1000, CachedTokens: 900})
+	if got := r.Snapshot().Cache; got.Share() != 0.45 || got.Requests != 2 {
+		t.Errorf("share %v of %+v", got.Share(), got)
+	}
+	for i := 0; i < cacheWindow; i++ {
+		r.Record(Outcome{Succeeded: true, InputTokens: 100, CachedTokens: 100})
+	}
+	if got := r.Snapshot().Cache; got.Share() != 1 || got.Requests != cacheWindow {
+		t.Errorf("old answers not forgotten: %v %+v", got.Share(), got)
 	}
 }

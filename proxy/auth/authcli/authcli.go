@@ -182,18 +182,20 @@ func (c *cli) fail(err error) int {
 func (c *cli) where() string { return describeWhere(c.secrets.Where()) }
 
 func (c *cli) login() int {
-	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Minute)
-	defer cancel()
+	openURL := OpenURL
+	if c.cfg.Browser != "" {
+		openURL = creds.BrowserCommand(c.cfg.Browser)
+	}
 	open := func(u string) error {
 		fmt.Fprintln(c.stdout, "Opening your browser to sign in. If it does not open, visit this address on this computer:")
 		fmt.Fprintln(c.stdout, "  "+u)
-		if err := OpenURL(u); err != nil {
+		if err := openURL(u); err != nil {
 			fmt.Fprintln(c.stderr, "Could not open the browser:", err)
 			fmt.Fprintln(c.stderr, "On a machine without a browser, use `chatgpt-to-api login --device`.")
 		}
 		return nil
 	}
-	if err := c.m.SignInWith(ctx, open); err != nil {
+	if err := c.m.SignInWith(c.ctx, open); err != nil {
 		return c.fail(fmt.Errorf("signing in: %w", err))
 	}
 	c.signedIn()
@@ -201,9 +203,7 @@ func (c *cli) login() int {
 }
 
 func (c *cli) loginDevice() int {
-	ctx, cancel := context.WithTimeout(c.ctx, 16*time.Minute)
-	defer cancel()
-	err := c.m.SignInDevice(ctx, func(dc creds.DeviceCode) {
+	err := c.m.SignInDevice(c.ctx, func(dc creds.DeviceCode) {
 		fmt.Fprintln(c.stdout, "On any device, open:")
 		fmt.Fprintln(c.stdout, "  "+dc.VerificationURL)
 		fmt.Fprintln(c.stdout, "and enter this code (it expires in 15 minutes):")

@@ -94,7 +94,7 @@ func (o *OAuth) WaitDevice(ctx context.Context, dc DeviceCode) (Tokens, error) {
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return Tokens{}, fmt.Errorf("waiting for the device sign-in: %w", ctx.Err())
+				return Tokens{}, signInEnded(ctx)
 			}
 			o.log().Warn("device sign-in poll failed; retrying", "err", err)
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound:
@@ -112,9 +112,12 @@ func (o *OAuth) WaitDevice(ctx context.Context, dc DeviceCode) (Tokens, error) {
 			return Tokens{}, &auth.Error{Kind: auth.KindSignInRequired, Message: fmt.Sprintf("the device sign-in failed with HTTP %d", resp.StatusCode)}
 		}
 		if !o.now().Before(deadline) {
-			return Tokens{}, &auth.Error{Kind: auth.KindSignInRequired, Message: "the device code expired before it was entered; run `chatgpt-to-api login --device` again"}
+			return Tokens{}, fmt.Errorf("%w: the device code expired before it was entered; run `chatgpt-to-api login --device` again", auth.ErrSignInTimedOut)
 		}
 		if err := sleep(ctx, max(dc.Interval, 0)); err != nil {
+			if ctx.Err() != nil {
+				return Tokens{}, signInEnded(ctx)
+			}
 			return Tokens{}, fmt.Errorf("waiting for the device sign-in: %w", err)
 		}
 	}

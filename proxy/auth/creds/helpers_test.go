@@ -107,6 +107,22 @@ func (f *followOpener) open(u string) error {
 	return nil
 }
 
+// wait returns the final page once the fake browser has read it; the
+// sign-in may end before the browser is done reading.
+func (f *followOpener) wait(t *testing.T) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		f.mu.Lock()
+		code, page := f.code, f.page
+		f.mu.Unlock()
+		if code != 0 || time.Now().After(deadline) {
+			return code, page
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // failingHTTP fails every request as a network error would.
 type failingHTTP struct{}
 

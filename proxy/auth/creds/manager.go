@@ -82,9 +82,13 @@ type Options struct {
 	Status *status.Recorder
 	// OpenURL opens the browser for SignIn; nil only prints through Log.
 	OpenURL func(url string) error
-	// CallbackPort overrides the sign-in listener's port (1455); -1 picks
-	// any free port (tests).
+	// CallbackPort overrides the sign-in listener's port (CHATGPT_CALLBACK_PORT,
+	// 1455); -1 picks any free port (tests).
 	CallbackPort int
+	// WatchInterval is how often Run looks for sign-ins and sign-outs made
+	// by another process in the secret store (2 s when zero; negative turns
+	// it off).
+	WatchInterval time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Sleep waits between device-code polls (tests make it instant).
@@ -144,6 +148,9 @@ type Manager struct {
 	warn           string // a non-fatal problem to show (e.g. could not save)
 	flight         *flight
 	kick           chan struct{}
+	pending        *pendingSignIn // the browser sign-in waiting in this process
+	stamp          string         // the last credential stamp written or seen
+	watchEvery     time.Duration
 }
 
 // flight is one refresh in progress; waiters block on done.
@@ -179,11 +186,22 @@ func NewManager(o Options) *Manager {
 		http:    o.HTTP,
 		open:    o.OpenURL,
 		kick:    make(chan struct{}, 1),
+
+		watchEvery: o.WatchInterval,
+	}
+	if cfg.Browser != "" {
+		m.open = BrowserCommand(cfg.Browser)
+	}
+	if m.watchEvery == 0 {
+		m.watchEvery = defaultWatchInterval
 	}
 	if m.secrets == nil {
 		m.secrets = keychain.NewMemory()
 	}
 	port := o.CallbackPort
+	if port == 0 {
+		port = cfg.CallbackPort
+	}
 	m.oauth = &OAuth{
 		Issuer:       cfg.AuthURL,
 		HTTP:         o.HTTP,
@@ -620,7 +638,11 @@ func (m *Manager) persist(ctx context.Context, gen uint64, key, value string) er
 	if replaced {
 		return errReplaced
 	}
-	return m.secrets.Set(ctx, key, value)
+	if err := m.secrets.Set(ctx, key, value); err != nil {
+		return err
+	}
+	m.writeStamp(ctx, stampRefresh)
+	return nil
 }
 
 // currentLocked returns the current credentials or failure. m.mu must be

@@ -25,7 +25,6 @@ func (m *Manager) activate(ctx context.Context, st loadedState, value string, cr
 		m.log.Warn("could not remember the chosen credential", "err", err)
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.gen++
 	m.override, m.loaded = true, true
 	m.adoptLocked(st)
@@ -37,7 +36,11 @@ func (m *Manager) activate(ctx context.Context, st loadedState, value string, cr
 		m.refreshAt = m.nextRefresh(st.src, m.creds, now)
 	}
 	m.fail, m.permanent, m.failedMaterial, m.retryAt = nil, false, "", time.Time{}
+	m.replacePendingLocked()
+	m.clearAccountLocked()
 	m.publishLocked()
+	m.mu.Unlock()
+	m.writeStamp(ctx, stampSignIn)
 	m.kickRun()
 	return nil
 }
@@ -94,50 +97,6 @@ func (m *Manager) useTokens(ctx context.Context, t Tokens) error {
 	return m.activate(ctx, st, string(b), auth.Credentials{}, time.Time{})
 }
 
-// SignIn runs the browser sign-in (Codex OAuth with PKCE): it opens the
-// browser with Options.OpenURL, waits for the callback on 127.0.0.1:1455
-// and stores the tokens. It blocks until the sign-in ends or ctx does.
-func (m *Manager) SignIn(ctx context.Context) error {
-	return m.SignInWith(ctx, m.open)
-}
-
-// SignInWith is SignIn with an explicit browser opener, which also
-// receives the URL to show to the person.
-func (m *Manager) SignInWith(ctx context.Context, open func(url string) error) error {
-	if open == nil {
-		open = func(u string) error {
-			m.log.Info("open this address in a browser to sign in", "url", u)
-			return nil
-		}
-	}
-	t, err := m.oauth.SignIn(ctx, open)
-	if err != nil {
-		return err
-	}
-	if err := m.useTokens(ctx, t); err != nil {
-		return err
-	}
-	c := t.Credentials()
-	m.log.Info("signed in", "email", c.Email, "plan", c.Plan, "token", auth.Fingerprint(t.AccessToken))
-	return nil
-}
-
-// SignInDevice runs the device-code sign-in. show receives the code and the
-// address where the person enters it; SignInDevice then waits (up to 15
-// minutes) and stores the tokens.
-func (m *Manager) SignInDevice(ctx context.Context, show func(DeviceCode)) error {
-	dc, err := m.oauth.StartDevice(ctx)
-	if err != nil {
-		return err
-	}
-	show(dc)
-	t, err := m.oauth.WaitDevice(ctx, dc)
-	if err != nil {
-		return err
-	}
-	return m.useTokens(ctx, t)
-}
-
 // ImportCodex copies the Codex CLI's login ($CODEX_HOME/auth.json) into the
 // app's own store once and uses it. It never writes the CLI's file. The
 // caller should show ShareWarning.
@@ -176,8 +135,10 @@ func (m *Manager) Logout(ctx context.Context) error {
 	m.adoptLocked(loadedState{})
 	m.lastRefresh = time.Time{}
 	m.fail, m.permanent, m.failedMaterial, m.retryAt = nil, false, "", time.Time{}
+	m.clearAccountLocked()
 	m.publishLocked()
 	m.mu.Unlock()
+	m.writeStamp(ctx, stampSignOut)
 	m.kickRun()
 	if cc, ok := m.http.(interface{ ClearCookies() }); ok {
 		cc.ClearCookies() // no session cookie may outlive the sign-out
@@ -269,8 +230,15 @@ func (m *Manager) kickRun() {
 
 // Run keeps the credentials fresh in the background until ctx ends, so
 // that the status is current and a refresh rarely falls on a request. It
-// is optional: Credentials refreshes on demand anyway.
+// also watches the secret store (see KeyStamp) for sign-ins and sign-outs
+// made by another process. It is optional: Credentials refreshes on demand
+// anyway.
 func (m *Manager) Run(ctx context.Context) {
+	if m.watchEvery > 0 && m.secrets.Where() != "memory" {
+		watched := make(chan struct{})
+		defer func() { <-watched }()
+		go func() { defer close(watched); m.watch(ctx) }()
+	}
 	for {
 		m.Credentials(ctx)
 		m.mu.Lock()

@@ -192,13 +192,19 @@ func (o *OAuth) listen(ctx context.Context) (net.Listener, error) {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("listening on %s for the sign-in callback (is another sign-in running?): %w", addr, lastErr)
+	return nil, fmt.Errorf("%w: listening on %s (is another sign-in running?): %w", auth.ErrCallbackBusy, addr, lastErr)
 }
 
 // SignIn runs the browser sign-in: it listens for the callback, calls open
 // with the authorize URL, waits for the browser to come back, checks the
 // state and exchanges the code (PKCE S256). It returns when the sign-in
 // completed, failed or ctx ended.
+//
+// The callback is served from before open is called, and open runs in its
+// own goroutine: a browser launcher may not return while the browser it
+// started is open. How the sign-in ended is told by the auth.ErrSignIn*
+// errors: a deadline on ctx is ErrSignInTimedOut; a cancelled ctx is
+// ErrSignInCancelled unless its cause (context.WithCancelCause) says more.
 func (o *OAuth) SignIn(ctx context.Context, open func(url string) error) (Tokens, error) {
 	ln, err := o.listen(ctx)
 	if err != nil {
@@ -231,7 +237,7 @@ func (o *OAuth) SignIn(ctx context.Context, open func(url string) error) (Tokens
 				msg += ": " + d
 			}
 			writePage(w, http.StatusOK, false, "The sign-in was not completed ("+msg+"). Close this tab and try again from the app.")
-			report(callbackResult{err: &auth.Error{Kind: auth.KindSignInRequired, Message: "the sign-in was refused: " + msg}})
+			report(callbackResult{err: fmt.Errorf("%w: %s", auth.ErrSignInDenied, msg)})
 			return
 		}
 		code := q.Get("code")
@@ -251,7 +257,7 @@ func (o *OAuth) SignIn(ctx context.Context, open func(url string) error) (Tokens
 	})
 	mux.HandleFunc("/cancel", func(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusOK, false, "The sign-in was cancelled.")
-		report(callbackResult{err: errors.New("the sign-in was cancelled by another sign-in")})
+		report(callbackResult{err: auth.ErrSignInReplaced})
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -259,19 +265,37 @@ func (o *OAuth) SignIn(ctx context.Context, open func(url string) error) (Tokens
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
+		// Shutdown misses a listener Serve has not picked up yet: free
+		// the port here, before SignIn returns.
+		ln.Close()
 	}()
 
 	authURL := o.AuthorizeURL(pkce, state, redirectURI)
 	o.log().Info("waiting for the browser sign-in", "callback", redirectURI)
-	if err := open(authURL); err != nil {
-		o.log().Warn("could not open the browser; open the sign-in URL by hand", "err", err)
-	}
+	go func() {
+		if err := open(authURL); err != nil {
+			o.log().Warn("could not open the browser; open the sign-in URL by hand", "err", err)
+		}
+	}()
 	select {
 	case r := <-results:
 		return r.tokens, r.err
 	case <-ctx.Done():
-		return Tokens{}, fmt.Errorf("waiting for the browser sign-in: %w", ctx.Err())
+		return Tokens{}, signInEnded(ctx)
 	}
+}
+
+// signInEnded words why ctx ended a pending sign-in as one of the
+// auth.ErrSignIn* errors.
+func signInEnded(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		return fmt.Errorf("%w: nobody finished it in the browser", auth.ErrSignInTimedOut)
+	case errors.Is(cause, auth.ErrSignInReplaced), errors.Is(cause, auth.ErrSignInTimedOut):
+		return cause
+	}
+	return auth.ErrSignInCancelled
 }
 
 // writePage answers the browser with a small page.

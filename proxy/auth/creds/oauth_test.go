@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,8 +60,8 @@ func TestSignInEndToEnd(t *testing.T) {
 	if err := m.SignInWith(context.Background(), browser.open); err != nil {
 		t.Fatal(err)
 	}
-	if browser.code != 200 || !strings.Contains(browser.page, "You can close this tab") {
-		t.Fatalf("success page: %d %q", browser.code, browser.page)
+	if code, page := browser.wait(t); code != 200 || !strings.Contains(page, "You can close this tab") {
+		t.Fatalf("success page: %d %q", code, page)
 	}
 	c, err := m.Credentials(context.Background())
 	if err != nil {
@@ -93,8 +94,11 @@ func TestSignInRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "access_denied") {
 		t.Fatalf("err = %v", err)
 	}
-	if !strings.Contains(browser.page, "Sign-in failed") {
-		t.Fatalf("failure page: %q", browser.page)
+	if !errors.Is(err, auth.ErrSignInDenied) {
+		t.Errorf("err = %v, want ErrSignInDenied", err)
+	}
+	if _, page := browser.wait(t); !strings.Contains(page, "Sign-in failed") {
+		t.Fatalf("failure page: %q", page)
 	}
 }
 

@@ -72,7 +72,7 @@ func (a *Aggregator) Feed(ev *codex.Event) (Signal, error) {
 		it.sumIdx = ev.SummaryIndex
 		it.text.WriteString(ev.Delta)
 		return SigOutput, nil
-	case "response.function_call_arguments.delta":
+	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
 		a.get(ev.OutputIndex).args.WriteString(ev.Delta)
 		return SigOutput, nil
 	case "response.output_item.done":
@@ -150,19 +150,8 @@ func (a *Aggregator) Completion() *Completion {
 			} else if s := it.text.String(); s != "" {
 				reasoning = append(reasoning, s)
 			}
-		case "function_call":
-			c := ToolCall{ID: it.callID, Type: "function"}
-			c.Function.Name, c.Function.Arguments = it.name, it.args.String()
-			if it.done != nil {
-				c.ID, c.Function.Name = it.done.CallID, it.done.Name
-				if it.done.Arguments != "" {
-					c.Function.Arguments = it.done.Arguments
-				}
-			}
-			if orig, ok := a.plan.ToolNames[c.Function.Name]; ok {
-				c.Function.Name = orig
-			}
-			calls = append(calls, c)
+		case "function_call", "custom_tool_call":
+			calls = append(calls, a.toolCall(it))
 		}
 	}
 	msg := ResponseMessage{Role: "assistant", ToolCalls: calls, Annotations: []any{}}
@@ -204,4 +193,28 @@ func (a *Aggregator) Completion() *Completion {
 	u := a.usage
 	c.Usage = &u
 	return c
+}
+
+// toolCall builds the tool call of a function or custom tool call item: a
+// custom tool's raw input in the shape its definition asked for (see
+// CallStyle).
+func (a *Aggregator) toolCall(it *aggItem) ToolCall {
+	id, name, args := it.callID, it.name, it.args.String()
+	if d := it.done; d != nil {
+		id, name = d.CallID, d.Name
+		if s := callArgs(d); s != "" {
+			args = s
+		}
+	}
+	style := StyleEnvelope
+	if it.typ == codex.ItemCustomToolCall {
+		style = a.plan.Custom[name]
+	}
+	if orig, ok := a.plan.ToolNames[name]; ok {
+		name = orig
+	}
+	if style == StyleCustom {
+		return ToolCall{ID: id, Type: "custom", Custom: &CustomCall{Name: name, Input: args}}
+	}
+	return ToolCall{ID: id, Type: "function", Function: &FunctionCall{Name: name, Arguments: args}}
 }

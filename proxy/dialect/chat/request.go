@@ -31,7 +31,30 @@ type Plan struct {
 	// EffortClamped is set when the requested effort was replaced by the
 	// nearest one the model supports (reported to the client in a header).
 	EffortClamped string
+	// Custom holds the custom tools by upstream name, with the shape their
+	// calls take in the answer.
+	Custom map[string]CallStyle
 }
+
+// CallStyle is the shape a custom tool's call takes in a chat answer.
+type CallStyle uint8
+
+// The call styles. A custom tool defined in the flat Responses shape, as
+// Cursor sends ApplyPatch, is answered in a function envelope whose
+// arguments are the raw input: Cursor's agent reads tool_call.function.name
+// of every tool call and crashes on OpenAI's documented custom shape
+// ("Cannot read properties of undefined (reading 'name')", Cursor 3.14.27;
+// https://github.com/icebear0828/codex-proxy/pull/708, issue #707), and it
+// passes function.arguments to its patch parser, which wants the text
+// starting with "*** Begin Patch", not {} or JSON. A custom tool defined in
+// the nested Chat Completions shape ({"type":"custom","custom":{…}}, as the
+// OpenAI SDKs send it) is answered as OpenAI documents it,
+// {"type":"custom","custom":{"name","input"}} (the shape LiteLLM answers,
+// https://github.com/BerriAI/litellm/pull/34029).
+const (
+	StyleEnvelope CallStyle = iota // {"type":"function","function":{"name","arguments":<raw input>}}
+	StyleCustom                    // {"type":"custom","custom":{"name","input"}}
+)
 
 // builder carries the state of one translation.
 type builder struct {
@@ -40,11 +63,19 @@ type builder struct {
 	names  dialect.ToolNames
 	images int
 	instr  []string
+	// custom holds the client's custom tool names; customCalls the call
+	// ids of custom tool calls seen in the history, whose results go
+	// upstream as custom_tool_call_output.
+	custom      map[string]CallStyle
+	customCalls map[string]bool
 }
 
-// Chat translates req for the resolved model. Errors are *apierr.Error (400).
+// Chat translates req for the resolved model: a Chat Completions body, or
+// a Responses-shaped one as Cursor's agent mode sends (see cursor.go).
+// Errors are *apierr.Error (400).
 func Chat(req *ChatRequest, res catalog.Resolution, opts Options) (*Plan, error) {
-	if err := checkTopLevel(req); err != nil {
+	shaped := ResponsesShaped(req)
+	if err := checkTopLevel(req, shaped); err != nil {
 		return nil, err
 	}
 	p := &Plan{Model: res.Slug, Stream: req.Stream}
@@ -60,19 +91,10 @@ func Chat(req *ChatRequest, res catalog.Resolution, opts Options) (*Plan, error)
 	body.Input = make([]codex.Item, 0, len(req.Messages)+2)
 	body.Tools = []codex.Tool{}
 	body.Include = []string{}
-	for i, m := range req.Messages {
-		if err := b.message(i, m); err != nil {
-			return nil, err
-		}
+	b.scanCustom(req.Tools)
+	if err := b.history(req, shaped); err != nil {
+		return nil, err
 	}
-	if id := dialect.UnpairedOutput(body.Input); id != "" {
-		return nil, apierr.InvalidRequest("messages", "tool message with tool_call_id %q does not follow an assistant message with that tool call", id).WithCode("invalid_value")
-	}
-	body.Input = dialect.AnswerOrphanCalls(body.Input)
-	if b.images > 0 && res.Known && !res.Model.SupportsImages() {
-		return nil, apierr.InvalidRequest("messages", "model %s does not accept images", res.Slug).WithCode("unsupported_value")
-	}
-	body.Instructions = strings.Join(b.instr, "\n\n")
 	if err := b.tools(req.Tools); err != nil {
 		return nil, err
 	}
@@ -80,23 +102,7 @@ func Chat(req *ChatRequest, res catalog.Resolution, opts Options) (*Plan, error)
 		return nil, err
 	}
 	dialect.ParallelToolCalls(body, res, req.ParallelToolCalls)
-	want := dialect.Effort{Effort: req.ReasoningEffort}
-	if req.Reasoning != nil {
-		want.Summary = req.Reasoning.Summary
-		if want.Effort == "" {
-			want.Effort = req.Reasoning.Effort
-		}
-	}
-	clamped, err := dialect.Reasoning(body, res, want, opts)
-	if err != nil {
-		return nil, err
-	}
-	p.EffortClamped = clamped
-	if err := textFormat(body, req.ResponseFormat); err != nil {
-		return nil, err
-	}
-	dialect.Verbosity(body, res, req.Verbosity, opts)
-	if err := dialect.ServiceTier(body, res, req.ServiceTier); err != nil {
+	if err := b.controls(req, opts); err != nil {
 		return nil, err
 	}
 	p.ToolNames = b.names.Renamed()
@@ -111,9 +117,73 @@ func Chat(req *ChatRequest, res catalog.Resolution, opts Options) (*Plan, error)
 	return p, nil
 }
 
+// history translates the messages (or a Responses-shaped input) into
+// instructions and input items, and repairs the tool history.
+func (b *builder) history(req *ChatRequest, shaped bool) error {
+	body := &b.p.Body
+	if shaped {
+		if req.Instructions != "" {
+			b.instr = append(b.instr, req.Instructions)
+		}
+		if err := b.responsesInput(req.Input); err != nil {
+			return err
+		}
+	}
+	for i, m := range req.Messages {
+		if err := b.message(i, m); err != nil {
+			return err
+		}
+	}
+	param := "messages"
+	if shaped {
+		param = "input"
+	}
+	if id := dialect.UnpairedOutput(body.Input); id != "" {
+		return apierr.InvalidRequest(param, "tool result with call id %q does not follow an assistant tool call with that id", id).WithCode("invalid_value")
+	}
+	body.Input = dialect.AnswerOrphanCalls(body.Input)
+	if b.images > 0 && b.res.Known && !b.res.Model.SupportsImages() {
+		return apierr.InvalidRequest(param, "model %s does not accept images", b.res.Slug).WithCode("unsupported_value")
+	}
+	body.Instructions = strings.Join(b.instr, "\n\n")
+	return nil
+}
+
+// controls translates reasoning, the text format, verbosity and the
+// service tier.
+func (b *builder) controls(req *ChatRequest, opts Options) error {
+	body := &b.p.Body
+	want := dialect.Effort{Effort: req.ReasoningEffort}
+	if req.Reasoning != nil {
+		want.Summary = req.Reasoning.Summary
+		if want.Effort == "" {
+			want.Effort = req.Reasoning.Effort
+		}
+	}
+	clamped, err := dialect.Reasoning(body, b.res, want, opts)
+	if err != nil {
+		return err
+	}
+	b.p.EffortClamped = clamped
+	verbosity := req.Verbosity
+	if req.Text != nil {
+		if err := responsesText(body, req.Text); err != nil {
+			return err
+		}
+		if verbosity == "" {
+			verbosity = req.Text.Verbosity
+		}
+	}
+	if err := textFormat(body, req.ResponseFormat); err != nil {
+		return err
+	}
+	dialect.Verbosity(body, b.res, verbosity, opts)
+	return dialect.ServiceTier(body, b.res, req.ServiceTier)
+}
+
 // checkTopLevel refuses what the request cannot ask for at all.
-func checkTopLevel(req *ChatRequest) error {
-	if len(req.Messages) == 0 {
+func checkTopLevel(req *ChatRequest, shaped bool) error {
+	if !shaped && len(req.Messages) == 0 {
 		return apierr.InvalidRequest("messages", "'messages' must be a non-empty array of messages").WithCode("missing_required_parameter")
 	}
 	if len(req.Functions) > 0 || len(req.FunctionCall) > 0 {
@@ -155,7 +225,11 @@ func (b *builder) message(i int, m Message) error {
 		if err != nil {
 			return err
 		}
-		*in = append(*in, codex.FunctionOutput(m.ToolCallID, text))
+		if b.customCalls[m.ToolCallID] {
+			*in = append(*in, codex.Item{Type: codex.ItemCustomToolCallOutput, CallID: m.ToolCallID, Output: codex.Output{Text: text}})
+		} else {
+			*in = append(*in, codex.FunctionOutput(m.ToolCallID, text))
+		}
 	case "function":
 		return apierr.InvalidRequest(param+".role", "the legacy 'function' role is not supported; use tools and role 'tool'").WithCode("invalid_value")
 	case "":
@@ -182,47 +256,149 @@ func (b *builder) assistant(param string, m Message) error {
 		*in = append(*in, codex.Message(codex.RoleAssistant, codex.TextPart(codex.PartOutputText, text)))
 	}
 	for j, tc := range m.ToolCalls {
-		if tc.ID == "" || tc.Function.Name == "" {
+		var name, args string
+		custom := tc.Custom != nil
+		switch {
+		case custom:
+			name, args = tc.Custom.Name, tc.Custom.Input
+		case tc.Function != nil:
+			name, args = tc.Function.Name, tc.Function.Arguments
+		}
+		if tc.ID == "" || name == "" {
 			return apierr.InvalidRequest(fmt.Sprintf("%s.tool_calls[%d]", param, j), "each tool call needs an id and a function name").WithCode("invalid_value")
 		}
-		args := tc.Function.Arguments
-		if args == "" {
-			args = "{}"
-		}
-		*in = append(*in, codex.FunctionCall(tc.ID, b.names.Up(tc.Function.Name), args))
+		*in = append(*in, b.call(tc.ID, name, args, custom))
 	}
 	return nil
+}
+
+// call builds the upstream item of a tool call in the history: a custom
+// tool call when the call says so or names a custom tool (Cursor sends its
+// ApplyPatch calls back in the function envelope it was answered in), else
+// a function call.
+func (b *builder) call(id, name, args string, custom bool) codex.Item {
+	if _, ok := b.custom[name]; custom || ok {
+		if b.customCalls == nil {
+			b.customCalls = map[string]bool{}
+		}
+		b.customCalls[id] = true
+		return codex.Item{Type: codex.ItemCustomToolCall, CallID: id, Name: b.names.Up(name), Input: args}
+	}
+	if args == "" {
+		args = "{}"
+	}
+	return codex.FunctionCall(id, b.names.Up(name), args)
 }
 
 // emptyObjectSchema is the parameters of a function tool that declares none.
 var emptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
 
-// tools translates the tool definitions.
+// scanCustom notes the custom tools before the history is translated, so
+// that their calls and results go upstream as custom items.
+func (b *builder) scanCustom(tools []Tool) {
+	for _, t := range tools {
+		if t.Type != codex.ToolCustom {
+			continue
+		}
+		if b.custom == nil {
+			b.custom = map[string]CallStyle{}
+		}
+		if t.Custom != nil {
+			b.custom[t.Custom.Name] = StyleCustom
+		} else {
+			b.custom[t.Name] = StyleEnvelope
+		}
+	}
+}
+
+// tools translates the tool definitions, nested or flat.
 func (b *builder) tools(tools []Tool) error {
 	body := &b.p.Body
 	for i, t := range tools {
 		param := fmt.Sprintf("tools[%d]", i)
 		switch t.Type {
 		case "function", "":
-			if t.Function == nil || t.Function.Name == "" {
-				return apierr.InvalidRequest(param+".function.name", "a function tool needs function.name").WithCode("missing_required_parameter")
+			tool, err := b.function(param, t)
+			if err != nil {
+				return err
 			}
-			tool := codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(t.Function.Name), Description: t.Function.Description}
-			tool.Parameters = t.Function.Parameters
-			if len(tool.Parameters) == 0 || bytes.Equal(bytes.TrimSpace(tool.Parameters), []byte("null")) {
-				tool.Parameters = emptyObjectSchema
+			body.Tools = append(body.Tools, tool)
+		case codex.ToolCustom:
+			tool, err := b.customTool(param, t)
+			if err != nil {
+				return err
 			}
-			strict := t.Function.Strict != nil && *t.Function.Strict
-			tool.Strict = &strict
 			body.Tools = append(body.Tools, tool)
 		case "web_search", "web_search_preview":
 			// Hosted web search is passed through only when asked for.
 			body.Tools = append(body.Tools, codex.Tool{Type: codex.ToolWebSearch})
 		default:
-			return apierr.InvalidRequest(param+".type", "tool type %q is not supported (use function tools)", t.Type).WithCode("unsupported_value")
+			return apierr.InvalidRequest(param+".type", "tool type %q is not supported (use function or custom tools)", t.Type).WithCode("unsupported_value")
 		}
 	}
+	for name, style := range b.custom {
+		if b.p.Custom == nil {
+			b.p.Custom = map[string]CallStyle{}
+		}
+		b.p.Custom[b.names.Up(name)] = style
+	}
 	return nil
+}
+
+// function translates a function tool, nested or flat.
+func (b *builder) function(param string, t Tool) (codex.Tool, error) {
+	spec := FunctionSpec{Name: t.Name, Description: t.Description, Parameters: t.Parameters, Strict: t.Strict}
+	if t.Function != nil {
+		spec = *t.Function
+	}
+	if spec.Name == "" {
+		return codex.Tool{}, apierr.InvalidRequest(param+".function.name", "a function tool needs function.name").WithCode("missing_required_parameter")
+	}
+	tool := codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(spec.Name), Description: spec.Description, Parameters: spec.Parameters}
+	if len(tool.Parameters) == 0 || bytes.Equal(bytes.TrimSpace(tool.Parameters), []byte("null")) {
+		tool.Parameters = emptyObjectSchema
+	}
+	strict := spec.Strict != nil && *spec.Strict
+	tool.Strict = &strict
+	return tool, nil
+}
+
+// customTool translates a custom tool (free text input, optionally
+// constrained by a Lark or regex grammar), nested or flat. It goes
+// upstream as a custom tool, so the model answers with raw text.
+func (b *builder) customTool(param string, t Tool) (codex.Tool, error) {
+	spec := CustomSpec{Name: t.Name, Description: t.Description, Format: t.Format}
+	if t.Custom != nil {
+		spec = *t.Custom
+		param += ".custom"
+	}
+	if spec.Name == "" {
+		return codex.Tool{}, apierr.InvalidRequest(param+".name", "a custom tool needs a name").WithCode("missing_required_parameter")
+	}
+	tool := codex.Tool{Type: codex.ToolCustom, Name: b.names.Up(spec.Name), Description: spec.Description}
+	f := spec.Format
+	if f == nil {
+		return tool, nil
+	}
+	switch f.Type {
+	case "text":
+		tool.Format = &codex.ToolFormat{Type: "text"}
+	case "grammar":
+		syntax, def := f.Syntax, f.Definition
+		if f.Grammar != nil {
+			syntax, def = f.Grammar.Syntax, f.Grammar.Definition
+		}
+		if syntax != "lark" && syntax != "regex" {
+			return codex.Tool{}, apierr.InvalidRequest(param+".format.syntax", "a grammar's syntax must be lark or regex, not %q", syntax).WithCode("invalid_value")
+		}
+		if def == "" {
+			return codex.Tool{}, apierr.InvalidRequest(param+".format.definition", "a grammar needs a definition").WithCode("missing_required_parameter")
+		}
+		tool.Format = &codex.ToolFormat{Type: "grammar", Syntax: syntax, Definition: def}
+	default:
+		return codex.Tool{}, apierr.InvalidRequest(param+".format.type", "custom tool format %q is not supported (text or grammar)", f.Type).WithCode("invalid_value")
+	}
+	return tool, nil
 }
 
 // toolChoice translates tool_choice.
@@ -239,20 +415,51 @@ func (b *builder) toolChoice(raw json.RawMessage) error {
 				return apierr.InvalidRequest("tool_choice", "tool_choice must be auto, none, required or a function").WithCode("invalid_value")
 			}
 		} else {
-			var obj codex.ToolChoice
-			if err := json.Unmarshal(tc, &obj); err != nil || obj.Name == "" {
+			var obj namedChoice
+			if err := json.Unmarshal(tc, &obj); err != nil || obj.name() == "" {
 				return apierr.InvalidRequest("tool_choice", "tool_choice object must be {\"type\":\"function\",\"function\":{\"name\":…}}").WithCode("invalid_value")
 			}
-			if !b.names.Known(obj.Name) {
-				return apierr.InvalidRequest("tool_choice", "tool_choice names function %q, which is not in tools", obj.Name).WithCode("invalid_value")
+			name := obj.name()
+			if !b.names.Known(name) {
+				return apierr.InvalidRequest("tool_choice", "tool_choice names function %q, which is not in tools", name).WithCode("invalid_value")
 			}
-			body.ToolChoice = codex.ToolChoice{Type: codex.ToolFunction, Name: b.names.Up(obj.Name)}
+			typ := codex.ToolFunction
+			if _, ok := b.custom[name]; ok {
+				typ = codex.ToolCustom
+			}
+			body.ToolChoice = codex.ToolChoice{Type: typ, Name: b.names.Up(name)}
 		}
 	}
 	if len(body.Tools) == 0 && (body.ToolChoice.Mode == "required" || body.ToolChoice.Named()) {
 		return apierr.InvalidRequest("tool_choice", "tool_choice %s needs at least one tool in 'tools'", describeChoice(body.ToolChoice)).WithCode("invalid_value")
 	}
 	return nil
+}
+
+// namedChoice is a tool_choice object naming a tool: nested
+// ({"type":"function","function":{"name"}}, {"type":"custom","custom":{"name"}})
+// or flat ({"type":"function"|"custom","name"}).
+type namedChoice struct {
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	Function *struct {
+		Name string `json:"name"`
+	} `json:"function"`
+	Custom *struct {
+		Name string `json:"name"`
+	} `json:"custom"`
+}
+
+func (c namedChoice) name() string {
+	switch {
+	case c.Name != "":
+		return c.Name
+	case c.Function != nil:
+		return c.Function.Name
+	case c.Custom != nil:
+		return c.Custom.Name
+	}
+	return ""
 }
 
 func describeChoice(c codex.ToolChoice) string {

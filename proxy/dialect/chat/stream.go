@@ -52,6 +52,7 @@ func (o StreamOptions) withDefaults() StreamOptions {
 
 type itemState struct {
 	typ        string
+	style      CallStyle // of a custom tool call
 	skip       bool
 	started    bool
 	toolIdx    int
@@ -199,7 +200,7 @@ func (t *Translator) roleOnly(dst []byte) []byte {
 	return append(dst, chunkTail...)
 }
 
-func (t *Translator) toolStart(dst []byte, idx int, id, name string) []byte {
+func (t *Translator) toolStart(dst []byte, idx int, id, name string, style CallStyle) []byte {
 	dst = t.closeThink(dst)
 	dst = t.roleOnly(dst)
 	if orig, ok := t.plan.ToolNames[name]; ok {
@@ -210,13 +211,22 @@ func (t *Translator) toolStart(dst []byte, idx int, id, name string) []byte {
 	dst = strconv.AppendInt(dst, int64(idx), 10)
 	dst = append(dst, `,"id":`...)
 	dst = dialect.AppendString(dst, id)
-	dst = append(dst, `,"type":"function","function":{"name":`...)
-	dst = dialect.AppendString(dst, name)
-	dst = append(dst, `,"arguments":""}}]}`...)
+	if style == StyleCustom {
+		dst = append(dst, `,"type":"custom","custom":{"name":`...)
+		dst = dialect.AppendString(dst, name)
+		dst = append(dst, `,"input":""}}]}`...)
+	} else {
+		dst = append(dst, `,"type":"function","function":{"name":`...)
+		dst = dialect.AppendString(dst, name)
+		dst = append(dst, `,"arguments":""}}]}`...)
+	}
 	return append(dst, chunkTail...)
 }
 
-func (t *Translator) toolArgs(dst []byte, idx int, args string) []byte {
+// toolArgs appends a chunk with more arguments of a function call, or
+// more raw input of a custom tool call (in the function envelope or the
+// custom shape, see CallStyle).
+func (t *Translator) toolArgs(dst []byte, idx int, args string, style CallStyle) []byte {
 	if args == "" {
 		return dst
 	}
@@ -224,7 +234,11 @@ func (t *Translator) toolArgs(dst []byte, idx int, args string) []byte {
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{"tool_calls":[{"index":`...)
 	dst = strconv.AppendInt(dst, int64(idx), 10)
-	dst = append(dst, `,"function":{"arguments":`...)
+	if style == StyleCustom {
+		dst = append(dst, `,"custom":{"input":`...)
+	} else {
+		dst = append(dst, `,"function":{"arguments":`...)
+	}
 	dst = dialect.AppendString(dst, args)
 	dst = append(dst, `}}]}`...)
 	return append(dst, chunkTail...)
@@ -265,10 +279,23 @@ func (t *Translator) startTool(dst []byte, idx int, it *codex.Item) []byte {
 		return dst
 	}
 	st.started = true
-	st.typ = "function_call"
+	st.typ = it.Type
+	st.style = StyleEnvelope
+	if it.Type == codex.ItemCustomToolCall {
+		st.style = t.plan.Custom[it.Name]
+	}
 	st.toolIdx = t.tools
 	t.tools++
-	return t.toolStart(dst, st.toolIdx, it.CallID, it.Name)
+	return t.toolStart(dst, st.toolIdx, it.CallID, it.Name, st.style)
+}
+
+// callArgs returns the arguments of a function call item or the raw input
+// of a custom tool call item.
+func callArgs(it *codex.Item) string {
+	if it.Type == codex.ItemCustomToolCall {
+		return it.Input
+	}
+	return it.Arguments
 }
 
 // Feed translates one upstream event and appends the resulting SSE frames
@@ -287,7 +314,7 @@ func (t *Translator) Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
 		switch ev.Item.Type {
 		case "message":
 			st.skip = t.opts.DropCommentary && ev.Item.Phase == "commentary"
-		case "function_call":
+		case "function_call", "custom_tool_call":
 			dst = t.startTool(dst, ev.OutputIndex, ev.Item)
 		}
 		return dst, SigOutput, nil
@@ -295,18 +322,22 @@ func (t *Translator) Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
 		return t.text(dst, ev.OutputIndex, ev.Delta), SigOutput, nil
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		return t.reason(dst, ev.OutputIndex, ev.SummaryIndex, ev.Delta), SigOutput, nil
-	case "response.function_call_arguments.delta":
+	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
 		st := t.item(ev.OutputIndex)
 		if st.toolIdx < 0 {
 			return dst, SigOutput, nil
 		}
 		st.argsSent = st.argsSent || ev.Delta != ""
-		return t.toolArgs(dst, st.toolIdx, ev.Delta), SigOutput, nil
-	case "response.function_call_arguments.done":
+		return t.toolArgs(dst, st.toolIdx, ev.Delta, st.style), SigOutput, nil
+	case "response.function_call_arguments.done", "response.custom_tool_call_input.done":
 		st := t.item(ev.OutputIndex)
-		if st.toolIdx >= 0 && !st.argsSent && ev.Arguments != "" {
+		args := ev.Arguments
+		if ev.Type == codex.EventCustomInputDone {
+			args = ev.Input
+		}
+		if st.toolIdx >= 0 && !st.argsSent && args != "" {
 			st.argsSent = true
-			dst = t.toolArgs(dst, st.toolIdx, ev.Arguments)
+			dst = t.toolArgs(dst, st.toolIdx, args, st.style)
 		}
 		return dst, SigOutput, nil
 	case "response.output_item.done":
@@ -336,11 +367,11 @@ func (t *Translator) fromCompletedOutput(dst []byte, r *codex.Response) []byte {
 	for i := range r.Output {
 		it := &r.Output[i]
 		switch it.Type {
-		case "function_call":
+		case "function_call", "custom_tool_call":
 			dst = t.startTool(dst, i, it)
 			st := t.item(i)
 			st.argsSent = true
-			dst = t.toolArgs(dst, st.toolIdx, it.Arguments)
+			dst = t.toolArgs(dst, st.toolIdx, callArgs(it), st.style)
 		case "message":
 			if !(t.opts.DropCommentary && it.Phase == "commentary") {
 				dst = t.text(dst, i, messageText(it))
@@ -470,11 +501,11 @@ func (t *Translator) itemDone(dst []byte, ev *codex.Event) ([]byte, Signal, erro
 	}
 	st := t.item(ev.OutputIndex)
 	switch it.Type {
-	case "function_call":
+	case "function_call", "custom_tool_call":
 		dst = t.startTool(dst, ev.OutputIndex, it)
-		if !st.argsSent && it.Arguments != "" {
+		if args := callArgs(it); !st.argsSent && args != "" {
 			st.argsSent = true
-			dst = t.toolArgs(dst, st.toolIdx, it.Arguments)
+			dst = t.toolArgs(dst, st.toolIdx, args, st.style)
 		}
 	case "message":
 		if st.typ == "" {

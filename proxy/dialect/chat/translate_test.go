@@ -106,8 +106,11 @@ func TestStreamGolden(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".sse")
 		plan := planFor(t, "testdata/requests/basic.json")
-		if name == "tools_parallel" {
+		switch name {
+		case "tools_parallel":
 			plan = planFor(t, "testdata/requests/tools_history.json")
+		case "cursor_patch":
+			plan = planFor(t, "testdata/requests/cursor_agent.json")
 		}
 		plan.IncludeUsage = true
 		events := readSSE(t, f)

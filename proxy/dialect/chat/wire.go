@@ -1,6 +1,10 @@
 package chat
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+)
 
 // ChatRequest is a Chat Completions request. Fields the Codex backend
 // rejects (temperature, top_p, max_tokens, stop, seed, …) are accepted by
@@ -28,6 +32,19 @@ type ChatRequest struct {
 	FunctionCall json.RawMessage `json:"function_call,omitempty"`
 	ServiceTier  string          `json:"service_tier,omitempty"`
 	User         string          `json:"user,omitempty"`
+
+	// Input, Instructions and Text belong to the Responses-shaped bodies
+	// Cursor's agent mode posts to this route (see cursor.go); metadata,
+	// store and include of such bodies are accepted and not forwarded.
+	Input        json.RawMessage `json:"input,omitempty"`
+	Instructions string          `json:"instructions,omitempty"`
+	Text         *TextControl    `json:"text,omitempty"`
+}
+
+// TextControl is the text object of a Responses-shaped body.
+type TextControl struct {
+	Verbosity string            `json:"verbosity,omitempty"`
+	Format    *codex.TextFormat `json:"format,omitempty"`
 }
 
 // IncludeOptions are the stream_options of a request.
@@ -56,23 +73,67 @@ type ContentPart struct {
 	} `json:"image_url,omitempty"`
 }
 
-// ToolCall is a tool call made by the assistant.
+// ToolCall is a tool call made by the assistant: a function call, or a
+// custom tool call in OpenAI's documented shape
+// {"type":"custom","custom":{"name","input"}}.
 type ToolCall struct {
-	Index    *int   `json:"index,omitempty"`
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string `json:"name"`
-		Arguments string `json:"arguments"`
-	} `json:"function"`
+	Index    *int          `json:"index,omitempty"`
+	ID       string        `json:"id"`
+	Type     string        `json:"type"`
+	Function *FunctionCall `json:"function,omitempty"`
+	Custom   *CustomCall   `json:"custom,omitempty"`
 }
 
-// Tool is a tool definition in the Chat Completions shape.
+// FunctionCall is the function of a tool call; Arguments is JSON text, or
+// the raw input of a custom tool in the function envelope Cursor needs.
+type FunctionCall struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// CustomCall is the custom member of a custom tool call: raw text input.
+type CustomCall struct {
+	Name  string `json:"name"`
+	Input string `json:"input"`
+}
+
+// Tool is a tool definition: the nested Chat Completions shape
+// ({"type":"function","function":{…}}, {"type":"custom","custom":{…}}) or
+// the flat Responses shape Cursor sends ({"type":"function","name",…},
+// {"type":"custom","name","format"}).
 type Tool struct {
 	Type     string        `json:"type"`
 	Function *FunctionSpec `json:"function,omitempty"`
+	Custom   *CustomSpec   `json:"custom,omitempty"`
+	// The flat fields.
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+	Format      *ToolFormat     `json:"format,omitempty"`
 	// Raw keeps the whole definition for tool types passed through as is.
 	Raw json.RawMessage `json:"-"`
+}
+
+// CustomSpec is a custom tool's definition in the nested shape.
+type CustomSpec struct {
+	Name        string      `json:"name"`
+	Description string      `json:"description,omitempty"`
+	Format      *ToolFormat `json:"format,omitempty"`
+}
+
+// ToolFormat is a custom tool's input format: {"type":"text"}, or a
+// grammar either flat ({"type":"grammar","syntax","definition"}, the
+// Responses shape) or nested ({"type":"grammar","grammar":{…}}, the Chat
+// Completions shape).
+type ToolFormat struct {
+	Type       string `json:"type"`
+	Syntax     string `json:"syntax,omitempty"`
+	Definition string `json:"definition,omitempty"`
+	Grammar    *struct {
+		Syntax     string `json:"syntax"`
+		Definition string `json:"definition"`
+	} `json:"grammar,omitempty"`
 }
 
 // UnmarshalJSON keeps the raw definition next to the decoded fields.

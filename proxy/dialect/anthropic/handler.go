@@ -1,0 +1,148 @@
+package anthropic
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
+)
+
+// Handler serves POST /v1/messages and POST /v1/messages/count_tokens.
+type Handler struct {
+	Relay   *relay.Relay
+	Catalog Catalog
+	Models  ModelMap
+	Options dialect.Options
+	Now     func() time.Time
+}
+
+// translate decodes nothing: it resolves the model and translates in.
+func (h *Handler) translate(in Input) (*Plan, catalog.Resolution, error) {
+	if in.Model == "" {
+		return nil, catalog.Resolution{}, invalid("model", "model: Field required")
+	}
+	res, err := h.Models.Resolve(h.Catalog, in.Model)
+	if err != nil {
+		return nil, res, err
+	}
+	plan, err := Translate(in, res, h.Options)
+	return plan, res, err
+}
+
+// Serve answers one Messages request. An error it returns was not written
+// yet; it is an *apierr.Error for the server to write in Anthropic's shape
+// (or nil when the client went away).
+func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
+	req := new(Request)
+	if err := dialect.DecodeJSON(r.Body, req, "a JSON Messages request"); err != nil {
+		return err
+	}
+	if req.MaxTokens == nil {
+		return invalid("max_tokens", "max_tokens: Field required")
+	}
+	if *req.MaxTokens < 1 {
+		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
+	}
+	plan, _, err := h.translate(req.InputOf())
+	if err != nil {
+		return err
+	}
+	plan.Stream = req.Stream
+	if plan.EffortClamped != "" {
+		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
+	}
+	if sid := r.Header.Get("X-Session-Id"); sid != "" {
+		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
+	}
+	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client, KeepAlive: Ping}
+	if plan.Stream {
+		turn.Encoder = NewEncoder(plan, h.Now)
+	} else {
+		turn.Aggregator = NewAggregator(plan, h.Now)
+	}
+	return h.Relay.Serve(w, r, turn)
+}
+
+// CountTokens answers POST /v1/messages/count_tokens offline: the request
+// is translated exactly as /v1/messages would send it, then counted.
+func (h *Handler) CountTokens(w http.ResponseWriter, r *http.Request) error {
+	req := new(CountRequest)
+	if err := dialect.DecodeJSON(r.Body, req, "a JSON count_tokens request"); err != nil {
+		return err
+	}
+	plan, _, err := h.translate(req.InputOf())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, CountResponse{InputTokens: CountTokens(&plan.Body)})
+}
+
+func writeJSON(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return apierr.Errorf(http.StatusInternalServerError, "api_error", "could not encode the answer: %v", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}
+
+// ModelInfo is one model of Anthropic's models list.
+type ModelInfo struct {
+	Type        string `json:"type"`
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	CreatedAt   string `json:"created_at"`
+}
+
+// ModelPage is Anthropic's models list.
+type ModelPage struct {
+	Data    []ModelInfo `json:"data"`
+	HasMore bool        `json:"has_more"`
+	FirstID *string     `json:"first_id"`
+	LastID  *string     `json:"last_id"`
+}
+
+// ListModels answers GET /v1/models in Anthropic's shape: the catalog's
+// models, created at started.
+func (h *Handler) ListModels(w http.ResponseWriter, started time.Time) error {
+	page := ModelPage{Data: []ModelInfo{}}
+	for _, m := range h.Catalog.Visible() {
+		name := m.DisplayName
+		if name == "" {
+			name = m.Slug
+		}
+		page.Data = append(page.Data, ModelInfo{Type: "model", ID: m.Slug, DisplayName: name, CreatedAt: started.UTC().Format(time.RFC3339)})
+	}
+	if n := len(page.Data); n > 0 {
+		first, last := page.Data[0].ID, page.Data[n-1].ID
+		page.FirstID, page.LastID = &first, &last
+	}
+	return writeJSON(w, page)
+}
+
+// GetModel answers GET /v1/models/{id} in Anthropic's shape. A Claude
+// name is answered with the model it maps to in its display name.
+func (h *Handler) GetModel(w http.ResponseWriter, id string, started time.Time) error {
+	if IsClaude(id) {
+		res, err := h.Models.Resolve(h.Catalog, id)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, ModelInfo{Type: "model", ID: id, DisplayName: id + " (served by " + res.Slug + ")", CreatedAt: started.UTC().Format(time.RFC3339)})
+	}
+	res, err := h.Catalog.Resolve(id)
+	if err != nil || res.Unknown || !(res.Known || res.Alias) {
+		return notFound(id)
+	}
+	name := res.Model.DisplayName
+	if name == "" {
+		name = res.Slug
+	}
+	return writeJSON(w, ModelInfo{Type: "model", ID: id, DisplayName: name, CreatedAt: started.UTC().Format(time.RFC3339)})
+}

@@ -1,0 +1,189 @@
+package responses
+
+import "strconv"
+
+// The backend already speaks this dialect, so most events are relayed as
+// they came. Only the top-level sequence_number changes (events the client
+// must not see are dropped, so the numbering is redone); these helpers
+// rewrite it by copying bytes instead of decoding and re-encoding events.
+
+// member is one top-level key and value of a JSON object, as offsets into
+// the object's bytes.
+type member struct {
+	keyStart, keyEnd int // the key without its quotes
+	valStart, valEnd int
+}
+
+// members calls fn for each top-level member of the JSON object b and
+// reports whether b was an object it could walk. fn returns false to stop.
+func members(b []byte, fn func(m member) bool) bool {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i++
+	for {
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return false
+		}
+		if b[i] == '}' {
+			return true
+		}
+		if b[i] == ',' {
+			i = skipWS(b, i+1)
+		}
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		end, ok := skipString(b, i)
+		if !ok {
+			return false
+		}
+		m := member{keyStart: i + 1, keyEnd: end - 1}
+		i = skipWS(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipWS(b, i+1)
+		m.valStart = i
+		if i, ok = skipValue(b, i); !ok {
+			return false
+		}
+		m.valEnd = i
+		if !fn(m) {
+			return true
+		}
+	}
+}
+
+// field returns the raw value of the top-level key in object b, or nil.
+func field(b []byte, key string) []byte {
+	var v []byte
+	members(b, func(m member) bool {
+		if string(b[m.keyStart:m.keyEnd]) == key {
+			v = b[m.valStart:m.valEnd]
+			return false
+		}
+		return true
+	})
+	return v
+}
+
+// appendFrame appends the SSE frame of event raw, of type typ, with its
+// sequence_number set to seq. Everything else is copied as it came. It
+// returns false when raw is not an object.
+func appendFrame(dst []byte, typ string, raw []byte, seq int64) ([]byte, bool) {
+	var at member
+	found := false
+	ok := members(raw, func(m member) bool {
+		if string(raw[m.keyStart:m.keyEnd]) == "sequence_number" {
+			at, found = m, true
+			return false
+		}
+		return true
+	})
+	if !ok {
+		return dst, false
+	}
+	dst = appendFrameHead(dst, typ)
+	lo, hi := span(raw)
+	if found {
+		dst = append(dst, raw[lo:at.valStart]...)
+		dst = strconv.AppendInt(dst, seq, 10)
+		dst = append(dst, raw[at.valEnd:hi]...)
+	} else {
+		// Not sent by this backend; put it first.
+		dst = append(dst, `{"sequence_number":`...)
+		dst = strconv.AppendInt(dst, seq, 10)
+		if i := skipWS(raw, lo+1); i < hi && raw[i] != '}' {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, raw[lo+1:hi]...)
+	}
+	return append(dst, "\n\n"...), true
+}
+
+// span returns the bounds of b without leading and trailing whitespace.
+func span(b []byte) (lo, hi int) {
+	lo, hi = skipWS(b, 0), len(b)
+	for hi > lo && (b[hi-1] == ' ' || b[hi-1] == '\t' || b[hi-1] == '\n' || b[hi-1] == '\r') {
+		hi--
+	}
+	return lo, hi
+}
+
+// appendFrameHead appends "event: typ\ndata: ".
+func appendFrameHead(dst []byte, typ string) []byte {
+	dst = append(dst, "event: "...)
+	dst = append(dst, typ...)
+	return append(dst, "\ndata: "...)
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// skipValue returns the index after the JSON value starting at b[i]. The
+// input is JSON the relay already decoded, so this only finds the end.
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				end, ok := skipString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return 0, false
+	}
+	start := i
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i, i > start
+		}
+		i++
+	}
+	return i, i > start
+}

@@ -1,0 +1,512 @@
+// Package responses is the OpenAI Responses API dialect (POST /v1/responses).
+// The backend speaks this dialect already, so requests are checked and
+// normalised into the upstream model (proxy/codex) and the backend's events
+// are relayed as they arrive, with only what the client must see
+// differently rewritten: the response id and model, sequence numbers, tool
+// names the backend refused. The backend keeps nothing (store:false), so
+// previous_response_id and GET/DELETE /v1/responses/{id} work on a bounded
+// in-memory Store.
+package responses
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+)
+
+// Plan is a translated request plus what the answer needs.
+type Plan struct {
+	Body      codex.Request
+	SessionID string // prompt_cache_key and session id upstream
+	Stream    bool
+	// Store says whether the finished response is kept (store is not
+	// false); the backend itself never stores.
+	Store bool
+	// ToolNames maps shortened upstream tool names back to the client's.
+	ToolNames map[string]string
+	// EffortClamped is set when the requested effort was replaced by the
+	// nearest one the model supports.
+	EffortClamped string
+	// Echo is the response object's template: the request's settings as
+	// the client sent them.
+	Echo Response
+}
+
+// passThroughItems are input item types the backend takes as they are.
+var passThroughItems = []string{
+	"local_shell_call", "local_shell_call_output", "web_search_call", "image_generation_call",
+	"compaction", "item_reference", "tool_search_call", "tool_search_output",
+}
+
+// hostedTools are hosted tool types the backend accepts (the Codex CLI
+// sends them); they are passed through as the client defined them.
+var hostedTools = []string{"web_search", "web_search_preview", "tool_search", "namespace"}
+
+// builder carries the state of one translation.
+type builder struct {
+	p      *Plan
+	names  dialect.ToolNames
+	images int
+	items  []codex.Item
+}
+
+// Translate turns req into a Plan for the resolved model. prev is the
+// stored conversation of previous_response_id (its input and output),
+// which goes before the request's own input. Errors are *apierr.Error.
+func Translate(req *Request, res catalog.Resolution, prev []codex.Item, opts dialect.Options) (*Plan, error) {
+	if err := refuse(req); err != nil {
+		return nil, err
+	}
+	p := &Plan{Stream: req.Stream, Store: req.Store == nil || *req.Store}
+	b := &builder{p: p}
+	body := &p.Body
+	body.Model, body.Stream, body.Store = res.Slug, true, false
+	if req.Instructions != nil {
+		body.Instructions = *req.Instructions
+	}
+	body.Tools = []codex.Tool{}
+	if err := b.tools(req.Tools); err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(req.Input)) == 0 || bytes.Equal(bytes.TrimSpace(req.Input), []byte("null")) {
+		if prev == nil {
+			return nil, apierr.InvalidRequest("input", "Missing required parameter: 'input'.").WithCode("missing_required_parameter")
+		}
+	} else if err := b.input(req.Input); err != nil {
+		return nil, err
+	}
+	body.Input = make([]codex.Item, 0, len(prev)+len(b.items))
+	body.Input = append(body.Input, prev...)
+	body.Input = append(body.Input, b.items...)
+	if id := dialect.UnpairedOutput(body.Input); id != "" {
+		return nil, apierr.InvalidRequest("input", "No tool call found for function call output with call_id %s.", id).WithCode("invalid_value")
+	}
+	body.Input = dialect.AnswerOrphanCalls(body.Input)
+	if b.images > 0 && res.Known && !res.Model.SupportsImages() {
+		return nil, apierr.InvalidRequest("input", "model %s does not accept images", res.Slug).WithCode("unsupported_value")
+	}
+	if err := b.toolChoice(req.ToolChoice); err != nil {
+		return nil, err
+	}
+	dialect.ParallelToolCalls(body, res, req.ParallelToolCalls)
+	if err := b.controls(req, res, opts); err != nil {
+		return nil, err
+	}
+	if len(req.ClientMetadata) > 0 {
+		body.ClientMetadata = req.ClientMetadata
+	}
+	p.ToolNames = b.names.Renamed()
+	p.SessionID = req.PromptCacheKey
+	if p.SessionID == "" {
+		p.SessionID = dialect.ConversationID(body.Instructions, body.Input)
+	}
+	body.PromptCacheKey = p.SessionID
+	p.Echo = echo(req, body)
+	return p, nil
+}
+
+// refuse answers what this app cannot do at all.
+func refuse(req *Request) error {
+	switch {
+	case req.Background:
+		return apierr.InvalidRequest("background", "background responses are not supported: ChatGPT's backend only streams; send the request without background").WithCode("unsupported_parameter")
+	case len(req.Conversation) > 0 && !bytes.Equal(bytes.TrimSpace(req.Conversation), []byte("null")):
+		return apierr.InvalidRequest("conversation", "conversations are not supported; chain responses with previous_response_id").WithCode("unsupported_parameter")
+	case len(req.Prompt) > 0 && !bytes.Equal(bytes.TrimSpace(req.Prompt), []byte("null")):
+		return apierr.InvalidRequest("prompt", "stored prompt templates are not supported; send instructions and input").WithCode("unsupported_parameter")
+	}
+	if len(req.Metadata) > 16 {
+		return apierr.InvalidRequest("metadata", "metadata may have at most 16 keys").WithCode("invalid_value")
+	}
+	return nil
+}
+
+// controls translates reasoning, include, text and service_tier.
+func (b *builder) controls(req *Request, res catalog.Resolution, opts dialect.Options) error {
+	body := &b.p.Body
+	want := dialect.Effort{Param: "reasoning.effort"}
+	if r := req.Reasoning; r != nil {
+		want.Effort, want.Summary = r.Effort, r.Summary
+		if want.Summary == "" {
+			want.Summary = r.GenerateSummary
+		}
+	}
+	clamped, err := dialect.Reasoning(body, res, want, opts)
+	if err != nil {
+		return err
+	}
+	b.p.EffortClamped = clamped
+	for _, inc := range req.Include {
+		if inc != codex.IncludeEncryptedReasoning {
+			body.Include = append(body.Include, inc)
+		}
+	}
+	if body.Reasoning == nil && contains(req.Include, codex.IncludeEncryptedReasoning) {
+		body.Include = append(body.Include, codex.IncludeEncryptedReasoning)
+	}
+	verbosity := ""
+	if t := req.Text; t != nil {
+		verbosity = t.Verbosity
+		if f := t.Format; f != nil {
+			switch f.Type {
+			case "text", "json_object":
+				body.Text = &codex.Text{Format: &codex.TextFormat{Type: f.Type}}
+			case "json_schema":
+				if f.Name == "" || len(f.Schema) == 0 {
+					return apierr.InvalidRequest("text.format", "a json_schema format needs a name and a schema").WithCode("missing_required_parameter")
+				}
+				cp := *f
+				body.Text = &codex.Text{Format: &cp}
+			default:
+				return apierr.InvalidRequest("text.format.type", "Invalid value: '%s'. Supported values are: 'text', 'json_object', and 'json_schema'.", f.Type).WithCode("invalid_value")
+			}
+		}
+	}
+	dialect.Verbosity(body, res, verbosity, opts)
+	return dialect.ServiceTier(body, res, req.ServiceTier)
+}
+
+func contains(xs []string, x string) bool {
+	for _, s := range xs {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// input translates the input: a string (one user message) or items.
+func (b *builder) input(raw json.RawMessage) error {
+	raw = bytes.TrimSpace(raw)
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return apierr.InvalidRequest("input", "input is not a valid string").WithCode("invalid_type")
+		}
+		b.items = append(b.items, codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, s)))
+		return nil
+	case '[':
+	default:
+		return apierr.InvalidRequest("input", "Invalid type for 'input': expected a string or an array of input items.").WithCode("invalid_type")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return apierr.InvalidRequest("input", "input is not a valid array of items: %v", err).WithCode("invalid_type")
+	}
+	for i, it := range items {
+		if err := b.item(fmt.Sprintf("input[%d]", i), it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// item translates one input item.
+func (b *builder) item(param string, raw json.RawMessage) error {
+	var head struct {
+		Type string `json:"type"`
+		Role string `json:"role"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object.", param).WithCode("invalid_type")
+	}
+	typ := head.Type
+	if typ == "" && head.Role != "" {
+		typ = codex.ItemMessage
+	}
+	switch typ {
+	case codex.ItemMessage:
+		return b.message(param, raw)
+	case codex.ItemFunctionCall, codex.ItemCustomToolCall, codex.ItemFunctionCallOutput, codex.ItemCustomToolCallOutput, codex.ItemReasoning:
+		var it codex.Item
+		if err := json.Unmarshal(raw, &it); err != nil {
+			return apierr.InvalidRequest(param, "%s is not a valid %s item: %v", param, typ, err).WithCode("invalid_value")
+		}
+		if err := b.toolItem(param, &it); err != nil {
+			return err
+		}
+		if keep := Sanitize(&it); keep {
+			b.items = append(b.items, it)
+		}
+		return nil
+	case "":
+		return apierr.InvalidRequest(param+".type", "Missing required parameter: '%s.type'.", param).WithCode("missing_required_parameter")
+	}
+	if contains(passThroughItems, typ) {
+		var it codex.Item
+		if err := json.Unmarshal(raw, &it); err != nil {
+			return apierr.InvalidRequest(param, "%s is not a valid item: %v", param, err).WithCode("invalid_value")
+		}
+		b.items = append(b.items, it)
+		return nil
+	}
+	supported := append([]string{codex.ItemMessage, codex.ItemFunctionCall, codex.ItemFunctionCallOutput, codex.ItemCustomToolCall, codex.ItemCustomToolCallOutput, codex.ItemReasoning}, passThroughItems...)
+	return apierr.InvalidRequest(param+".type", "Invalid value: '%s'. Supported values are: %s.", typ, dialect.QuoteList(supported)).WithCode("invalid_value")
+}
+
+// toolItem checks a tool call or output item and maps its tool name.
+func (b *builder) toolItem(param string, it *codex.Item) error {
+	switch it.Type {
+	case codex.ItemFunctionCall, codex.ItemCustomToolCall:
+		if it.CallID == "" || it.Name == "" {
+			return apierr.InvalidRequest(param, "a %s item needs a call_id and a name", it.Type).WithCode("missing_required_parameter")
+		}
+		it.Name = b.names.Up(it.Name)
+		if it.Type == codex.ItemFunctionCall && it.Arguments == "" {
+			it.Arguments = "{}"
+		}
+	case codex.ItemFunctionCallOutput, codex.ItemCustomToolCallOutput:
+		if it.CallID == "" {
+			return apierr.InvalidRequest(param+".call_id", "Missing required parameter: '%s.call_id'.", param).WithCode("missing_required_parameter")
+		}
+		for i := range it.Output.Parts {
+			if err := b.part(fmt.Sprintf("%s.output[%d]", param, i), codex.RoleUser, &it.Output.Parts[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Sanitize prepares an item for the backend's input: with store:false the
+// backend looks up nothing, so item ids and statuses are dropped, and a
+// reasoning item without encrypted_content carries nothing the model can
+// use (it is left out: Sanitize returns false).
+func Sanitize(it *codex.Item) bool {
+	it.ID, it.Status = "", ""
+	if it.Type == codex.ItemReasoning && it.EncryptedContent == "" {
+		return false
+	}
+	for i := range it.Content {
+		it.Content[i].Annotations = nil
+	}
+	return true
+}
+
+// message translates a message item.
+func (b *builder) message(param string, raw json.RawMessage) error {
+	var m messageItem
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return apierr.InvalidRequest(param, "%s is not a valid message: %v", param, err).WithCode("invalid_value")
+	}
+	role := m.Role
+	switch role {
+	case codex.RoleUser, codex.RoleAssistant, codex.RoleDeveloper:
+	case codex.RoleSystem:
+		role = codex.RoleDeveloper // the backend takes no system messages in input
+	case "":
+		return apierr.InvalidRequest(param+".role", "Missing required parameter: '%s.role'.", param).WithCode("missing_required_parameter")
+	default:
+		return apierr.InvalidRequest(param+".role", "Invalid value: '%s'. Supported values are: 'user', 'assistant', 'system', and 'developer'.", role).WithCode("invalid_value")
+	}
+	content := bytes.TrimSpace(m.Content)
+	if len(content) == 0 || bytes.Equal(content, []byte("null")) {
+		return apierr.InvalidRequest(param+".content", "Missing required parameter: '%s.content'.", param).WithCode("missing_required_parameter")
+	}
+	var parts []codex.Content
+	if content[0] == '"' {
+		var s string
+		if err := json.Unmarshal(content, &s); err != nil {
+			return apierr.InvalidRequest(param+".content", "%s.content is not a valid string", param).WithCode("invalid_type")
+		}
+		typ := codex.PartInputText
+		if role == codex.RoleAssistant {
+			typ = codex.PartOutputText
+		}
+		parts = []codex.Content{codex.TextPart(typ, s)}
+	} else {
+		if err := json.Unmarshal(content, &parts); err != nil {
+			return apierr.InvalidRequest(param+".content", "%s.content must be a string or an array of content parts: %v", param, err).WithCode("invalid_type")
+		}
+		for i := range parts {
+			if err := b.part(fmt.Sprintf("%s.content[%d]", param, i), role, &parts[i]); err != nil {
+				return err
+			}
+		}
+	}
+	if role == codex.RoleAssistant && len(parts) == 0 {
+		return nil // the backend refuses empty messages; an empty turn says nothing
+	}
+	it := codex.Message(role, parts...)
+	if role == codex.RoleAssistant {
+		it.Phase = m.Phase
+	}
+	b.items = append(b.items, it)
+	return nil
+}
+
+// part checks one content part of a message (or tool output) of role.
+func (b *builder) part(param, role string, c *codex.Content) error {
+	if role == codex.RoleAssistant {
+		switch c.Type {
+		case codex.PartOutputText, "input_text", "text":
+			c.Type, c.Annotations = codex.PartOutputText, nil
+			return nil
+		case codex.PartRefusal:
+			return nil
+		}
+		return apierr.InvalidRequest(param+".type", "Invalid value: '%s'. Supported values for assistant messages are: 'output_text' and 'refusal'.", c.Type).WithCode("invalid_value")
+	}
+	switch c.Type {
+	case codex.PartInputText, "text":
+		c.Type = codex.PartInputText
+	case codex.PartInputImage:
+		if c.FileID != "" {
+			return apierr.InvalidRequest(param+".file_id", "file ids are not supported (this app has no files API); send the image as a data URL or an https URL").WithCode("unsupported_value")
+		}
+		if c.ImageURL == "" {
+			return apierr.InvalidRequest(param+".image_url", "Missing required parameter: '%s.image_url'.", param).WithCode("missing_required_parameter")
+		}
+		u, err := dialect.ImageURL(c.ImageURL)
+		if err != nil {
+			return apierr.InvalidRequest(param+".image_url", "%v", err).WithCode("invalid_image_url")
+		}
+		c.ImageURL, c.Detail = u, ""
+		b.images++
+	case codex.PartInputFile:
+		if c.FileID != "" {
+			return apierr.InvalidRequest(param+".file_id", "file ids are not supported (this app has no files API); send file_data or file_url").WithCode("unsupported_value")
+		}
+		if c.FileData == "" && c.FileURL == "" {
+			return apierr.InvalidRequest(param, "an input_file part needs file_data or file_url").WithCode("missing_required_parameter")
+		}
+	default:
+		return apierr.InvalidRequest(param+".type", "Invalid value: '%s'. Supported values are: 'input_text', 'input_image', and 'input_file'.", c.Type).WithCode("invalid_value")
+	}
+	return nil
+}
+
+// emptyObjectSchema is the parameters of a function tool that declares none.
+var emptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
+
+// tools translates the tool definitions.
+func (b *builder) tools(tools []json.RawMessage) error {
+	body := &b.p.Body
+	for i, raw := range tools {
+		param := fmt.Sprintf("tools[%d]", i)
+		var t functionTool
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return apierr.InvalidRequest(param, "%s is not a valid tool: %v", param, err).WithCode("invalid_value")
+		}
+		switch t.Type {
+		case codex.ToolFunction:
+			if f := t.Function; f != nil && t.Name == "" {
+				t.Name, t.Description, t.Parameters, t.Strict = f.Name, f.Description, f.Parameters, f.Strict
+			}
+			if t.Name == "" {
+				return apierr.InvalidRequest(param+".name", "Missing required parameter: '%s.name'.", param).WithCode("missing_required_parameter")
+			}
+			tool := codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(t.Name), Description: t.Description, Strict: t.Strict, Parameters: t.Parameters}
+			if len(tool.Parameters) == 0 || bytes.Equal(bytes.TrimSpace(tool.Parameters), []byte("null")) {
+				tool.Parameters = emptyObjectSchema
+			}
+			body.Tools = append(body.Tools, tool)
+		case codex.ToolCustom:
+			if t.Name == "" {
+				return apierr.InvalidRequest(param+".name", "Missing required parameter: '%s.name'.", param).WithCode("missing_required_parameter")
+			}
+			if f := t.Format; f != nil && f.Type != "text" && f.Type != "grammar" {
+				return apierr.InvalidRequest(param+".format.type", "Invalid value: '%s'. Supported values are: 'text' and 'grammar'.", f.Type).WithCode("invalid_value")
+			}
+			body.Tools = append(body.Tools, codex.Tool{Type: codex.ToolCustom, Name: b.names.Up(t.Name), Description: t.Description, Format: t.Format})
+		case "":
+			return apierr.InvalidRequest(param+".type", "Missing required parameter: '%s.type'.", param).WithCode("missing_required_parameter")
+		default:
+			if !contains(hostedTools, t.Type) {
+				return apierr.InvalidRequest(param+".type", "tool type '%s' is not supported: ChatGPT's Codex backend runs no hosted tools besides %s; use function or custom tools", t.Type, dialect.QuoteList(hostedTools)).WithCode("unsupported_value")
+			}
+			body.Tools = append(body.Tools, codex.Tool{Type: t.Type, Raw: append(json.RawMessage(nil), raw...)})
+		}
+	}
+	return nil
+}
+
+// toolChoice translates tool_choice.
+func (b *builder) toolChoice(raw json.RawMessage) error {
+	body := &b.p.Body
+	body.ToolChoice = codex.ChooseAuto
+	tc := bytes.TrimSpace(raw)
+	if len(tc) == 0 || bytes.Equal(tc, []byte("null")) {
+		return nil
+	}
+	var mode string
+	if json.Unmarshal(tc, &mode) == nil {
+		switch mode {
+		case "auto", "none", "required":
+			body.ToolChoice = codex.ToolChoice{Mode: mode}
+		default:
+			return apierr.InvalidRequest("tool_choice", "Invalid value: '%s'. Supported values are: 'none', 'auto', and 'required'.", mode).WithCode("invalid_value")
+		}
+	} else {
+		var obj codex.ToolChoice
+		if err := json.Unmarshal(tc, &obj); err != nil {
+			return apierr.InvalidRequest("tool_choice", "tool_choice must be a string or an object").WithCode("invalid_type")
+		}
+		if obj.Type != codex.ToolFunction && obj.Type != codex.ToolCustom {
+			return apierr.InvalidRequest("tool_choice.type", "tool_choice type '%s' is not supported; name a function or custom tool, or use 'auto', 'none' or 'required'", obj.Type).WithCode("unsupported_value")
+		}
+		if obj.Name == "" || !b.names.Known(obj.Name) {
+			return apierr.InvalidRequest("tool_choice", "tool_choice names tool '%s', which is not in tools", obj.Name).WithCode("invalid_value")
+		}
+		body.ToolChoice = codex.ToolChoice{Type: obj.Type, Name: b.names.Up(obj.Name)}
+	}
+	if len(body.Tools) == 0 && (body.ToolChoice.Mode == "required" || body.ToolChoice.Named()) {
+		return apierr.InvalidRequest("tool_choice", "tool_choice '%s' needs at least one tool in 'tools'", strings.Trim(string(tc), `"`)).WithCode("invalid_value")
+	}
+	return nil
+}
+
+// echo builds the response object's template from the request.
+func echo(req *Request, body *codex.Request) Response {
+	r := Response{
+		Object: "response", Instructions: req.Instructions, MaxOutputTokens: req.MaxOutputTokens,
+		Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, User: req.User,
+		Store: req.Store == nil || *req.Store, Metadata: req.Metadata, Tools: req.Tools,
+		ToolChoice: req.ToolChoice, ServiceTier: req.ServiceTier, Truncation: req.Truncation,
+	}
+	if r.Metadata == nil {
+		r.Metadata = map[string]string{}
+	}
+	if r.Tools == nil {
+		r.Tools = []json.RawMessage{}
+	}
+	if len(bytes.TrimSpace(r.ToolChoice)) == 0 {
+		r.ToolChoice = json.RawMessage(`"auto"`)
+	}
+	if r.Truncation == "" {
+		r.Truncation = "disabled"
+	}
+	if r.ServiceTier == "" {
+		r.ServiceTier = "auto"
+	}
+	r.ParallelToolCalls = body.ParallelToolCalls == nil || *body.ParallelToolCalls
+	if req.PreviousResponseID != "" {
+		id := req.PreviousResponseID
+		r.PreviousResponseID = &id
+	}
+	if rs := body.Reasoning; rs != nil {
+		if rs.Effort != "" {
+			e := rs.Effort
+			r.Reasoning.Effort = &e
+		}
+		if rs.Summary != "" {
+			s := rs.Summary
+			r.Reasoning.Summary = &s
+		}
+	}
+	r.Text.Format = codex.TextFormat{Type: "text"}
+	if t := body.Text; t != nil {
+		if t.Format != nil {
+			r.Text.Format = *t.Format
+		}
+		r.Text.Verbosity = t.Verbosity
+	}
+	return r
+}

@@ -1,0 +1,285 @@
+package responses
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
+)
+
+func fixedNow() time.Time { return time.Unix(1700000000, 0) }
+
+// feed decodes one event's data, as the relay does, and feeds it.
+func feed(e *Encoder, dst, data []byte) ([]byte, relay.Signal, error) {
+	var ev codex.Event
+	if err := codex.DecodeEvent(data, &ev); err != nil {
+		return dst, relay.SigNone, nil
+	}
+	ev.Raw = data
+	return e.Feed(dst, &ev)
+}
+
+func translate(t *testing.T, body string) (*Plan, error) {
+	t.Helper()
+	var req Request
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		t.Fatal(err)
+	}
+	return Translate(&req, catalog.Resolution{Slug: "gpt-5.5"}, nil, dialect.Options{})
+}
+
+func TestTranslateCodexShapedRequest(t *testing.T) {
+	// What Codex CLI 0.171 sends (trimmed): no instructions key, developer
+	// messages, ids on user messages, hosted tools, client_metadata.
+	plan, err := translate(t, `{"model":"gpt-5.5","stream":true,
+	 "input":[{"type":"message","role":"developer","content":[{"type":"input_text","text":"base"}]},
+	          {"type":"message","id":"msg_1","role":"user","content":[{"type":"input_text","text":"say hi"}]}],
+	 "tools":[{"type":"function","name":"exec_command","parameters":{"type":"object"},"strict":false},
+	          {"type":"custom","name":"apply_patch","format":{"type":"grammar","syntax":"lark","definition":"start: x"}},
+	          {"type":"tool_search","execution":"client","parameters":{}},
+	          {"type":"web_search","external_web_access":false}],
+	 "tool_choice":"auto","parallel_tool_calls":true,"reasoning":{"effort":"medium"},"store":false,
+	 "include":["reasoning.encrypted_content"],"prompt_cache_key":"thread-1","text":{"verbosity":"low"},
+	 "client_metadata":{"turn_id":"t1"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(&plan.Body)
+	var got map[string]json.RawMessage
+	_ = json.Unmarshal(b, &got)
+	if string(got["instructions"]) != `""` || string(got["store"]) != "false" || plan.Store {
+		t.Errorf("instructions=%s store=%s keep=%v", got["instructions"], got["store"], plan.Store)
+	}
+	for _, want := range []string{`{"type":"tool_search","execution":"client","parameters":{}}`, `{"type":"web_search","external_web_access":false}`, `"syntax":"lark"`, `"client_metadata":{"turn_id":"t1"}`, `"prompt_cache_key":"thread-1"`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("upstream body lacks %s:\n%s", want, b)
+		}
+	}
+	if bytes.Contains(b, []byte(`"msg_1"`)) {
+		t.Errorf("an input item id was forwarded")
+	}
+}
+
+func TestTranslateRefusals(t *testing.T) {
+	for _, c := range []struct{ body, param string }{
+		{`{"model":"m","input":[{"type":"nope"}]}`, "input[0].type"},
+		{`{"model":"m","input":[{"role":"user","content":[{"type":"input_image","file_id":"f"}]}]}`, "input[0].content[0].file_id"},
+		{`{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"ftp://x"}]}]}`, "input[0].content[0].image_url"},
+		{`{"model":"m","input":[{"role":"robot","content":"x"}]}`, "input[0].role"},
+		{`{"model":"m","input":"x","tools":[{"type":"code_interpreter"}]}`, "tools[0].type"},
+		{`{"model":"m","input":"x","tools":[{"type":"function"}]}`, "tools[0].name"},
+		{`{"model":"m","input":"x","tool_choice":"required"}`, "tool_choice"},
+		{`{"model":"m","input":"x","tool_choice":{"type":"function","name":"ghost"}}`, "tool_choice"},
+		{`{"model":"m","input":"x","text":{"format":{"type":"json_schema"}}}`, "text.format"},
+		{`{"model":"m","input":[{"type":"custom_tool_call_output","call_id":"c","output":"x"}]}`, "input"},
+	} {
+		_, err := translate(t, c.body)
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param {
+			t.Errorf("%s: %v (param %v), want 400 on %s", c.body, err, ae, c.param)
+		}
+	}
+}
+
+func TestTranslatePreviousAndOrphans(t *testing.T) {
+	var req Request
+	_ = json.Unmarshal([]byte(`{"model":"m","input":[{"role":"system","content":"rules"},{"role":"user","content":"next"}],"instructions":"new"}`), &req)
+	prev := []codex.Item{codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, "q")), codex.FunctionCall("c1", "f", "{}")}
+	plan, err := Translate(&req, catalog.Resolution{Slug: "m"}, prev, dialect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, it := range plan.Body.Input {
+		types = append(types, it.Type+":"+it.Role)
+	}
+	// The unanswered call gets a stand-in output; system becomes developer.
+	if got := strings.Join(types, ","); got != "message:user,function_call:,function_call_output:,message:developer,message:user" {
+		t.Errorf("input = %s", got)
+	}
+	if plan.Body.Instructions != "new" {
+		t.Errorf("instructions %q", plan.Body.Instructions)
+	}
+}
+
+const (
+	evCreated = `{"type":"response.created","sequence_number":0,"response":{"id":"resp_up","created_at":5,"status":"in_progress","model":"gpt-5.5-upstream","output":[]}}`
+	evRsAdded = `{"type":"response.output_item.added","sequence_number":2,"output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[]}}`
+	evRsDone  = `{"type":"response.output_item.done","sequence_number":3,"output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[],"encrypted_content":"gAAA"}}`
+	evRate    = `{"type":"codex.rate_limits","sequence_number":4,"rate_limits":{}}`
+	evAdded   = `{"type":"response.output_item.added","sequence_number":5,"output_index":1,"item":{"id":"msg_1","type":"message","role":"assistant","status":"in_progress","content":[]}}`
+	evDelta   = `{"type":"response.output_text.delta","sequence_number":7,"item_id":"msg_1","output_index":1,"content_index":0,"delta":"Hi \"there\"","logprobs":[]}`
+	evDone    = `{"type":"response.output_item.done","sequence_number":9,"output_index":1,"item":{"id":"msg_1","type":"message","role":"assistant","status":"completed","content":[{"type":"output_text","text":"Hi \"there\"","annotations":[]}]}}`
+	evDoneAll = `{"type":"response.completed","sequence_number":10,"response":{"id":"resp_up","status":"completed","output":[],"usage":{"input_tokens":10,"output_tokens":2,"total_tokens":12}}}`
+)
+
+func TestEncoderRelaysAndRenumbers(t *testing.T) {
+	plan, _ := translate(t, `{"model":"my-model","input":"hi"}`)
+	var stored *Response
+	e := NewEncoder(plan, "resp_mine", fixedNow, func(r *Response, conv []codex.Item) { stored = r })
+	var out []byte
+	for i, ev := range []string{evCreated, evRsAdded, evRsDone, evRate} {
+		var sig relay.Signal
+		out, sig, _ = feed(e, out, []byte(ev))
+		if len(out) != 0 || sig == relay.SigDone {
+			t.Fatalf("event %d: wrote %q before any visible output", i, out)
+		}
+	}
+	out, _, _ = feed(e, out, []byte(evAdded))
+	out, _, _ = feed(e, out, []byte(evDelta))
+	out, _, _ = feed(e, out, []byte(evDone))
+	out, sig, err := feed(e, out, []byte(evDoneAll))
+	if err != nil || sig != relay.SigDone {
+		t.Fatalf("completed: %v %v", sig, err)
+	}
+	frames := strings.Split(strings.TrimSpace(string(out)), "\n\n")
+	want := []string{"response.created", "response.output_item.added", "response.output_item.done", "response.output_item.added", "response.output_text.delta", "response.output_item.done", "response.completed"}
+	if len(frames) != len(want) {
+		t.Fatalf("%d frames:\n%s", len(frames), out)
+	}
+	for i, f := range frames {
+		ev, data, _ := strings.Cut(f, "\n")
+		var m struct {
+			Type     string    `json:"type"`
+			Seq      int       `json:"sequence_number"`
+			Response *Response `json:"response"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(data, "data: ")), &m); err != nil {
+			t.Fatalf("frame %d: %v\n%s", i, err, f)
+		}
+		if ev != "event: "+want[i] || m.Type != want[i] || m.Seq != i {
+			t.Errorf("frame %d: %s type=%s seq=%d", i, ev, m.Type, m.Seq)
+		}
+		if m.Response != nil && (m.Response.ID != "resp_mine" || m.Response.Model != "my-model") {
+			t.Errorf("frame %d: response id=%s model=%s", i, m.Response.ID, m.Response.Model)
+		}
+	}
+	if !strings.Contains(frames[4], `"delta":"Hi \"there\"","logprobs":[]`) {
+		t.Errorf("delta frame changed more than the sequence number: %s", frames[4])
+	}
+	if stored == nil || len(stored.Output) != 2 || stored.Usage.TotalTokens != 12 || stored.CreatedAt != 5 {
+		t.Fatalf("stored %+v", stored)
+	}
+}
+
+func TestEncoderRetryStartsOver(t *testing.T) {
+	plan, _ := translate(t, `{"model":"m","input":"hi"}`)
+	e := NewEncoder(plan, "resp_x", fixedNow, nil)
+	out, _, _ := feed(e, nil, []byte(evCreated))
+	out, _, _ = feed(e, out, []byte(evRsAdded))
+	// The attempt failed before output; the relay retries.
+	out, _, _ = feed(e, out, []byte(evCreated))
+	out, _, _ = feed(e, out, []byte(evAdded))
+	if n := strings.Count(string(out), "response.created\n"); n != 1 || !strings.Contains(string(out), `"sequence_number":1,`) || strings.Contains(string(out), `"sequence_number":2`) {
+		t.Errorf("after a retry:\n%s", out)
+	}
+	// A failure after output: response.failed, never completed.
+	out = e.Fail(out[:0], apierr.Errorf(502, "upstream_error", "cut").WithCode("stream_closed"))
+	if !strings.Contains(string(out), `"status":"failed"`) || !strings.Contains(string(out), `"code":"stream_closed"`) {
+		t.Errorf("fail frame: %s", out)
+	}
+}
+
+func TestEncoderRenamedTools(t *testing.T) {
+	plan, err := translate(t, `{"model":"m","input":"hi","tools":[{"type":"function","name":"mcp.read file"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := plan.Body.Tools[0].Name
+	if up == "mcp.read file" {
+		t.Fatal("name not shortened")
+	}
+	e := NewEncoder(plan, "resp_x", fixedNow, nil)
+	out, _, _ := feed(e, nil, []byte(evCreated))
+	out, _, _ = feed(e, out, []byte(`{"type":"response.output_item.done","output_index":0,"item":{"id":"fc_1","type":"function_call","name":"`+up+`","call_id":"c1","arguments":"{}"}}`))
+	if !strings.Contains(string(out), `"name":"mcp.read file"`) || strings.Contains(string(out), up) {
+		t.Errorf("renamed call: %s", out)
+	}
+}
+
+func TestAppendFrame(t *testing.T) {
+	for _, raw := range []string{`{"type":"x"}`, `{"type":"x","sequence_number":99,"a":[1,{"b":"}"}]}`, ` { "type" : "x" , "s":"\\\"" } `} {
+		out, ok := appendFrame(nil, "x", []byte(raw), 3)
+		if !ok {
+			t.Fatalf("%s: not an object", raw)
+		}
+		data := strings.TrimSuffix(strings.TrimPrefix(string(out), "event: x\ndata: "), "\n\n")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(data), &m); err != nil || m["sequence_number"] != float64(3) || m["type"] != "x" {
+			t.Errorf("%s -> %s (%v)", raw, data, err)
+		}
+	}
+	if _, ok := appendFrame(nil, "x", []byte(`[1]`), 0); ok {
+		t.Error("an array was taken for an object")
+	}
+}
+
+func TestStoreBounds(t *testing.T) {
+	now := fixedNow()
+	clock := func() time.Time { return now }
+	s := NewStore(time.Hour, 4096, 3, clock)
+	conv := []codex.Item{codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, "x"))}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		s.Put("k1", &Response{ID: id, Output: []json.RawMessage{}}, conv)
+	}
+	if _, ok := s.Response("k1", "a"); ok {
+		t.Error("the oldest response survived the count bound")
+	}
+	if _, ok := s.Response("k2", "b"); ok {
+		t.Error("another owner saw a response")
+	}
+	if items, ok := s.Conversation("k1", "b"); !ok || len(items) != 1 || items[0].Content[0].Text != "x" {
+		t.Errorf("conversation %v %v", items, ok)
+	}
+	big := []codex.Item{codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, strings.Repeat("y", 3000)))}
+	s.Put("k1", &Response{ID: "big", Output: []json.RawMessage{}}, big)
+	if n, size := s.Len(); size > 4096 || n > 3 {
+		t.Errorf("%d entries, %d bytes over the bounds", n, size)
+	}
+	now = now.Add(2 * time.Hour)
+	if _, ok := s.Response("k1", "big"); ok {
+		t.Error("an expired response was served")
+	}
+	if n, _ := s.Len(); n != 0 {
+		t.Errorf("%d expired entries kept", n)
+	}
+	if !s.Enabled() || NewStore(0, 1, 1, nil).Enabled() {
+		t.Error("Enabled")
+	}
+}
+
+// BenchmarkRelayDelta measures the streaming hot path, like the chat
+// route's BenchmarkTranslateDelta: one upstream output_text.delta event
+// in, one renumbered event out.
+func BenchmarkRelayDelta(b *testing.B) {
+	var req Request
+	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5","input":"hi"}`), &req)
+	plan, _ := Translate(&req, catalog.Resolution{Slug: "gpt-5.5"}, nil, dialect.Options{})
+	e := NewEncoder(plan, "resp_1", fixedNow, nil)
+	var out []byte
+	var ev codex.Event
+	for _, s := range []string{`{"type":"response.created","response":{"id":"resp_1","created_at":1}}`, `{"type":"response.output_item.added","output_index":0,"item":{"id":"msg_1","type":"message","role":"assistant"}}`} {
+		_ = codex.DecodeEvent([]byte(s), &ev)
+		ev.Raw = []byte(s)
+		out, _, _ = e.Feed(out, &ev)
+	}
+	data := []byte(`{"type":"response.output_text.delta","sequence_number":12,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hello, world! This is a typical delta."}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		_ = codex.DecodeEvent(data, &ev)
+		ev.Raw = data
+		out, _, _ = e.Feed(out[:0], &ev)
+	}
+	if !bytes.Contains(out, []byte("typical delta")) {
+		b.Fatal("no event produced")
+	}
+}

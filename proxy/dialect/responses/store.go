@@ -1,0 +1,168 @@
+package responses
+
+import (
+	"container/list"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+)
+
+// Store keeps finished responses in memory for previous_response_id and
+// GET/DELETE /v1/responses/{id}: each response object and the conversation
+// it ended (input and output items, reasoning encrypted_content included).
+// It is bounded by age, total bytes and count; the oldest entries go first.
+// Entries belong to an owner (a hash of the client's API key) and are
+// invisible to other owners. It is safe for concurrent use.
+type Store struct {
+	maxAge   time.Duration
+	maxBytes int64
+	maxCount int
+	now      func() time.Time
+
+	mu    sync.Mutex
+	byID  map[string]*list.Element
+	order *list.List // of *entry, oldest first
+	bytes int64
+}
+
+type entry struct {
+	id, owner    string
+	at           time.Time
+	response     []byte
+	conversation []byte
+}
+
+func (e *entry) size() int64 {
+	return int64(len(e.response) + len(e.conversation) + len(e.id) + len(e.owner) + 64)
+}
+
+// DefaultMaxCount bounds the number of stored responses.
+const DefaultMaxCount = 10000
+
+// NewStore returns a store keeping responses for maxAge (0 keeps none)
+// within maxBytes and maxCount.
+func NewStore(maxAge time.Duration, maxBytes int64, maxCount int, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{maxAge: maxAge, maxBytes: maxBytes, maxCount: maxCount, now: now, byID: map[string]*list.Element{}, order: list.New()}
+}
+
+// Enabled reports whether the store keeps anything.
+func (s *Store) Enabled() bool { return s != nil && s.maxAge > 0 && s.maxBytes > 0 && s.maxCount > 0 }
+
+// Put keeps r and its conversation for owner.
+func (s *Store) Put(owner string, r *Response, conversation []codex.Item) {
+	if !s.Enabled() {
+		return
+	}
+	resp, err := json.Marshal(r)
+	if err != nil {
+		return
+	}
+	conv, err := json.Marshal(conversation)
+	if err != nil {
+		return
+	}
+	e := &entry{id: r.ID, owner: owner, at: s.now(), response: resp, conversation: conv}
+	if e.size() > s.maxBytes {
+		return // larger than the whole store
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.byID[e.id]; ok {
+		s.remove(old)
+	}
+	s.byID[e.id] = s.order.PushBack(e)
+	s.bytes += e.size()
+	s.evict()
+}
+
+// evict drops expired entries, then the oldest ones over the bounds.
+func (s *Store) evict() {
+	cutoff := s.now().Add(-s.maxAge)
+	for el := s.order.Front(); el != nil; el = s.order.Front() {
+		e := el.Value.(*entry)
+		if e.at.After(cutoff) && s.bytes <= s.maxBytes && s.order.Len() <= s.maxCount {
+			return
+		}
+		s.remove(el)
+	}
+}
+
+func (s *Store) remove(el *list.Element) {
+	e := el.Value.(*entry)
+	s.order.Remove(el)
+	delete(s.byID, e.id)
+	s.bytes -= e.size()
+}
+
+// lookup returns owner's live entry id.
+func (s *Store) lookup(owner, id string) *list.Element {
+	s.evict()
+	el, ok := s.byID[id]
+	if !ok || el.Value.(*entry).owner != owner {
+		return nil
+	}
+	return el
+}
+
+// Response returns the stored response object (JSON) of id.
+func (s *Store) Response(owner, id string) ([]byte, bool) {
+	if s == nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el := s.lookup(owner, id)
+	if el == nil {
+		return nil, false
+	}
+	return el.Value.(*entry).response, true
+}
+
+// Conversation returns the input and output items of response id.
+func (s *Store) Conversation(owner, id string) ([]codex.Item, bool) {
+	if s == nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	el := s.lookup(owner, id)
+	var raw []byte
+	if el != nil {
+		raw = el.Value.(*entry).conversation
+	}
+	s.mu.Unlock()
+	if el == nil {
+		return nil, false
+	}
+	var items []codex.Item
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, false
+	}
+	return items, true
+}
+
+// Delete removes response id; it reports whether there was one.
+func (s *Store) Delete(owner, id string) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el := s.lookup(owner, id)
+	if el == nil {
+		return false
+	}
+	s.remove(el)
+	return true
+}
+
+// Len returns the number of stored responses and their size in bytes.
+func (s *Store) Len() (int, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.order.Len(), s.bytes
+}

@@ -1,0 +1,340 @@
+package responses
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
+)
+
+// Finished is told about every response that completed (or ended
+// incomplete): the response object and the conversation so far (the
+// input sent upstream plus the output, ready to be sent again).
+type Finished func(r *Response, conversation []codex.Item)
+
+// NewID returns a new response id.
+func NewID() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "resp_" + hex.EncodeToString(b[:])
+}
+
+// outItem is one output item, from its response.output_item.done event.
+type outItem struct {
+	index int
+	raw   json.RawMessage // as the client sees it
+	item  codex.Item      // as the backend sent it
+}
+
+// answer is the response being built from the upstream events; the stream
+// encoder and the aggregator share it.
+type answer struct {
+	plan      *Plan
+	id        string
+	now       func() time.Time
+	createdAt int64
+	items     []outItem
+	finished  Finished
+}
+
+func newAnswer(plan *Plan, id string, now func() time.Time, done Finished) answer {
+	if now == nil {
+		now = time.Now
+	}
+	return answer{plan: plan, id: id, now: now, finished: done}
+}
+
+// reset starts over for a new upstream attempt.
+func (a *answer) reset(r *codex.Response) {
+	a.items = a.items[:0]
+	a.createdAt = 0
+	if r != nil {
+		a.createdAt = r.CreatedAt
+	}
+	if a.createdAt == 0 {
+		a.createdAt = a.now().Unix()
+	}
+}
+
+// response returns the response object with status and the output so far.
+func (a *answer) response(status string) *Response {
+	r := a.plan.Echo
+	if a.createdAt == 0 {
+		a.createdAt = a.now().Unix()
+	}
+	r.ID, r.CreatedAt, r.Status = a.id, a.createdAt, status
+	sort.SliceStable(a.items, func(i, j int) bool { return a.items[i].index < a.items[j].index })
+	r.Output = make([]json.RawMessage, len(a.items))
+	for i, it := range a.items {
+		r.Output[i] = it.raw
+	}
+	return &r
+}
+
+// clientName returns the client's name of an upstream tool name.
+func (a *answer) clientName(name string) (string, bool) {
+	orig, ok := a.plan.ToolNames[name]
+	return orig, ok
+}
+
+// renamed reports whether it is a tool call whose name the client knows
+// by another name.
+func (a *answer) renamed(it *codex.Item) bool {
+	if it == nil || len(a.plan.ToolNames) == 0 || (it.Type != codex.ItemFunctionCall && it.Type != codex.ItemCustomToolCall) {
+		return false
+	}
+	_, ok := a.clientName(it.Name)
+	return ok
+}
+
+// clientItem returns the JSON of an item as the client must see it.
+func (a *answer) clientItem(it *codex.Item, raw []byte) json.RawMessage {
+	if a.renamed(it) || raw == nil {
+		cp := *it
+		if orig, ok := a.clientName(cp.Name); ok {
+			cp.Name = orig
+		}
+		b, _ := json.Marshal(cp)
+		return b
+	}
+	return append(json.RawMessage(nil), raw...)
+}
+
+// record keeps the item of a response.output_item.done event.
+func (a *answer) record(ev *codex.Event) {
+	if ev.Item == nil {
+		return
+	}
+	o := outItem{index: ev.OutputIndex, item: *ev.Item}
+	o.raw = a.clientItem(ev.Item, field(ev.Raw, "item"))
+	for i := range a.items {
+		if a.items[i].index == o.index {
+			a.items[i] = o
+			return
+		}
+	}
+	a.items = append(a.items, o)
+}
+
+// finish builds the final response of a completed or incomplete event, or
+// returns the failure an incomplete reason means.
+func (a *answer) finish(ev *codex.Event) (*Response, error) {
+	status := "completed"
+	var details *codex.IncompleteDetails
+	if ev.Type == codex.EventIncomplete {
+		reason, f := relay.Incomplete(ev.Response)
+		if f != nil {
+			return nil, f
+		}
+		status, details = "incomplete", &codex.IncompleteDetails{Reason: reason}
+	}
+	up := ev.Response
+	if up != nil && len(a.items) == 0 {
+		// No item events: use the envelope's output instead.
+		for i := range up.Output {
+			it := up.Output[i]
+			a.items = append(a.items, outItem{index: i, item: it, raw: a.clientItem(&it, nil)})
+		}
+	}
+	r := a.response(status)
+	r.IncompleteDetails = details
+	if up != nil && up.Usage != nil {
+		u := *up.Usage
+		if u.TotalTokens == 0 {
+			u.TotalTokens = u.InputTokens + u.OutputTokens
+		}
+		r.Usage = &u
+	}
+	if a.finished != nil {
+		conv := make([]codex.Item, 0, len(a.plan.Body.Input)+len(a.items))
+		conv = append(conv, a.plan.Body.Input...)
+		for _, o := range a.items {
+			it := o.item
+			if Sanitize(&it) {
+				conv = append(conv, it)
+			}
+		}
+		a.finished(r, conv)
+	}
+	return r, nil
+}
+
+// failed is the response of a stream that failed after output started.
+func (a *answer) failed(e *apierr.Error) *Response {
+	r := a.response("failed")
+	code := e.Type
+	if e.Code != nil {
+		code = *e.Code
+	}
+	r.Error = &ResponseError{Code: code, Message: e.Message}
+	return r
+}
+
+// Encoder relays the upstream events of one request as the client's
+// Responses stream. It holds back the lifecycle events until the first
+// event the client would see, so that a failure before any output still
+// gets its own HTTP status (and a retry) rather than a 200 stream.
+type Encoder struct {
+	answer
+	seq     int64
+	pending []byte
+	shown   bool
+}
+
+// NewEncoder returns the stream encoder of one request; id is the response
+// id the client sees, done is told about the finished response.
+func NewEncoder(plan *Plan, id string, now func() time.Time, done Finished) *Encoder {
+	return &Encoder{answer: newAnswer(plan, id, now, done)}
+}
+
+// Feed appends the client frames for ev to dst.
+func (e *Encoder) Feed(dst []byte, ev *codex.Event) ([]byte, relay.Signal, error) {
+	switch ev.Type {
+	case codex.EventCreated:
+		// The first event of every upstream attempt: whatever an earlier
+		// attempt produced was never sent.
+		e.reset(ev.Response)
+		e.seq, e.shown = 0, false
+		e.pending = e.lifecycle(e.pending[:0], codex.EventCreated, e.response("in_progress"))
+		return dst, relay.SigNone, nil
+	case codex.EventInProgress:
+		e.pending = e.lifecycle(e.pending, codex.EventInProgress, e.response("in_progress"))
+		return dst, relay.SigNone, nil
+	case codex.EventCompleted, codex.EventIncomplete:
+		r, err := e.finish(ev)
+		if err != nil {
+			return dst, relay.SigNone, err
+		}
+		dst = e.flush(dst)
+		return e.lifecycle(dst, ev.Type, r), relay.SigDone, nil
+	case codex.EventFailed, codex.EventError:
+		return dst, relay.SigNone, relay.EventFailure(ev, e.now())
+	}
+	if strings.HasPrefix(ev.Type, "codex.") {
+		return dst, relay.SigNone, nil // the backend's own bookkeeping
+	}
+	if ev.Type == codex.EventItemDone {
+		e.record(ev)
+	}
+	if !e.shown && !shows(ev) {
+		e.pending = e.frame(e.pending, ev)
+		return dst, relay.SigNone, nil
+	}
+	e.shown = true
+	dst = e.flush(dst)
+	return e.frame(dst, ev), relay.SigOutput, nil
+}
+
+// Fail appends the response.failed event that ends a committed stream.
+func (e *Encoder) Fail(dst []byte, err *apierr.Error) []byte {
+	dst = e.flush(dst)
+	return e.lifecycle(dst, codex.EventFailed, e.failed(err))
+}
+
+func (e *Encoder) flush(dst []byte) []byte {
+	if len(e.pending) > 0 {
+		dst = append(dst, e.pending...)
+		e.pending = e.pending[:0]
+	}
+	return dst
+}
+
+// frame appends ev as it came, renumbered.
+func (e *Encoder) frame(dst []byte, ev *codex.Event) []byte {
+	if (ev.Type == codex.EventItemAdded || ev.Type == codex.EventItemDone) && e.renamed(ev.Item) {
+		dst = appendFrameHead(dst, ev.Type)
+		dst = append(dst, `{"type":"`...)
+		dst = append(dst, ev.Type...)
+		dst = append(dst, `","sequence_number":`...)
+		dst = strconv.AppendInt(dst, e.seq, 10)
+		dst = append(dst, `,"output_index":`...)
+		dst = strconv.AppendInt(dst, int64(ev.OutputIndex), 10)
+		dst = append(dst, `,"item":`...)
+		dst = append(dst, e.clientItem(ev.Item, nil)...)
+		e.seq++
+		return append(dst, "}\n\n"...)
+	}
+	if out, ok := appendFrame(dst, ev.Type, ev.Raw, e.seq); ok {
+		e.seq++
+		return out
+	}
+	return dst // not an object: nothing a client could use
+}
+
+// lifecycle appends a response.* event carrying the response object.
+func (e *Encoder) lifecycle(dst []byte, typ string, r *Response) []byte {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return dst
+	}
+	dst = appendFrameHead(dst, typ)
+	dst = append(dst, `{"type":"`...)
+	dst = append(dst, typ...)
+	dst = append(dst, `","sequence_number":`...)
+	dst = strconv.AppendInt(dst, e.seq, 10)
+	dst = append(dst, `,"response":`...)
+	dst = append(dst, body...)
+	e.seq++
+	return append(dst, "}\n\n"...)
+}
+
+// shows reports whether the client would see anything of ev: an empty
+// reasoning item or summary part shows nothing yet.
+func shows(ev *codex.Event) bool {
+	switch ev.Type {
+	case codex.EventItemAdded, codex.EventItemDone:
+		if it := ev.Item; it != nil && it.Type == codex.ItemReasoning {
+			for _, s := range it.Summary {
+				if s.Text != "" {
+					return true
+				}
+			}
+			return false
+		}
+	case codex.EventSummaryPartAdded:
+		return false
+	}
+	return true
+}
+
+// Aggregator builds the one response object of a non-streamed request.
+type Aggregator struct {
+	answer
+	result *Response
+}
+
+// NewAggregator returns the aggregator of one request.
+func NewAggregator(plan *Plan, id string, now func() time.Time, done Finished) *Aggregator {
+	return &Aggregator{answer: newAnswer(plan, id, now, done)}
+}
+
+// Feed consumes one upstream event.
+func (a *Aggregator) Feed(ev *codex.Event) (relay.Signal, error) {
+	switch ev.Type {
+	case codex.EventCreated:
+		a.reset(ev.Response)
+	case codex.EventItemDone:
+		a.record(ev)
+		return relay.SigOutput, nil
+	case codex.EventCompleted, codex.EventIncomplete:
+		r, err := a.finish(ev)
+		if err != nil {
+			return relay.SigNone, err
+		}
+		a.result = r
+		return relay.SigDone, nil
+	case codex.EventFailed, codex.EventError:
+		return relay.SigNone, relay.EventFailure(ev, a.now())
+	}
+	return relay.SigNone, nil
+}
+
+// Result returns the response object.
+func (a *Aggregator) Result() any { return a.result }
