@@ -36,8 +36,12 @@ var routes = []route{
 	{name: "chat", path: "/chat/completions", end: "[DONE]", body: func(model, text string) string {
 		return `{"model":"` + model + `","stream":true,"messages":[{"role":"user","content":"` + text + `"}]}`
 	}},
-	// {name: "responses", path: "/responses", end: "response.completed", body: …},
-	// {name: "messages", path: "/messages", end: "message_stop", body: …},
+	{name: "responses", path: "/responses", end: "response.completed", body: func(model, text string) string {
+		return `{"model":"` + model + `","stream":true,"input":"` + text + `"}`
+	}},
+	{name: "messages", path: "/messages", end: "message_stop", body: func(model, text string) string {
+		return `{"model":"` + model + `","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"` + text + `"}]}`
+	}},
 }
 
 const model = "gpt-5.4"
@@ -208,7 +212,11 @@ func (r *rig) stream(t target, text string, buf []byte) error {
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
-			tail = append(tail[:0], buf[max(0, n-64):n]...)
+			// Keep the last few KiB: the end marker is in the last event.
+			tail = append(tail, buf[:n]...)
+			if len(tail) > 256<<10 {
+				tail = append(tail[:0], tail[len(tail)-128<<10:]...)
+			}
 		}
 		if errors.Is(err, io.EOF) {
 			break
