@@ -15,7 +15,7 @@ require (
 	github.com/bogdanfinn/utls v1.7.8-barnius
 	github.com/godbus/dbus/v5 v5.2.2
 	github.com/klauspost/compress v1.18.2
-	github.com/labstack/echo/v4 v4.16.0
+	github.com/labstack/echo/v4 v4.16.6
 	github.com/openai/openai-go/v3 v3.96.0
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c
 	github.com/tiktoken-go/tokenizer v0.10.0

@@ -61,6 +61,20 @@ numeric_version() {
 	fi
 }
 
+# build_number: the fourth field of the Windows version. A development
+# build (0.0.0-dev+<commit>) counts the commits, so its exe never reads
+# 0.0.0.0; a tag plus commits (1.2.3-4-gabc) gives those commits; a tag, 0.
+build_number() {
+	local n=0
+	if [[ "$version" =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?-([0-9]+)-g ]]; then
+		n=${BASH_REMATCH[2]}
+	elif [[ "$(numeric_version)" == 0.0.0 ]]; then
+		n=$(git -C "$root" rev-list --count HEAD 2>/dev/null || echo 1)
+		[[ "$n" =~ ^[0-9]+$ && "$n" -gt 0 ]] || n=1
+	fi
+	printf '%d' $((n > 65535 ? 65535 : n))
+}
+
 ldflags() { # ldflags EXTRA...
 	printf '%s' "-s -w -X main.version=$version${1:+ $*}"
 }
@@ -112,7 +126,7 @@ target_windows() {
 	local icon=$root/assets/app.ico
 	[[ -f "$icon" ]] || die "missing $icon (the Windows icon)"
 	local winver
-	winver=$(numeric_version).0
+	winver=$(numeric_version).$(build_number)
 	# Resources: build/windows/winres.json next to a copy of the icon (go-winres
 	# resolves paths relative to the JSON file), with the version filled in.
 	# go-winres writes rsrc_windows_<arch>.syso into the snapshot, where go

@@ -503,6 +503,9 @@ func TestLocalErrors(t *testing.T) {
 		{"bad_effort", testKey, `{"model":"gpt-5.5","reasoning_effort":"turbo","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unsupported_value"},
 		{"orphan_tool_result", testKey, `{"model":"gpt-5.5","messages":[{"role":"tool","tool_call_id":"x","content":"r"}]}`, nil, 400, "invalid_value"},
 		{"foreign_host", testKey, ok, []string{"Host", "evil.example:8100"}, 403, "host_not_allowed"},
+		{"raw_invalid_utf8", testKey, "{\"model\":\"gpt-5.5\",\"messages\":[{\"role\":\"user\",\"content\":\"h\xffi\"}]}", nil, 400, "invalid_utf8"},
+		{"lone_high_surrogate", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a\ud800b"}]}`, nil, 400, "invalid_utf8"},
+		{"lone_low_surrogate", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"\udc00"}]}`, nil, 400, "invalid_utf8"},
 		{"foreign_origin", testKey, ok, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
 	}
 	for _, c := range cases {
@@ -545,12 +548,22 @@ func TestLocalErrors(t *testing.T) {
 		t.Fatalf("GET /chat/completions: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	// Health checks work whatever Host they use (containers, proxies).
+	// The health check applies the Host check too (a DNS-rebinding page
+	// must not learn that the app runs); containers and proxies name
+	// their host in CHATGPT_ALLOWED_HOSTS.
 	req, _ = http.NewRequest("GET", strings.TrimSuffix(h.base, "/v1")+"/healthz", nil)
 	req.Host = "service-name:8100"
 	resp, err = http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != 403 {
 		t.Fatalf("healthz with a foreign Host: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	h2 := newHarness(t, map[string]string{"CHATGPT_ALLOWED_HOSTS": "service-name"})
+	req, _ = http.NewRequest("GET", strings.TrimSuffix(h2.base, "/v1")+"/healthz", nil)
+	req.Host = "service-name:8100"
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz with an allowed extra Host: %v %v", err, resp)
 	}
 	resp.Body.Close()
 	req, _ = http.NewRequest("GET", h.base+"/nothing", nil)
@@ -576,6 +589,40 @@ func TestUpstreamErrors(t *testing.T) {
 		}
 		if m := lastRec(t, h.fake).JSON["model"]; m != "gpt-5.2" {
 			t.Errorf("a rejected slug was replaced by %v", m)
+		}
+	})
+	t.Run("made_up_slugs_go_upstream_as_they_are", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.rejectionsOK = true
+		for _, name := range []string{"gpt-foo", "gpt-nonexistent-9"} {
+			_, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: name, Messages: basic.Messages})
+			ae := apiError(t, err, 400)
+			if !strings.Contains(ae.Message, "The '"+name+"' model is not supported") {
+				t.Errorf("%s: error = %q, want the backend's", name, ae.Message)
+			}
+			if m := lastRec(t, h.fake).JSON["model"]; m != name {
+				t.Errorf("%s was sent upstream as %v", name, m)
+			}
+		}
+	})
+	t.Run("model_names_the_model_that_answered", func(t *testing.T) {
+		h := newHarness(t, nil)
+		for _, stream := range []bool{false, true} {
+			h.fake.Enqueue(codextest.Reply(codextest.Text("rerouted")).WithModel("gpt-5.4-mini"))
+			if stream {
+				body := h.rawStream(t, `{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+				if strings.Contains(body, `"model":"gpt-5.5"`) || !strings.Contains(body, `"model":"gpt-5.4-mini"`) {
+					t.Errorf("stream chunks do not name the model that answered:\n%s", body)
+				}
+				continue
+			}
+			r, err := h.client.Chat.Completions.New(ctx, basic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Model != "gpt-5.4-mini" {
+				t.Errorf("completion model = %q, want the model that answered", r.Model)
+			}
 		}
 	})
 	t.Run("alias_maps_to_default", func(t *testing.T) {
@@ -663,9 +710,9 @@ func TestUpstreamErrors(t *testing.T) {
 			t.Error("a failed stream ended with finish_reason stop")
 		}
 	})
-	t.Run("cut_stream_non_stream_retries_then_502", func(t *testing.T) {
+	t.Run("cut_before_output_non_stream_retries_then_502", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.fake.Enqueue(codextest.Repeat(codextest.Cut("half"), 3)...)
+		h.fake.Enqueue(codextest.Repeat(codextest.Cut(""), 3)...)
 		_, err := h.client.Chat.Completions.New(ctx, basic)
 		ae := apiError(t, err, 502)
 		if !strings.Contains(ae.Message, "before the response completed") {
@@ -673,6 +720,60 @@ func TestUpstreamErrors(t *testing.T) {
 		}
 		if n := len(h.fake.ResponsesRequests()); n != 3 {
 			t.Errorf("requests = %d, want 1 + 2 retries", n)
+		}
+	})
+	// Once the backend produced output the request has spent quota: a
+	// failure after that is answered, never sent again (streamed or not,
+	// visible to the client or not).
+	t.Run("failure_after_output_is_not_retried", func(t *testing.T) {
+		cases := []struct {
+			name   string
+			b      codextest.Behavior
+			stream bool
+		}{
+			{"cut_non_stream", codextest.Cut("half"), false},
+			{"failed_non_stream", codextest.FailAfterText("partial answer", "server_error", "boom"), false},
+			{"cut_after_hidden_reasoning_stream", codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
+				st := codextest.NewStream(w, req)
+				_ = st.Begin()
+				_ = st.Item(codextest.Reasoning())
+			}), true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				h := newHarness(t, nil)
+				h.fake.Enqueue(codextest.Repeat(c.b, 3)...)
+				if c.stream {
+					req, _ := http.NewRequest("POST", h.base+"/chat/completions", strings.NewReader(`{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+					req.Header.Set("Authorization", "Bearer "+testKey)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				} else if _, err := h.client.Chat.Completions.New(ctx, basic); err == nil {
+					t.Fatal("a failed answer succeeded")
+				}
+				if n := len(h.fake.ResponsesRequests()); n != 1 {
+					t.Errorf("requests = %d, want 1: output was produced, a retry would spend the quota again", n)
+				}
+			})
+		}
+	})
+	t.Run("first_byte_deadline_spans_retries", func(t *testing.T) {
+		h := newHarness(t, map[string]string{"CHATGPT_FIRST_BYTE_TIMEOUT": "1s", "CHATGPT_IDLE_TIMEOUT": "4s"})
+		h.fake.Enqueue(codextest.Repeat(codextest.Stall(""), 3)...)
+		start := time.Now()
+		_, err := h.client.Chat.Completions.New(ctx, basic, option.WithMaxRetries(0))
+		ae := apiError(t, err, 504)
+		if ae.Code != "upstream_timeout" {
+			t.Errorf("code = %q", ae.Code)
+		}
+		// Without the one deadline, each of the 3 attempts waits for the
+		// idle timeout (4 s): 12 s of silence.
+		if d := time.Since(start); d >= 4*time.Second {
+			t.Errorf("the client waited %v for an error; the first-byte deadline is 1 s", d)
 		}
 	})
 	t.Run("cut_after_content_streams_error", func(t *testing.T) {
@@ -853,5 +954,19 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition never became true")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestValidEscapesPass checks that the UTF-8 check lets surrogate pairs and
+// an escaped backslash before "ud800" through unchanged.
+func TestValidEscapesPass(t *testing.T) {
+	h := newHarness(t, nil)
+	body := h.rawStream(t, `{"model":"gpt-5.5","stream":true,"messages":[{"role":"user","content":"\ud83d\ude00 \\ud800 é"}]}`)
+	if !strings.Contains(body, "[DONE]") {
+		t.Fatalf("no complete stream: %s", body)
+	}
+	got := lastRec(t, h.fake).Body
+	if !strings.Contains(string(got), `😀 \\ud800 é`) {
+		t.Errorf("the text went upstream changed: %s", got)
 	}
 }

@@ -358,7 +358,9 @@ var aliases = map[string]bool{
 // slugLike matches names that look like an OpenAI model slug; those are
 // sent as they are, so that a retired or unknown slug gets the backend's
 // own error rather than silently another model.
-var slugLike = regexp.MustCompile(`^(gpt-[0-9]|o[0-9]|codex-|chatgpt-)`)
+// Aliases are checked first, so gpt-4o and friends still map to the
+// default model while gpt-foo goes upstream as it is.
+var slugLike = regexp.MustCompile(`^(gpt-[a-z0-9]|o[0-9]|codex-|chatgpt-)`)
 
 // ErrUnknownModel is returned by Resolve when Unknown is "reject".
 var ErrUnknownModel = errors.New("unknown model")

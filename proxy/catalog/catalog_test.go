@@ -41,6 +41,10 @@ func TestResolve(t *testing.T) {
 		{"gpt-5.2", "gpt-5.2", "", false, false}, // retired: sent as is, the backend answers
 		{"gpt-5.2-high", "gpt-5.2", "high", false, false},
 		{"o3", "o3", "", false, false},
+		{"gpt-foo", "gpt-foo", "", false, false}, // made-up slugs go upstream as they are
+		{"gpt-nonexistent-9", "gpt-nonexistent-9", "", false, false},
+		{"gpt-4", "gpt-8", "", true, true},
+		{"default", "gpt-8", "", true, true},
 		{"my-local-name", "gpt-8", "", true, false},
 	}
 	for _, tc := range cases {

@@ -51,6 +51,7 @@ type Config struct {
 	ResponsesLite  bool          // send the Responses-Lite shape to models the catalog marks
 	QuotaRefresh   time.Duration // how often /wham/usage is read; 0 = never
 	HeaderTimeout  time.Duration
+	FirstByte      time.Duration // CHATGPT_FIRST_BYTE_TIMEOUT: first byte or error, across retries
 	IdleTimeout    time.Duration
 	MaxRetries     int
 	ModelsRefresh  time.Duration
@@ -126,7 +127,8 @@ var Settings = []Setting{
 	{Name: "CHATGPT_QUOTA_REFRESH", Default: "5m", Help: "How often the quota is read from the backend's usage endpoint (also at start and after a usage-limit answer), for the tray and /admin/status. 0 turns the polling off; the rate-limit headers of every answer are read anyway.", apply: duration(func(c *Config) *time.Duration { return &c.QuotaRefresh })},
 	{Name: "CHATGPT_HEADER_TIMEOUT", Default: "60s", Help: "How long to wait for the backend's response headers.", apply: duration(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
 	{Name: "CHATGPT_IDLE_TIMEOUT", Default: "300s", Help: "How long a stream may stay silent before it is treated as dead.", apply: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
-	{Name: "CHATGPT_MAX_RETRIES", Default: "2", Help: "Retries on connection errors, 5xx (except 'model overloaded') and cut streams, only before any byte reached the client.", apply: integer(func(c *Config) *int { return &c.MaxRetries })},
+	{Name: "CHATGPT_FIRST_BYTE_TIMEOUT", Default: "60s", Help: "The longest a client waits for the first byte of its answer or an error, retries included (for a non-streamed answer: until the backend starts answering).", apply: duration(func(c *Config) *time.Duration { return &c.FirstByte })},
+	{Name: "CHATGPT_MAX_RETRIES", Default: "2", Help: "Retries on connection errors, 5xx (except 'model overloaded') and cut streams, only while the backend has produced nothing (no quota spent) and within CHATGPT_FIRST_BYTE_TIMEOUT.", apply: integer(func(c *Config) *int { return &c.MaxRetries })},
 	{Name: "CHATGPT_MODELS_REFRESH", Default: "1h", Help: "How often the model catalog is refreshed (also when X-Models-Etag changes).", apply: duration(func(c *Config) *time.Duration { return &c.ModelsRefresh })},
 	{Name: "CHATGPT_DEFAULT_MODEL", Help: "Model used for aliases (gpt-4o, auto, …) and unknown names. Default: the best model of the live catalog.", apply: str(func(c *Config) *string { return &c.DefaultModel })},
 	{Name: "CHATGPT_UNKNOWN_MODEL", Default: "default", Help: "What to do with a model name that is neither in the catalog nor an alias and does not look like an OpenAI slug: default (use the default model), passthrough (send it as is), reject (404).", apply: oneOf(func(c *Config) *string { return &c.UnknownModel }, "default", "passthrough", "reject")},

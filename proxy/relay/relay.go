@@ -84,6 +84,17 @@ type Stream interface {
 	Header() http.Header
 }
 
+// pendingStream is a Stream that can tell whether its next event is
+// already buffered (upstream.Stream can).
+type pendingStream interface{ Pending() bool }
+
+// morePending reports whether stream's next event is already buffered, so
+// that the client need not be flushed yet.
+func morePending(stream Stream) bool {
+	p, ok := stream.(pendingStream)
+	return ok && p.Pending()
+}
+
 // ETagNoter is told the catalog etag of every upstream answer.
 type ETagNoter interface{ NoteETag(etag string) }
 
@@ -104,6 +115,11 @@ type Relay struct {
 	Now        func() time.Time
 	Sleep      func(ctx context.Context, d time.Duration)
 	MaxRetries int
+	// FirstByteTimeout bounds the time until the client gets the first
+	// byte of its answer or an error, across retries (for a non-streamed
+	// answer: until the backend starts producing output). 0 means no bound
+	// beyond the upstream client's own timeouts.
+	FirstByteTimeout time.Duration
 	// Stopping reports that the app is shutting down (requests cancelled
 	// for that reason get a "shutting down" answer).
 	Stopping func() bool
@@ -117,6 +133,10 @@ type Relay struct {
 // KeepAliveInterval is how often an idle committed stream gets a
 // keep-alive frame.
 var KeepAliveInterval = 15 * time.Second
+
+// ErrFirstByteTimeout is the cause of a request cancelled because the
+// client got nothing within Relay.FirstByteTimeout.
+var ErrFirstByteTimeout = errors.New("no answer within the first-byte timeout")
 
 // errClosedEarly is a stream that ended without response.completed.
 var errClosedEarly = errors.New("stream closed before response.completed")
@@ -154,9 +174,23 @@ type run struct {
 
 	committed bool
 	sse       *sseWriter
+	// produced is set once the backend produced output: from then on the
+	// request has spent quota and is never sent again.
+	produced bool
+	// firstByte ends the time the client may wait for its first byte.
+	deadline  time.Time
+	firstByte *time.Timer
 	// activeLimit is the x-codex-active-limit of the last upstream answer:
 	// the limit family a usage limit belongs to.
 	activeLimit string
+}
+
+// answered stops the first-byte deadline: the client got its first byte
+// (or, for a non-streamed answer, the backend started answering).
+func (x *run) answered() {
+	if x.firstByte != nil {
+		x.firstByte.Stop()
+	}
 }
 
 func (x *run) serve() error {
@@ -180,12 +214,23 @@ func (x *run) serve() error {
 	if err != nil {
 		return apierr.Errorf(http.StatusInternalServerError, "server_error", "could not encode the request: %v", err)
 	}
+	// One deadline for the first byte, across retries: each attempt's
+	// context is cancelled when it passes before the client got anything.
+	parent := ctx
+	if r.FirstByteTimeout > 0 {
+		x.deadline = time.Now().Add(r.FirstByteTimeout)
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		x.firstByte = time.AfterFunc(r.FirstByteTimeout, func() { cancel(ErrFirstByteTimeout) })
+		defer x.firstByte.Stop()
+	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Lite: lite, Body: body})
 		var f *Failure
 		if err != nil {
-			if ctx.Err() != nil && !r.stopping() {
+			if parent.Err() != nil && !r.stopping() {
 				return errClientGone
 			}
 			var se *upstream.StatusError
@@ -217,7 +262,7 @@ func (x *run) serve() error {
 				return nil
 			}
 		}
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			if r.stopping() {
 				// The app is quitting: say so instead of ending silently.
 				e := apierr.Errorf(http.StatusServiceUnavailable, "server_error", "ChatGPT-to-API is shutting down; send the request again once it runs").WithCode("server_shutting_down")
@@ -239,12 +284,15 @@ func (x *run) serve() error {
 			x.failInBand(f.Err)
 			return nil
 		}
-		if f.Retryable && attempt < r.MaxRetries {
+		if f.Retryable && !x.produced && attempt < r.MaxRetries {
 			d := backoff(attempt)
 			if f.RetryAfter > 0 && f.RetryAfter < 10*time.Second {
 				d = f.RetryAfter
 			} else if f.RetryAfter >= 10*time.Second {
 				return f.Err // too long to wait for on the client's behalf
+			}
+			if !x.deadline.IsZero() && time.Now().Add(d).After(x.deadline) {
+				return f.Err // no time left for another attempt
 			}
 			r.Log.Info("retrying upstream request", "attempt", attempt+1, "after", d, "reason", f.Err.Message)
 			r.Sleep(ctx, d)
@@ -336,11 +384,16 @@ func (x *run) pump(stream Stream) *Failure {
 			buf := x.sse.buf[:0]
 			buf, sig, ferr = enc.Feed(buf, &ev)
 			x.sse.buf = buf
-			if len(buf) > 0 && !x.sse.write(buf) {
+			// Flush once per burst: while the next event is already
+			// buffered, the output waits in the response's buffer.
+			if !x.sse.send(buf, !morePending(stream)) {
 				return &Failure{Err: errClientGone}
 			}
 		} else {
 			held, sig, ferr = enc.Feed(held, &ev)
+		}
+		if sig != SigNone {
+			x.produced = true
 		}
 		if ferr != nil {
 			return asFailure(ferr)
@@ -349,6 +402,7 @@ func (x *run) pump(stream Stream) *Failure {
 		// empty reasoning item, say, may still be followed by a failure
 		// that deserves its own status or a retry.
 		if !x.committed && (len(held) > 0 || sig == SigDone) {
+			x.answered()
 			x.commit()
 			if len(held) > 0 && !x.sse.write(held) {
 				return &Failure{Err: errClientGone}
@@ -414,6 +468,10 @@ func (x *run) aggregate(stream Stream) *Failure {
 			return f
 		}
 		sig, err := a.Feed(&ev)
+		if sig != SigNone && !x.produced {
+			x.produced = true
+			x.answered() // the answer is sent when complete; the idle timeout guards it
+		}
 		if err != nil {
 			return asFailure(err)
 		}
@@ -426,6 +484,8 @@ func (x *run) aggregate(stream Stream) *Failure {
 
 func transportFailure(err error) *Failure {
 	switch {
+	case errors.Is(err, ErrFirstByteTimeout):
+		return &Failure{Err: apierr.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT sent nothing within the first-byte timeout (CHATGPT_FIRST_BYTE_TIMEOUT)").WithCode("upstream_timeout")}
 	case errors.Is(err, upstream.ErrHeaderTimeout):
 		return &Failure{Err: apierr.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT did not answer in time (%v)", err).WithCode("upstream_timeout"), Retryable: true}
 	case errors.Is(err, upstream.ErrIdleTimeout):

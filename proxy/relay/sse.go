@@ -11,7 +11,8 @@ import (
 var defaultKeepAlive = []byte(": keep-alive\n\n")
 
 // sseWriter serialises writes to a committed stream and sends a keep-alive
-// frame when the stream has been quiet for a while.
+// frame when the stream has been quiet for a while. The keep-alive is a
+// timer, not a goroutine, so an open stream costs little while it waits.
 type sseWriter struct {
 	mu        sync.Mutex
 	w         http.ResponseWriter
@@ -20,43 +21,65 @@ type sseWriter struct {
 	keepAlive []byte
 	last      time.Time
 	broken    bool
-	done      chan struct{}
-	once      sync.Once
+	dirty     bool // written but not flushed
+	done      bool
+	timer     *time.Timer
 }
 
 func newSSEWriter(w http.ResponseWriter, keepAlive []byte) *sseWriter {
 	if keepAlive == nil {
 		keepAlive = defaultKeepAlive
 	}
-	s := &sseWriter{w: w, rc: http.NewResponseController(w), keepAlive: keepAlive, last: time.Now(), done: make(chan struct{})}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w), keepAlive: keepAlive, last: time.Now()}
 	_ = s.rc.SetWriteDeadline(time.Time{})
 	_ = s.rc.Flush()
-	go s.pinger()
+	s.timer = time.AfterFunc(KeepAliveInterval, s.ping)
 	return s
 }
 
-func (s *sseWriter) pinger() {
-	t := time.NewTicker(KeepAliveInterval / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-			s.mu.Lock()
-			if !s.broken && time.Since(s.last) >= KeepAliveInterval {
-				s.writeLocked(s.keepAlive)
-			}
-			s.mu.Unlock()
-		}
+// ping sends the keep-alive frame when the stream has been quiet for
+// KeepAliveInterval, and re-arms the timer for the next quiet period.
+func (s *sseWriter) ping() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done || s.broken {
+		return
 	}
+	if quiet := time.Since(s.last); quiet < KeepAliveInterval {
+		s.timer.Reset(KeepAliveInterval - quiet)
+		return
+	}
+	s.writeLocked(s.keepAlive)
+	s.timer.Reset(KeepAliveInterval)
 }
 
 // write sends b and flushes; false when the client is gone.
-func (s *sseWriter) write(b []byte) bool {
+func (s *sseWriter) write(b []byte) bool { return s.send(b, true) }
+
+// send writes b and, when flush is set, flushes everything written so far;
+// false when the client is gone.
+func (s *sseWriter) send(b []byte, flush bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.writeLocked(b)
+	if s.broken {
+		return false
+	}
+	if len(b) > 0 {
+		if _, err := s.w.Write(b); err != nil {
+			s.broken = true
+			return false
+		}
+		s.dirty = true
+	}
+	if flush && s.dirty {
+		if err := s.rc.Flush(); err != nil {
+			s.broken = true
+			return false
+		}
+		s.dirty = false
+		s.last = time.Now()
+	}
+	return true
 }
 
 func (s *sseWriter) writeLocked(b []byte) bool {
@@ -71,11 +94,17 @@ func (s *sseWriter) writeLocked(b []byte) bool {
 		s.broken = true
 		return false
 	}
+	s.dirty = false
 	s.last = time.Now()
 	return true
 }
 
-func (s *sseWriter) stop() { s.once.Do(func() { close(s.done) }) }
+func (s *sseWriter) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = true
+	s.timer.Stop()
+}
 
 // writeJSON writes v as a JSON answer.
 func writeJSON(w http.ResponseWriter, code int, v any) {

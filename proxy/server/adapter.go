@@ -25,3 +25,4 @@ type streamAdapter struct{ s *upstream.Stream }
 func (a streamAdapter) Next() (upstream.Event, error) { return a.s.Next() }
 func (a streamAdapter) Close() error                  { return a.s.Close() }
 func (a streamAdapter) Header() http.Header           { return a.s.Header }
+func (a streamAdapter) Pending() bool                 { return a.s.Pending() }

@@ -16,7 +16,8 @@ import (
 // hostGuard refuses requests whose Host header names anything but the bound
 // address, loopback names or configured extra hosts. This stops DNS
 // rebinding: a web page at evil.example resolving to 127.0.0.1 still sends
-// "Host: evil.example".
+// "Host: evil.example". /healthz is no exception: such a page must not
+// learn that the app is running.
 func (s *Server) hostGuard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		host := c.Request().Host
@@ -24,7 +25,7 @@ func (s *Server) hostGuard(next echo.HandlerFunc) echo.HandlerFunc {
 			host = h
 		}
 		host = strings.ToLower(strings.Trim(host, "[]"))
-		if !s.allowedHosts[host] && c.Request().URL.Path != "/healthz" {
+		if !s.allowedHosts[host] {
 			return apierr.Errorf(http.StatusForbidden, "invalid_request_error", "Host %q is not allowed. Use http://127.0.0.1:%d or http://localhost:%d, or add the name to CHATGPT_ALLOWED_HOSTS.", host, s.port(), s.port()).WithCode("host_not_allowed")
 		}
 		return next(c)

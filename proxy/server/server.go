@@ -73,6 +73,7 @@ type Server struct {
 	keyHash      []byte
 	allowedHosts map[string]bool
 	boundPort    int
+	reclaim      reclaimer
 	stopping     atomic.Bool
 	relay        *relay.Relay
 	chatHandler  *chat.Handler
@@ -124,7 +125,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.relay = &relay.Relay{
 		Upstream: o.Upstream, Auth: o.Auth, Status: o.Status, Catalog: o.Catalog,
-		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries,
+		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries, FirstByteTimeout: o.Config.FirstByte,
 		Stopping: s.stopping.Load, OnUsageLimit: o.OnUsageLimit,
 	}
 	if o.Config.ResponsesLite {
@@ -170,6 +171,7 @@ func (s *Server) routes() *echo.Echo {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.errorHandler
 	e.Pre(s.hostGuard)
+	e.Pre(s.trackIdle)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -179,7 +181,7 @@ func (s *Server) routes() *echo.Echo {
 	}))
 	e.Use(s.logRequests, s.originGuard)
 	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
-	e.Use(s.decompress)
+	e.Use(s.decompress, s.checkUTF8)
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "app": config.AppName})
@@ -265,6 +267,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	<-errCh
+	s.reclaim.stop()
 	return nil
 }
 

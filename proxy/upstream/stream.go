@@ -15,7 +15,8 @@ import (
 )
 
 const (
-	sseBufferSize = 64 << 10
+	sseBufferSize = 16 << 10 // longer lines spill into sseReader.long
+	maxPooledData = 64 << 10 // larger event buffers are not kept for reuse
 	maxSSELine    = 16 << 20 // one line, and the joined data of one event
 	maxNameCache  = 16
 )
@@ -28,6 +29,7 @@ type Stream struct {
 	Header     http.Header // response headers (Content-Encoding removed when fhttp decoded the body)
 	Proto      string      // "HTTP/2.0" or "HTTP/1.1"
 
+	readMu sync.Mutex // held by Next; Close releases the buffers only when free
 	p      sseReader
 	body   io.Closer
 	ctx    context.Context
@@ -57,7 +59,10 @@ func newStream(resp *fhttp.Response, h http.Header, ctx context.Context, cancel 
 // ErrStreamTooLarge for a line or event above 16 MiB. Event.Data is only
 // valid until the next call.
 func (s *Stream) Next() (Event, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	if s.closed.Load() {
+		s.p.release()
 		return Event{}, ErrStreamClosed
 	}
 	ev, err := s.p.next()
@@ -65,6 +70,7 @@ func (s *Stream) Next() (Event, error) {
 		return ev, nil
 	}
 	s.idle.stop()
+	s.p.release()
 	switch {
 	case err == io.EOF && context.Cause(s.ctx) == nil:
 		return Event{}, io.EOF
@@ -79,6 +85,16 @@ func (s *Stream) Next() (Event, error) {
 	return Event{}, fmt.Errorf("read sse: %w", err)
 }
 
+// Pending reports whether a complete event is already buffered, so that
+// the next call to Next returns without waiting for the network. A relay
+// uses it to flush its client once per burst of events instead of once
+// per event.
+func (s *Stream) Pending() bool {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	return s.p.pending()
+}
+
 // Close closes the body and cancels the request. It is idempotent.
 func (s *Stream) Close() error {
 	s.once.Do(func() {
@@ -86,6 +102,12 @@ func (s *Stream) Close() error {
 		s.idle.stop()
 		s.cancel(ErrStreamClosed)
 		_ = s.body.Close()
+		// The buffers go back to the pool now unless Next is running; then
+		// Next returns them when it sees the stream closed.
+		if s.readMu.TryLock() {
+			s.p.release()
+			s.readMu.Unlock()
+		}
 	})
 	return nil
 }
@@ -95,21 +117,52 @@ func (s *Stream) Close() error {
 // a final event that lacks its blank line. "id:" and "retry:" are ignored.
 // In steady state it allocates nothing per event.
 type sseReader struct {
-	br      *bufio.Reader
-	long    []byte // a line that did not fit the bufio buffer
-	data    []byte
+	*sseBuffers
 	name    string
-	names   []string // interned event names
 	sawData bool
 	started bool
 }
 
+// sseBuffers are the buffers of one sseReader; they are pooled so that a
+// stream costs no allocation of its own and a burst of streams leaves no
+// garbage behind.
+type sseBuffers struct {
+	br    *bufio.Reader
+	long  []byte // a line that did not fit the bufio buffer
+	data  []byte
+	names []string // interned event names
+}
+
+var ssePool = sync.Pool{New: func() any {
+	return &sseBuffers{br: bufio.NewReaderSize(nil, sseBufferSize), data: make([]byte, 0, 4096)}
+}}
+
 func (p *sseReader) init(r io.Reader) {
-	p.br = bufio.NewReaderSize(r, sseBufferSize)
-	p.data = make([]byte, 0, 4096)
+	p.sseBuffers = ssePool.Get().(*sseBuffers)
+	p.br.Reset(r)
+}
+
+// release returns the buffers to the pool; the reader is unusable after.
+// It is idempotent.
+func (p *sseReader) release() {
+	b := p.sseBuffers
+	if b == nil {
+		return
+	}
+	p.sseBuffers = nil
+	b.br.Reset(nil)
+	if cap(b.data) > maxPooledData {
+		b.data = make([]byte, 0, 4096)
+	}
+	b.data = b.data[:0]
+	b.long = nil
+	ssePool.Put(b)
 }
 
 func (p *sseReader) next() (Event, error) {
+	if p.sseBuffers == nil {
+		return Event{}, ErrStreamClosed
+	}
 	for {
 		line, err := p.readLine()
 		if err != nil {
@@ -153,6 +206,20 @@ func (p *sseReader) next() (Event, error) {
 			p.name = p.intern(value)
 		}
 	}
+}
+
+// pending reports whether the buffer holds the end of an event (a blank
+// line) or a line that would be dispatched at once.
+func (p *sseReader) pending() bool {
+	if p.sseBuffers == nil {
+		return false
+	}
+	n := p.br.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := p.br.Peek(n)
+	return bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n"))
 }
 
 // dispatch returns the pending event and resets the state; the returned

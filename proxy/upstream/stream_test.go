@@ -162,3 +162,61 @@ func BenchmarkStreamNext(b *testing.B) {
 		b.Fatal("unreachable")
 	}
 }
+
+// TestStreamPending checks that Pending tells a buffered complete event
+// from a partial one, so that the relay flushes before it would block.
+func TestStreamPending(t *testing.T) {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	idle := newIdleWatch(DefaultIdleTimeout, cancel)
+	s := &Stream{ctx: ctx, cancel: cancel, idle: idle, body: pr}
+	s.p.init(idle.reader(pr))
+	go func() {
+		// Two events and the start of a third arrive in one read.
+		_, _ = pw.Write([]byte("data: 1\n\ndata: 2\n\ndata: 3"))
+	}()
+	if ev, err := s.Next(); err != nil || string(ev.Data) != "1" {
+		t.Fatalf("first event %q, %v", ev.Data, err)
+	}
+	if !s.Pending() {
+		t.Fatal("Pending is false with the second event buffered")
+	}
+	if ev, err := s.Next(); err != nil || string(ev.Data) != "2" {
+		t.Fatalf("second event %q, %v", ev.Data, err)
+	}
+	if s.Pending() {
+		t.Fatal("Pending is true with only part of an event buffered")
+	}
+	go func() { _, _ = pw.Write([]byte("\n\n")) }()
+	if ev, err := s.Next(); err != nil || string(ev.Data) != "3" {
+		t.Fatalf("third event %q, %v", ev.Data, err)
+	}
+	_ = s.Close()
+	if s.Pending() {
+		t.Fatal("Pending is true after Close")
+	}
+	if _, err := s.Next(); !errors.Is(err, ErrStreamClosed) {
+		t.Fatalf("Next after Close: %v", err)
+	}
+}
+
+// TestStreamCloseDuringNext closes a stream while Next waits for data: the
+// pooled buffers must not be handed to another stream while in use.
+func TestStreamCloseDuringNext(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	idle := newIdleWatch(DefaultIdleTimeout, cancel)
+	s := &Stream{ctx: ctx, cancel: cancel, idle: idle, body: pr}
+	s.p.init(idle.reader(pr))
+	done := make(chan error, 1)
+	go func() { _, err := s.Next(); done <- err }()
+	_ = s.Close()
+	if err := <-done; err == nil {
+		t.Fatal("Next returned an event after Close")
+	}
+	if s.p.sseBuffers != nil {
+		t.Fatal("the buffers were not returned after Close and Next ended")
+	}
+}

@@ -78,9 +78,31 @@ func cmdPE(args []string) error {
 			return fmt.Errorf("%s: version info has no %s %q", path, key, *product)
 		}
 	}
-	fmt.Printf("ok %s: PE32+ %s GUI subsystem; %d icon(s), %d icon group(s), manifest (PerMonitorV2, asInvoker), version info (%s)\n",
-		path, *arch, len(res[rtIcon]), len(res[rtGroupIcon]), *product)
+	fileVer, productVer, err := fixedVersions(ver)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if fileVer == "0.0.0.0" || productVer == "0.0.0.0" {
+		return fmt.Errorf("%s: file version %s, product version %s: Windows shows 0.0.0.0 as no version", path, fileVer, productVer)
+	}
+	fmt.Printf("ok %s: PE32+ %s GUI subsystem; %d icon(s), %d icon group(s), manifest (PerMonitorV2, asInvoker), version info (%s, file %s, product %s)\n",
+		path, *arch, len(res[rtIcon]), len(res[rtGroupIcon]), *product, fileVer, productVer)
 	return nil
+}
+
+// fixedVersions returns the file and product versions of the
+// VS_FIXEDFILEINFO in a version resource, as "a.b.c.d".
+func fixedVersions(ver []byte) (file, product string, err error) {
+	sig := []byte{0xBD, 0x04, 0xEF, 0xFE}
+	i := bytes.Index(ver, sig)
+	if i < 0 || len(ver) < i+24 {
+		return "", "", errors.New("version info has no VS_FIXEDFILEINFO")
+	}
+	u32 := func(off int) uint32 { return binary.LittleEndian.Uint32(ver[i+off:]) }
+	format := func(ms, ls uint32) string {
+		return fmt.Sprintf("%d.%d.%d.%d", ms>>16, ms&0xffff, ls>>16, ls&0xffff)
+	}
+	return format(u32(8), u32(12)), format(u32(16), u32(20)), nil
 }
 
 // padFor returns the NUL padding that aligns a String value after its key in

@@ -66,8 +66,13 @@ func OpenSecrets(ctx context.Context, cfg *config.Config) (keychain.Secrets, str
 		case errors.Is(err, keychain.ErrUnavailable):
 			reason = "there is no usable Secret Service or keychain on this machine"
 		}
-		return keychain.NewMemory(), "No OS keychain is available (" + reason + "), so nothing is saved: " +
-			"set CHATGPT_SESSION_TOKEN or CHATGPT_ACCESS_TOKEN in the environment, or sign in again after each start. " +
+		advice := "set CHATGPT_SESSION_TOKEN or CHATGPT_ACCESS_TOKEN in the environment, or sign in again after each start. "
+		if cfg.SessionToken != "" || cfg.AccessToken != "" {
+			// The credentials already come from the environment: only a
+			// sign-in made at run time would be lost.
+			advice = "the credentials from the environment are used; a sign-in made while the app runs is forgotten when it exits. "
+		}
+		return keychain.NewMemory(), "No OS keychain is available (" + reason + "), so nothing is saved: " + advice +
 			"To keep secrets in an owner-only file in the config folder instead, set CHATGPT_SECRET_STORE=file.", nil
 	}
 }

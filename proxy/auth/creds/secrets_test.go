@@ -63,6 +63,13 @@ func TestOpenSecrets(t *testing.T) {
 	if err != nil || s.Where() != "memory" || !strings.Contains(note, "No OS keychain is available") || !strings.Contains(note, "CHATGPT_SECRET_STORE=file") {
 		t.Fatalf("auto without keychain: %v %q %q", err, s.Where(), note)
 	}
+	// A token already set in the environment is not to be set again.
+	for _, cfg := range []*config.Config{{SecretStore: "auto", SessionToken: "s"}, {SecretStore: "auto", AccessToken: "a"}} {
+		_, note, err = OpenSecrets(ctx, cfg)
+		if err != nil || strings.Contains(note, "set CHATGPT_SESSION_TOKEN") || !strings.Contains(note, "from the environment are used") {
+			t.Fatalf("auto without keychain, token in the environment: %v %q", err, note)
+		}
+	}
 	if _, _, err := OpenSecrets(ctx, &config.Config{SecretStore: "keychain"}); err == nil {
 		t.Fatal("keychain without a keychain: no error")
 	}

@@ -27,6 +27,7 @@ type Aggregator struct {
 	opts     StreamOptions
 	id       string
 	created  int64
+	model    string // the model the backend says answered
 	items    map[int]*aggItem
 	finish   string
 	usage    Usage
@@ -54,6 +55,7 @@ func (a *Aggregator) Feed(ev *codex.Event) (Signal, error) {
 		if r := ev.Response; r != nil && a.id == "" {
 			a.id = "chatcmpl-" + strings.TrimPrefix(r.ID, "resp_")
 			a.created = r.CreatedAt
+			a.model = r.Model
 		}
 		return SigNone, nil
 	case "response.output_item.added":
@@ -180,8 +182,12 @@ func (a *Aggregator) Completion() *Completion {
 	if created == 0 {
 		created = a.opts.Now().Unix()
 	}
+	model := a.model
+	if model == "" {
+		model = a.plan.Model
+	}
 	c := &Completion{
-		ID: id, Object: "chat.completion", Created: created, Model: a.plan.Model,
+		ID: id, Object: "chat.completion", Created: created, Model: model,
 		Choices: []Choice{{Index: 0, Message: msg, FinishReason: finish}},
 	}
 	u := a.usage

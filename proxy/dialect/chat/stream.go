@@ -70,6 +70,7 @@ type Translator struct {
 
 	id       string
 	created  int64
+	model    string // the model the backend says answered
 	prefix   []byte
 	roleSent bool
 
@@ -112,6 +113,16 @@ func (t *Translator) setResponse(r *codex.Response) {
 		t.id = "chatcmpl-" + strings.TrimPrefix(r.ID, "resp_")
 	}
 	t.created = r.CreatedAt
+	t.model = r.Model
+}
+
+// modelName is the model that answers: the one the backend names in its
+// response (it may route a request to another model), else the one asked.
+func (t *Translator) modelName() string {
+	if t.model != "" {
+		return t.model
+	}
+	return t.plan.Model
 }
 
 func (t *Translator) ensurePrefix() {
@@ -130,7 +141,7 @@ func (t *Translator) ensurePrefix() {
 	b = append(b, `,"object":"chat.completion.chunk","created":`...)
 	b = strconv.AppendInt(b, t.created, 10)
 	b = append(b, `,"model":`...)
-	b = dialect.AppendString(b, t.plan.Model)
+	b = dialect.AppendString(b, t.modelName())
 	b = append(b, `,"system_fingerprint":null,"choices":[{"index":0,"delta":`...)
 	t.prefix = b
 }
@@ -395,7 +406,7 @@ func (t *Translator) finish(dst []byte, r *codex.Response, reason string) ([]byt
 		dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
 		dst = strconv.AppendInt(dst, t.created, 10)
 		dst = append(dst, `,"model":`...)
-		dst = dialect.AppendString(dst, t.plan.Model)
+		dst = dialect.AppendString(dst, t.modelName())
 		dst = append(dst, `,"system_fingerprint":null,"choices":[],"usage":`...)
 		dst = appendUsage(dst, u)
 		dst = append(dst, "}\n\n"...)

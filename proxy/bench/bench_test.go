@@ -1,0 +1,449 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/proxytest"
+)
+
+// route is one API route of the app. A new dialect is one more line in
+// routes: its path, a request body asking for text, and the end marker of
+// its stream.
+type route struct {
+	name string
+	path string // under the app's /v1
+	body func(model, text string) string
+	end  string // the stream is complete when its tail contains this
+}
+
+var routes = []route{
+	{name: "chat", path: "/chat/completions", end: "[DONE]", body: func(model, text string) string {
+		return `{"model":"` + model + `","stream":true,"messages":[{"role":"user","content":"` + text + `"}]}`
+	}},
+	{name: "responses", path: "/responses", end: "response.completed", body: func(model, text string) string {
+		return `{"model":"` + model + `","stream":true,"input":"` + text + `"}`
+	}},
+	{name: "messages", path: "/messages", end: "message_stop", body: func(model, text string) string {
+		return `{"model":"` + model + `","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"` + text + `"}]}`
+	}},
+}
+
+const model = "gpt-5.4"
+
+// Stream lengths: a short answer and a long one, in text deltas.
+var lengths = []struct {
+	name   string
+	deltas int
+}{{"short", 4}, {"long", 1000}}
+
+// target is one way to reach the fake: through the app, through a bare
+// byte relay, or directly.
+type target struct {
+	name   string
+	url    string
+	header http.Header
+	body   func(text string) []byte
+	end    string
+}
+
+// rig is the fake, the app in front of it, and a bare relay in front of it.
+type rig struct {
+	h      *proxytest.Harness
+	bare   string // the bare relay's base URL
+	client *http.Client
+}
+
+func newRig(b *testing.B) *rig {
+	b.Helper()
+	h := proxytest.New(b, nil, codextest.WithResponder(codextest.BehaviorFunc(responder)))
+	fakeURL, err := url.Parse(h.Fake.BaseURL() + "/codex/responses")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The bare relay: forwards the body and headers unchanged and streams
+	// the upstream body back, flushing after every read, like
+	// httputil.ReverseProxy with FlushInterval -1. (It reads the request
+	// body first: handing the server's request body straight to the
+	// client transport made the standard library close the upstream
+	// connection mid-stream now and then.)
+	up := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2048, DisableCompression: true}}
+	rp := http.HandlerFunc(func(w http.ResponseWriter, in *http.Request) {
+		body, err := io.ReadAll(in.Body)
+		if err != nil {
+			return
+		}
+		out, err := http.NewRequestWithContext(in.Context(), in.Method, fakeURL.String(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out.ContentLength = in.ContentLength
+		for k, v := range in.Header {
+			out.Header[k] = v
+		}
+		resp, err := up.Do(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		rc := http.NewResponseController(w)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := resp.Body.Read(buf)
+			if n > 0 {
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					return
+				}
+				_ = rc.Flush()
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: rp}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	tr := &http.Transport{MaxIdleConnsPerHost: 2048, DisableCompression: true}
+	b.Cleanup(tr.CloseIdleConnections)
+	return &rig{h: h, bare: "http://" + ln.Addr().String(), client: &http.Client{Transport: tr}}
+}
+
+// targets returns the three ways to ask for one route's stream. The bare
+// relay and the direct call send exactly the body and headers the app sent
+// upstream for the same request.
+func (r *rig) targets(b *testing.B, rt route) []target {
+	b.Helper()
+	app := target{
+		name: "app", url: r.h.BaseURL + rt.path, end: rt.end,
+		header: http.Header{"Authorization": {"Bearer " + proxytest.APIKey}, "Content-Type": {"application/json"}},
+		body:   func(text string) []byte { return []byte(rt.body(model, text)) },
+	}
+	if got := r.do(b, app, "deltas:3"); !strings.Contains(got, "word2") {
+		b.Fatalf("app answered %q", got)
+	}
+	rec := r.h.LastResponses(b)
+	hdr := rec.Header.Clone()
+	for _, k := range []string{"Content-Length", "Accept-Encoding", "Connection", "Content-Encoding"} { // the recorded body is decompressed
+		hdr.Del(k)
+	}
+	// The upstream body with the user text swapped for a placeholder.
+	tmpl := bytes.Replace(rec.Body, []byte("deltas:3"), []byte("\x00"), 1)
+	if bytes.Equal(tmpl, rec.Body) {
+		b.Fatal("the upstream body does not hold the user text")
+	}
+	codex := func(text string) []byte { return bytes.Replace(tmpl, []byte("\x00"), []byte(text), 1) }
+	return []target{
+		{name: "direct", url: r.h.Fake.BaseURL() + "/codex/responses", header: hdr, body: codex, end: "response.completed"},
+		{name: "bare", url: r.bare, header: hdr, body: codex, end: "response.completed"},
+		app,
+	}
+}
+
+// do sends one request and returns the whole body.
+func (r *rig) do(b *testing.B, t target, text string) string {
+	b.Helper()
+	resp, err := r.send(context.Background(), t, text)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(got)
+}
+
+func (r *rig) send(ctx context.Context, t target, text string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(t.body(text)))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range t.header {
+		req.Header[k] = v
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: status %d: %s", t.name, resp.StatusCode, body)
+	}
+	return resp, nil
+}
+
+// stream sends one request, reads the stream to its end and checks that it
+// is complete. buf is reused between calls.
+func (r *rig) stream(t target, text string, buf []byte) error {
+	resp, err := r.send(context.Background(), t, text)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var tail []byte
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			// Keep the last few KiB: the end marker is in the last event.
+			tail = append(tail, buf[:n]...)
+			if len(tail) > 256<<10 {
+				tail = append(tail[:0], tail[len(tail)-128<<10:]...)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !bytes.Contains(tail, []byte(t.end)) {
+		return fmt.Errorf("%s: stream ended without %q: %q", t.name, t.end, tail)
+	}
+	return nil
+}
+
+// BenchmarkRelay measures one streamed request at a time: ns per request,
+// and ns, CPU ns and allocations per upstream text delta.
+func BenchmarkRelay(b *testing.B) {
+	r := newRig(b)
+	for _, rt := range routes {
+		for _, t := range r.targets(b, rt) {
+			for _, l := range lengths {
+				b.Run("route="+rt.name+"/len="+l.name+"/target="+t.name, func(b *testing.B) {
+					text := "deltas:" + strconv.Itoa(l.deltas)
+					buf := make([]byte, 32<<10)
+					var ms0, ms1 runtime.MemStats
+					runtime.ReadMemStats(&ms0)
+					cpu0 := cpuTime()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if err := r.stream(t, text, buf); err != nil {
+							b.Fatalf("request %d of %d: %v", i, b.N, err)
+						}
+						if i%512 == 511 {
+							r.h.Fake.Reset() // the fake records every request
+						}
+					}
+					b.StopTimer()
+					cpu := cpuTime() - cpu0
+					runtime.ReadMemStats(&ms1)
+					events := float64(b.N * l.deltas)
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/delta")
+					b.ReportMetric(float64(cpu.Nanoseconds())/events, "cpu-ns/delta")
+					b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/events, "allocs/delta")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkThroughput runs long streams from 8 clients per core at once.
+func BenchmarkThroughput(b *testing.B) {
+	r := newRig(b)
+	for _, rt := range routes {
+		for _, t := range r.targets(b, rt) {
+			b.Run("route="+rt.name+"/target="+t.name, func(b *testing.B) {
+				b.SetParallelism(8)
+				text := "deltas:" + strconv.Itoa(lengths[1].deltas)
+				b.RunParallel(func(pb *testing.PB) {
+					buf := make([]byte, 32<<10)
+					for pb.Next() {
+						if err := r.stream(t, text, buf); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				r.h.Fake.Reset()
+			})
+		}
+	}
+}
+
+// BenchmarkFirstChunk measures the time until the client sees the first
+// text delta of a short stream, with 1 and 256 clients asking at once;
+// it reports the median.
+func BenchmarkFirstChunk(b *testing.B) {
+	r := newRig(b)
+	for _, rt := range routes {
+		for _, t := range r.targets(b, rt) {
+			for _, clients := range []int{1, 256} {
+				b.Run("route="+rt.name+"/clients="+strconv.Itoa(clients)+"/target="+t.name, func(b *testing.B) {
+					var lat []time.Duration
+					var mu sync.Mutex
+					for i := 0; i < b.N; i++ {
+						var wg sync.WaitGroup
+						for c := 0; c < clients; c++ {
+							wg.Add(1)
+							go func() {
+								defer wg.Done()
+								d, err := r.firstChunk(t)
+								if err != nil {
+									b.Error(err)
+									return
+								}
+								mu.Lock()
+								lat = append(lat, d)
+								mu.Unlock()
+							}()
+						}
+						wg.Wait()
+						if i%8 == 7 {
+							r.h.Fake.Reset()
+						}
+					}
+					b.StopTimer()
+					slices.Sort(lat)
+					if len(lat) > 0 {
+						b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50/first-chunk")
+					}
+				})
+			}
+		}
+	}
+}
+
+// firstChunk sends a short stream and returns the time until the body
+// holds its first text delta; it reads the rest.
+func (r *rig) firstChunk(t target) (time.Duration, error) {
+	start := time.Now()
+	resp, err := r.send(context.Background(), t, "deltas:4")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var got []byte
+	buf := make([]byte, 4096)
+	var d time.Duration
+	for {
+		n, err := resp.Body.Read(buf)
+		got = append(got, buf[:n]...)
+		if d == 0 && bytes.Contains(got, []byte("word0")) {
+			d = time.Since(start)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if d == 0 {
+		return 0, fmt.Errorf("%s: no delta in %q", t.name, got)
+	}
+	return d, nil
+}
+
+// BenchmarkOpenStreams holds 1,000 streams open at once (each has shown
+// its first delta and then waits) and reports the memory they take: heap
+// and stacks per stream, and resident memory per stream.
+func BenchmarkOpenStreams(b *testing.B) {
+	const open = 1000
+	r := newRig(b)
+	for _, rt := range routes {
+		for _, t := range r.targets(b, rt) {
+			b.Run("route="+rt.name+"/target="+t.name, func(b *testing.B) {
+				var heap, rss float64
+				for i := 0; i < b.N; i++ {
+					h, s := r.openStreams(b, t, open)
+					heap += h
+					rss += s
+				}
+				b.ReportMetric(heap/float64(b.N)/open, "B/stream")
+				b.ReportMetric(rss/float64(b.N)/open, "rss-B/stream")
+			})
+		}
+	}
+}
+
+// openStreams opens n stalled streams, measures, and closes them.
+func (r *rig) openStreams(b *testing.B, t target, n int) (heap, rss float64) {
+	b.StopTimer()
+	r.h.Fake.Reset()
+	runtime.GC()
+	heap0, rss0 := memNow()
+	b.StartTimer()
+	ctx, cancel := context.WithCancel(context.Background())
+	bodies := make([]io.ReadCloser, 0, n)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			resp, err := r.send(ctx, t, "stall")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			buf := make([]byte, 4096)
+			var got []byte
+			for !bytes.Contains(got, []byte("word0")) {
+				k, err := resp.Body.Read(buf)
+				got = append(got, buf[:k]...)
+				if err != nil {
+					b.Errorf("%s: stalled stream ended: %v", t.name, err)
+					return
+				}
+			}
+			mu.Lock()
+			bodies = append(bodies, resp.Body)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	runtime.GC()
+	heap1, rss1 := memNow()
+	cancel()
+	for _, body := range bodies {
+		body.Close()
+	}
+	r.client.CloseIdleConnections()
+	b.StartTimer()
+	return heap1 - heap0, rss1 - rss0
+}
+
+// memNow returns the heap and stack in use, and the resident set size.
+func memNow() (heap, rss float64) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heap = float64(ms.HeapInuse + ms.StackInuse)
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) > 1 {
+			pages, _ := strconv.ParseFloat(f[1], 64)
+			rss = pages * float64(os.Getpagesize())
+		}
+	}
+	return heap, rss
+}
