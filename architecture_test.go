@@ -33,7 +33,7 @@ var layers = map[string]int{
 }
 
 // testHelpers are packages that exist for tests and may import anything.
-var testHelpers = []string{"proxy/codextest", "proxy/proxytest", "proxy/conformance", "keychain/keychaintest", "tray/traytest", "build"}
+var testHelpers = []string{"proxy/bench", "proxy/codextest", "proxy/proxytest", "proxy/conformance", "keychain/keychaintest", "tray/traytest", "build"}
 
 func isTestHelper(pkg string) bool {
 	for _, h := range testHelpers {
