@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -176,7 +177,9 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	if !cfg.PlainBody {
-		if c.zenc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)); err != nil {
+		// One encoder state per core: EncodeAll waits for a free state, so
+		// a single one would queue concurrent requests behind each other.
+		if c.zenc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true)); err != nil {
 			return nil, fmt.Errorf("upstream: zstd: %w", err)
 		}
 	}
