@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,7 +34,37 @@ func DecodeJSON(body io.Reader, v any, what string) error {
 	}
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
-		return apierr.InvalidRequest(ute.Field, "invalid type for '%s': expected %s", ute.Field, ute.Type.String()).WithCode("invalid_type")
+		field := ute.Field
+		if field == "" {
+			field = "the request body"
+		}
+		return apierr.InvalidRequest(ute.Field, "invalid type for '%s': expected %s, got %s", field, jsonKind(ute.Type), ute.Value).WithCode("invalid_type")
 	}
 	return apierr.InvalidRequest("", "the request body is not valid JSON: %v", err).WithCode("invalid_json")
+}
+
+// jsonKind names the JSON kind a Go type decodes from, for messages that
+// must not leak Go type names.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a string"
+		}
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "another JSON type"
 }

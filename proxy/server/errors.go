@@ -35,7 +35,7 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 		msg := fmt.Sprint(he.Message)
 		switch he.Code {
 		case http.StatusNotFound:
-			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/responses, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
+			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
 		case http.StatusMethodNotAllowed:
 			return apierr.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
 		case http.StatusRequestEntityTooLarge:
@@ -54,6 +54,15 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 }
 
 func writeError(c echo.Context, e *apierr.Error) {
+	if noRetry(e.Status) && e.Header.Get("X-Should-Retry") == "" {
+		// The same request cannot succeed by being sent again: tell the
+		// SDKs (OpenAI's, Anthropic's and Claude Code honour this) not to
+		// retry, instead of retrying for minutes with backoff.
+		if e.Header == nil {
+			e.Header = http.Header{}
+		}
+		e.Header.Set("X-Should-Retry", "false")
+	}
 	if anthropic.Wants(c.Request()) {
 		anthropic.WriteError(c.Response(), c.Request(), e, "")
 		return
@@ -69,4 +78,17 @@ func writeError(c echo.Context, e *apierr.Error) {
 		return
 	}
 	_ = c.JSONBlob(e.Status, e.Body())
+}
+
+// noRetry reports statuses that sending the same request again cannot
+// change: bad input, a wrong or missing key, refusals, unknown routes and
+// oversized bodies.
+func noRetry(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType,
+		http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }

@@ -206,10 +206,32 @@ func (b *builder) message(i int, m Message) error {
 		return b.user(param, bl)
 	case "assistant":
 		return b.assistant(param, bl)
+	case "system":
+		return b.system(param, bl)
 	case "":
 		return invalid(param+".role", "%s.role: Field required", param)
 	}
-	return invalid(param+".role", "%s.role: Input should be 'user' or 'assistant' (system text goes in the top-level 'system' parameter)", param)
+	return invalid(param+".role", "%s.role: Input should be 'user', 'assistant' or 'system'", param)
+}
+
+// system translates a system message inside messages (Claude Code sends
+// them mid-conversation with its per-turn-control beta) into a developer
+// message at the same place, which is how the backend takes instructions
+// that arrive during a conversation. Only text blocks are allowed.
+func (b *builder) system(param string, bl []Block) error {
+	var parts []codex.Content
+	for j, blk := range bl {
+		if blk.Type != "text" {
+			return invalid(fmt.Sprintf("%s.content.%d.type", param, j), "%s.content.%d.type: system messages take only text blocks", param, j)
+		}
+		if blk.Text != "" {
+			parts = append(parts, codex.TextPart(codex.PartInputText, blk.Text))
+		}
+	}
+	if len(parts) > 0 {
+		b.p.Body.Input = append(b.p.Body.Input, codex.Message(codex.RoleDeveloper, parts...))
+	}
+	return nil
 }
 
 // user translates a user turn: tool results become function call outputs

@@ -640,7 +640,8 @@ func TestBadInput(t *testing.T) {
 		{"missing max_tokens", `{"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}`, 400, "max_tokens"},
 		{"unknown block", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"video","url":"x"}]}]}`, 400, "video"},
 		{"tool_use from the user", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_use","id":"t","name":"n","input":{}}]}]}`, 400, "assistant"},
-		{"system role in messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"system","content":"x"}]}`, 400, "role"},
+		{"unknown role in messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"tool","content":"x"}]}`, 400, "role"},
+		{"image in a system message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"system","content":[{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}}]}]}`, 400, "only text"},
 		{"tool_result without tool_use", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"x"}]}]}`, 400, "toolu_1"},
 		{"invalid JSON", `{"model":"gpt-5.5","max_tokens":5,"messages":[`, 400, "JSON"},
 		{"wrong type", `{"model":"gpt-5.5","max_tokens":"many","messages":[]}`, 400, "max_tokens"},
@@ -694,5 +695,23 @@ func TestPDFDocument(t *testing.T) {
 	part := h.LastResponses(t).JSON["input"].([]any)[0].(map[string]any)["content"].([]any)[0].(map[string]any)
 	if part["type"] != "input_file" || part["file_data"] != "data:application/pdf;base64,"+pdf || part["filename"] != "document.pdf" {
 		t.Errorf("pdf part %v", part)
+	}
+}
+
+// Claude Code (per-turn-control beta) puts system messages inside
+// messages; they reach the backend as developer messages in place.
+func TestSystemMessagesInMessages(t *testing.T) {
+	h := newHarness(t, nil)
+	status, _, body := h.post(t, "/v1/messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[
+		{"role":"user","content":"hi"},
+		{"role":"system","content":[{"type":"text","text":"be brief"}]}]}`)
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	in := h.LastResponses(t).JSON["input"].([]any)
+	last := in[len(in)-1].(map[string]any)
+	part := last["content"].([]any)[0].(map[string]any)
+	if last["role"] != "developer" || part["text"] != "be brief" || inputKinds(h.LastResponses(t).JSON) != "message,message" {
+		t.Errorf("input %v", in)
 	}
 }
