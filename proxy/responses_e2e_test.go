@@ -512,13 +512,82 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 		checkGrammar(t, frames, "response.failed")
 	})
 	t.Run("cut_non_stream_retries_then_502", func(t *testing.T) {
+		// Cut before any output: nothing was spent, so it is retried.
 		h := newHarness(t, nil)
-		h.fake.Enqueue(codextest.Repeat(codextest.Cut("half"), 3)...)
+		h.fake.Enqueue(codextest.Repeat(codextest.Cut(""), 3)...)
 		_, err := h.client.Responses.New(ctx, basic)
 		apiError(t, err, 502)
 		if n := len(h.fake.ResponsesRequests()); n != 3 {
 			t.Errorf("requests = %d, want 1 + 2 retries", n)
 		}
+	})
+	// Once the backend produced output (text not yet complete, or a
+	// reasoning item the client does not see yet) the request has spent
+	// quota: a failure after that is answered, never sent again.
+	t.Run("failure_after_output_is_not_retried", func(t *testing.T) {
+		hiddenReasoning := codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
+			st := codextest.NewStream(w, req)
+			_ = st.Begin()
+			_ = st.Item(codextest.Reasoning())
+		})
+		cases := []struct {
+			name   string
+			b      codextest.Behavior
+			stream bool
+		}{
+			{"cut_non_stream", codextest.Cut("half"), false},
+			{"failed_non_stream", codextest.FailAfterText("partial answer", "server_error", "boom"), false},
+			{"cut_after_hidden_reasoning_non_stream", hiddenReasoning, false},
+			{"cut_after_hidden_reasoning_stream", hiddenReasoning, true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				h := newHarness(t, nil)
+				h.fake.Enqueue(codextest.Repeat(c.b, 3)...)
+				if c.stream {
+					resp, _ := h.rawResponses(t, `{"model":"gpt-5.5","stream":true,"input":"hi"}`, nil)
+					if resp.StatusCode == http.StatusOK {
+						t.Log("answered in band")
+					}
+				} else if _, err := h.client.Responses.New(ctx, basic); err == nil {
+					t.Fatal("a failed answer succeeded")
+				}
+				if n := len(h.fake.ResponsesRequests()); n != 1 {
+					t.Errorf("requests = %d, want 1: output was produced, a retry would spend the quota again", n)
+				}
+			})
+		}
+	})
+	// A non-streamed answer whose first item takes longer than the
+	// first-byte timeout to finish is not cut off: the backend started
+	// answering in time. Nor is a stream whose model reasons, showing
+	// nothing, for longer than that.
+	t.Run("slow_answer_outlives_first_byte_timeout", func(t *testing.T) {
+		slowThinker := codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
+			st := codextest.NewStream(w, req)
+			_ = st.Begin()
+			_ = st.Item(codextest.Reasoning())
+			time.Sleep(1500 * time.Millisecond)
+			_ = st.Item(codextest.Text("thought hard"))
+			_ = st.Completed(st.EstimatedUsage(), false)
+		})
+		t.Run("non_stream_slow_text", func(t *testing.T) {
+			h := newHarness(t, map[string]string{"CHATGPT_FIRST_BYTE_TIMEOUT": "1s"}, codextest.WithEventDelay(150*time.Millisecond))
+			h.fake.Enqueue(codextest.Reply(codextest.Text(strings.Repeat("word ", 40))))
+			r, err := h.client.Responses.New(ctx, basic)
+			if err != nil || r.Status != "completed" {
+				t.Fatalf("%v %+v", err, r)
+			}
+		})
+		t.Run("stream_long_reasoning", func(t *testing.T) {
+			h := newHarness(t, map[string]string{"CHATGPT_FIRST_BYTE_TIMEOUT": "1s"})
+			h.fake.Enqueue(slowThinker)
+			_, frames := h.rawResponses(t, `{"model":"gpt-5.5","stream":true,"input":"hi"}`, nil)
+			checkGrammar(t, frames, "response.completed")
+			if n := len(h.fake.ResponsesRequests()); n != 1 {
+				t.Errorf("requests = %d", n)
+			}
+		})
 	})
 	t.Run("incomplete", func(t *testing.T) {
 		h := newHarness(t, nil)

@@ -66,8 +66,18 @@ func New(size int) *Map {
 // Key returns the conversation's thread id: the same for every turn of one
 // conversation, a new UUIDv7 for a new one.
 func (m *Map) Key(h Hints, p Prefix) string {
-	return m.lookup(conversationKey(h, p))
+	key := conversationKey(h, p)
+	if len(key) > maxKeyLen {
+		// A client's key may be as long as its request: keep its digest,
+		// so that the map's memory stays bounded by its entry count.
+		sum := sha256.Sum256([]byte(key))
+		key = "h:" + hex.EncodeToString(sum[:])
+	}
+	return m.lookup(key)
 }
+
+// maxKeyLen is the longest conversation key kept as it is.
+const maxKeyLen = 128
 
 // conversationKey names the conversation: a client key when there is one,
 // otherwise a hash of the prefix.

@@ -93,3 +93,24 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// A client's key as long as its request is kept as a digest: the map's
+// memory is bounded by its entry count, not by what clients send.
+func TestLongClientKeysAreDigested(t *testing.T) {
+	m := New(4)
+	long := string(make([]byte, 1<<20))
+	a := m.Key(Hints{CacheKey: long}, Prefix{})
+	if b := m.Key(Hints{CacheKey: long}, Prefix{}); b != a {
+		t.Fatalf("the same long key got %q then %q", a, b)
+	}
+	if c := m.Key(Hints{CacheKey: long + "x"}, Prefix{}); c == a {
+		t.Fatal("two different long keys share an id")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.byID {
+		if len(k) > maxKeyLen {
+			t.Errorf("a key of %d bytes is kept", len(k))
+		}
+	}
+}

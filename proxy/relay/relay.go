@@ -116,9 +116,10 @@ type Relay struct {
 	Sleep      func(ctx context.Context, d time.Duration)
 	MaxRetries int
 	// FirstByteTimeout bounds the time until the client gets the first
-	// byte of its answer or an error, across retries (for a non-streamed
-	// answer: until the backend starts producing output). 0 means no bound
-	// beyond the upstream client's own timeouts.
+	// byte of its answer or an error, or the backend starts producing
+	// output (reasoning included), across retries. 0 means no bound beyond
+	// the upstream client's own timeouts; once output started, the
+	// upstream idle timeout guards the stream.
 	FirstByteTimeout time.Duration
 	// Stopping reports that the app is shutting down (requests cancelled
 	// for that reason get a "shutting down" answer).
@@ -392,8 +393,13 @@ func (x *run) pump(stream Stream) *Failure {
 		} else {
 			held, sig, ferr = enc.Feed(held, &ev)
 		}
-		if sig != SigNone {
+		if sig != SigNone && !x.produced {
+			// The backend is answering (maybe reasoning, with nothing the
+			// client sees yet): quota is being spent, so the request is
+			// never sent again, and the first-byte deadline, meant for a
+			// backend that does not answer, must not cut it off.
 			x.produced = true
+			x.answered()
 		}
 		if ferr != nil {
 			return asFailure(ferr)

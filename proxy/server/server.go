@@ -137,7 +137,9 @@ func New(o Options) (*Server, error) {
 		Verbosity:        o.Config.Verbosity,
 		RejectEffort:     o.Config.EffortMismatch == "reject",
 	}
-	s.chatHandler = &chat.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Affinity: affinity.New(affinity.DefaultSize), Response: chat.StreamOptions{
+	// One bounded map of conversations for every dialect.
+	conversations := affinity.New(affinity.DefaultSize)
+	s.chatHandler = &chat.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Affinity: conversations, Response: chat.StreamOptions{
 		Reasoning:      chat.ReasoningMode(o.Config.ReasoningMode),
 		DropCommentary: o.Config.DropCommentary,
 		Now:            o.Now,
@@ -150,7 +152,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		memory = 64 << 20
 	}
-	s.responsesHandler = &responses.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Now: o.Now,
+	s.responsesHandler = &responses.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Now: o.Now, Affinity: conversations,
 		Store: responses.NewStore(o.Config.ResponsesKeep, memory, responses.DefaultMaxCount, o.Now)}
 	spec := o.Config.ClaudeModels
 	if spec == "" {
@@ -160,7 +162,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: CHATGPT_CLAUDE_MODELS: %w", err)
 	}
-	s.messagesHandler = &anthropic.Handler{Relay: s.relay, Catalog: o.Catalog, Models: models, Options: opts, Now: o.Now}
+	s.messagesHandler = &anthropic.Handler{Relay: s.relay, Catalog: o.Catalog, Models: models, Options: opts, Now: o.Now, Affinity: conversations}
 	s.e = s.routes()
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/catalog"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
@@ -18,6 +19,10 @@ type Handler struct {
 	Models  ModelMap
 	Options dialect.Options
 	Now     func() time.Time
+	// Affinity gives each conversation its own UUIDv7 session id and
+	// prompt_cache_key, as the Codex CLI sends them (nil: ids derived from
+	// metadata.user_id or the conversation's start).
+	Affinity *affinity.Map
 }
 
 // translate decodes nothing: it resolves the model and translates in.
@@ -55,7 +60,11 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
-	if sid := r.Header.Get("X-Session-Id"); sid != "" {
+	if h.Affinity != nil {
+		in := req.InputOf()
+		sid := h.Affinity.Key(affinity.Hints{SessionID: r.Header.Get("X-Session-Id"), UserID: in.UserID}, dialect.StablePrefix(&plan.Body))
+		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
+	} else if sid := r.Header.Get("X-Session-Id"); sid != "" {
 		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
 	}
 	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client, KeepAlive: Ping}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
@@ -17,6 +18,10 @@ type Handler struct {
 	Options dialect.Options
 	Store   *Store
 	Now     func() time.Time
+	// Affinity gives each conversation its own UUIDv7 session id and
+	// prompt_cache_key, as the Codex CLI sends them (nil: the client's
+	// key, else one derived from the conversation's start).
+	Affinity *affinity.Map
 }
 
 // NotFound is OpenAI's answer for an unknown response id.
@@ -56,13 +61,17 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner st
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
-	if req.PromptCacheKey == "" {
-		for _, k := range []string{"Session-Id", "Session_id", "X-Session-Id"} {
-			if sid := r.Header.Get(k); sid != "" {
-				plan.SessionID, plan.Body.PromptCacheKey = sid, sid
-				break
-			}
+	var headerSID string
+	for _, k := range []string{"Session-Id", "Session_id", "X-Session-Id"} {
+		if headerSID = r.Header.Get(k); headerSID != "" {
+			break
 		}
+	}
+	if h.Affinity != nil {
+		sid := h.Affinity.Key(affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: headerSID}, dialect.StablePrefix(&plan.Body))
+		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
+	} else if req.PromptCacheKey == "" && headerSID != "" {
+		plan.SessionID, plan.Body.PromptCacheKey = headerSID, headerSID
 	}
 	var done Finished
 	if plan.Store && h.Store.Enabled() {

@@ -224,8 +224,11 @@ func (e *Encoder) Feed(dst []byte, ev *codex.Event) ([]byte, relay.Signal, error
 		e.record(ev)
 	}
 	if !e.shown && !shows(ev) {
+		// Nothing the client sees yet, but the backend is answering (an
+		// empty reasoning item): quota is spent, so the relay must not send
+		// the request again.
 		e.pending = e.frame(e.pending, ev)
-		return dst, relay.SigNone, nil
+		return dst, relay.SigOutput, nil
 	}
 	e.shown = true
 	dst = e.flush(dst)
@@ -320,6 +323,7 @@ func (a *Aggregator) Feed(ev *codex.Event) (relay.Signal, error) {
 	switch ev.Type {
 	case codex.EventCreated:
 		a.reset(ev.Response)
+		return relay.SigNone, nil
 	case codex.EventItemDone:
 		a.record(ev)
 		return relay.SigOutput, nil
@@ -332,6 +336,13 @@ func (a *Aggregator) Feed(ev *codex.Event) (relay.Signal, error) {
 		return relay.SigDone, nil
 	case codex.EventFailed, codex.EventError:
 		return relay.SigNone, relay.EventFailure(ev, a.now())
+	case codex.EventInProgress:
+		return relay.SigNone, nil
+	}
+	if strings.HasPrefix(ev.Type, "response.") {
+		// An item, part or delta: the backend is answering, so quota is
+		// spent and the request must not be sent again.
+		return relay.SigOutput, nil
 	}
 	return relay.SigNone, nil
 }
