@@ -161,7 +161,7 @@ func TestMemoryReturnsAfterBurst(t *testing.T) {
 // and returns its base URL and process id. It stops when the test ends.
 func startAppChild(t *testing.T, fakeURL string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAppChild$")
+	cmd := exec.Command(childBinary(t), "-test.run=^TestAppChild$")
 	cmd.Env = append(os.Environ(), childEnv+"="+fakeURL)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -189,4 +189,21 @@ func startAppChild(t *testing.T, fakeURL string) (string, int) {
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	return base, cmd.Process.Pid
+}
+
+// childBinary is the test binary that runs the app for the memory test.
+// Under the race detector (which keeps shadow memory the app cannot give
+// back) it is a copy of this package's tests built without it, so that the
+// test measures what a user's binary does.
+func childBinary(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return os.Args[0]
+	}
+	out := t.TempDir() + "/bench-child.test"
+	cmd := exec.Command("go", "test", "-c", "-o", out, ".")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the app child without -race: %v\n%s", err, b)
+	}
+	return out
 }
