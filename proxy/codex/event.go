@@ -1,6 +1,15 @@
 package codex
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// The beginnings of the lifecycle events the backend sends (type first).
+var (
+	prefixCreated    = []byte(`{"type":"response.created"`)
+	prefixInProgress = []byte(`{"type":"response.in_progress"`)
+)
 
 // Event types the translation acts on.
 const (
@@ -112,6 +121,9 @@ type ErrorBody struct {
 // without reflection, everything else with encoding/json.
 func DecodeEvent(data []byte, ev *Event) error {
 	if decodeFast(data, ev) {
+		return nil
+	}
+	if (bytes.HasPrefix(data, prefixCreated) || bytes.HasPrefix(data, prefixInProgress)) && decodeLifecycle(data, ev) {
 		return nil
 	}
 	*ev = Event{}
