@@ -79,6 +79,12 @@ func (m *Manager) SetAccessToken(ctx context.Context, token string) error {
 	if !claims.ExpiresAt.IsZero() && !m.now().Before(claims.ExpiresAt) {
 		return &auth.Error{Kind: auth.KindSignInRequired, Message: "the access token expired at " + claims.ExpiresAt.UTC().Format(time.RFC3339)}
 	}
+	if claims.ExpiresAt.IsZero() || claims.AccountID == "" {
+		// Every ChatGPT access token names its expiry and account; a token
+		// without them would replace working credentials with one the
+		// backend refuses.
+		return &auth.Error{Kind: auth.KindSignInRequired, Message: "the token is not a ChatGPT access token (it has no expiry or no ChatGPT account id)"}
+	}
 	st := loadedState{src: srcAccess, access: token, material: string(srcAccess) + ":" + auth.Fingerprint(token)}
 	if err := m.activate(ctx, st, token, auth.Credentials{}, time.Time{}); err != nil {
 		return err

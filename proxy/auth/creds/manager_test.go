@@ -279,6 +279,15 @@ func TestPrecedence(t *testing.T) {
 	if c, _ := m.Credentials(ctx); c.AccessToken != envAccess {
 		t.Fatal("CHATGPT_ACCESS_TOKEN does not win")
 	}
+	// A JWT that is no ChatGPT access token (no expiry, no account) is
+	// refused and leaves the working credentials alone.
+	junk := codextest.FakeJWT(map[string]any{"foo": "bar"})
+	if err := m.SetAccessToken(ctx, junk); auth.KindOf(err) != auth.KindSignInRequired {
+		t.Fatalf("a token without expiry or account was taken: %v", err)
+	}
+	if c, _ := m.Credentials(ctx); c.AccessToken != envAccess {
+		t.Fatal("a refused token replaced the working one")
+	}
 	// A token set at run time wins at once, even over the environment.
 	_, fresh, _ := e.fake.IssueTokens()
 	if err := m.SetAccessToken(ctx, fresh); err != nil {
