@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"compress/gzip"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,6 +66,37 @@ func TestCORSPreflightCoversEveryDialect(t *testing.T) {
 	for _, want := range []string{"anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access", "x-api-key", "authorization"} {
 		if !strings.Contains(headers, want) {
 			t.Errorf("preflight does not allow %s: %q", want, headers)
+		}
+	}
+}
+
+// The API key is checked before a body is decompressed or scanned: a
+// client without it gets 401 for a compressed bomb, not a 413 that would
+// show the server inflated it.
+func TestKeyCheckedBeforeDecompression(t *testing.T) {
+	h := newHarness(t, map[string]string{"CHATGPT_BODY_LIMIT": "64K"})
+	var buf strings.Builder
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(make([]byte, 1<<20)) // 1 MiB of zeros: over the limit once inflated
+	_ = zw.Close()
+	for _, key := range []string{"", "sk-wrong", testKey} {
+		req, _ := http.NewRequest("POST", h.BaseURL+"/chat/completions", strings.NewReader(buf.String()))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "gzip")
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := 401
+		if key == testKey {
+			want = 413
+		}
+		if resp.StatusCode != want {
+			t.Errorf("key %q: status %d, want %d", key, resp.StatusCode, want)
 		}
 	}
 }

@@ -183,12 +183,14 @@ func (s *Server) routes() *echo.Echo {
 	}))
 	e.Use(s.logRequests, s.originGuard)
 	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
-	e.Use(s.decompress, s.checkUTF8)
+	// The key is checked before a body is decompressed or scanned, so a
+	// client without it cannot make the server do that work.
+	authed := []echo.MiddlewareFunc{s.requireKey, s.decompress, s.checkUTF8}
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "app": config.AppName})
 	})
-	v1 := e.Group("/v1", s.requireKey)
+	v1 := e.Group("/v1", authed...)
 	v1.GET("/models", s.listModels)
 	v1.GET("/models/:id", s.getModel)
 	v1.POST("/chat/completions", s.chat)
@@ -202,11 +204,11 @@ func (s *Server) routes() *echo.Echo {
 	v1.POST("/messages", s.messages)
 	v1.POST("/messages/count_tokens", s.countTokens)
 	// Some clients omit /v1.
-	e.POST("/chat/completions", s.chat, s.requireKey)
-	e.POST("/responses", s.responses, s.requireKey)
-	e.GET("/models", s.listModels, s.requireKey)
+	e.POST("/chat/completions", s.chat, authed...)
+	e.POST("/responses", s.responses, authed...)
+	e.GET("/models", s.listModels, authed...)
 
-	adm := e.Group("/admin", s.requireAdminKey)
+	adm := e.Group("/admin", s.requireAdminKey, s.decompress, s.checkUTF8)
 	adm.GET("/status", s.adminStatus)
 	adm.POST("/token", s.adminToken)
 	adm.POST("/refresh", s.adminRefresh)
