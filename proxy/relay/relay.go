@@ -51,6 +51,14 @@ type Encoder interface {
 	Fail(dst []byte, e *apierr.Error) []byte
 }
 
+// Opener is implemented by an Encoder whose stream must begin with a given
+// frame (Anthropic's message_start). When the model answers for a long time
+// with nothing the client sees (hidden reasoning), the relay commits the
+// stream early and writes Open's frame instead of a bare keep-alive.
+type Opener interface {
+	Open(dst []byte) []byte
+}
+
 // Aggregator builds one non-streamed answer from the upstream events.
 type Aggregator interface {
 	// Feed consumes one event. A failure is returned as *Failure.
@@ -173,7 +181,13 @@ type run struct {
 	t   *Turn
 	out status.Outcome
 
+	// mu orders the quiet-answer timer (openQuiet) against the events of
+	// pump; committed, sse and the encoder change only under it while a
+	// stream is read.
+	mu        sync.Mutex
 	committed bool
+	finished  bool
+	quiet     *time.Timer
 	sse       *sseWriter
 	// produced is set once the backend produced output: from then on the
 	// request has spent quota and is never sent again.
@@ -371,54 +385,114 @@ func (x *run) pump(stream Stream) *Failure {
 	if x.t.Encoder == nil {
 		return x.aggregate(stream)
 	}
-	enc := x.t.Encoder
+	x.mu.Lock()
+	x.finished = false
+	x.mu.Unlock()
+	defer x.finish()
 	var ev codex.Event
 	var held []byte // output held back until the model starts answering
 	for {
-		f := x.next(stream, &ev)
-		if f != nil {
+		if f := x.next(stream, &ev); f != nil {
 			return f
 		}
-		var sig Signal
-		var ferr error
-		if x.committed {
-			buf := x.sse.buf[:0]
-			buf, sig, ferr = enc.Feed(buf, &ev)
-			x.sse.buf = buf
-			// Flush once per burst: while the next event is already
-			// buffered, the output waits in the response's buffer.
-			if !x.sse.send(buf, !morePending(stream)) {
-				return &Failure{Err: errClientGone}
-			}
-		} else {
-			held, sig, ferr = enc.Feed(held, &ev)
-		}
-		if sig != SigNone && !x.produced {
-			// The backend is answering (maybe reasoning, with nothing the
-			// client sees yet): quota is being spent, so the request is
-			// never sent again, and the first-byte deadline, meant for a
-			// backend that does not answer, must not cut it off.
-			x.produced = true
-			x.answered()
-		}
-		if ferr != nil {
-			return asFailure(ferr)
-		}
-		// Commit (send 200) only once the client would see something: an
-		// empty reasoning item, say, may still be followed by a failure
-		// that deserves its own status or a retry.
-		if !x.committed && (len(held) > 0 || sig == SigDone) {
-			x.answered()
-			x.commit()
-			if len(held) > 0 && !x.sse.write(held) {
-				return &Failure{Err: errClientGone}
-			}
-		}
-		if sig == SigDone {
-			x.sse.stop()
-			return nil
+		// One event at a time under mu: the quiet-answer timer may commit
+		// the stream between two events, never during one.
+		x.mu.Lock()
+		f, done := x.step(stream, &ev, &held)
+		x.mu.Unlock()
+		if f != nil || done {
+			return f
 		}
 	}
+}
+
+// step feeds one event to the encoder and writes or holds its frames. It
+// runs with mu held and reports a failure or the end of the answer.
+func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool) {
+	enc := x.t.Encoder
+	var sig Signal
+	var ferr error
+	if x.committed {
+		buf := x.sse.buf[:0]
+		buf, sig, ferr = enc.Feed(buf, ev)
+		x.sse.buf = buf
+		// Flush once per burst: while the next event is already
+		// buffered, the output waits in the response's buffer.
+		if !x.sse.send(buf, !morePending(stream)) {
+			return &Failure{Err: errClientGone}, false
+		}
+	} else {
+		*held, sig, ferr = enc.Feed(*held, ev)
+	}
+	if sig != SigNone && !x.produced {
+		// The backend is answering (maybe reasoning, with nothing the
+		// client sees yet): quota is being spent, so the request is
+		// never sent again, and the first-byte deadline, meant for a
+		// backend that does not answer, must not cut it off.
+		x.produced = true
+		x.answered()
+	}
+	if ferr != nil {
+		return asFailure(ferr), false
+	}
+	// Commit (send 200) only once the client would see something: an
+	// empty reasoning item, say, may still be followed by a failure
+	// that deserves its own status.
+	if !x.committed && (len(*held) > 0 || sig == SigDone) {
+		x.answered()
+		x.commit()
+		if len(*held) > 0 && !x.sse.write(*held) {
+			return &Failure{Err: errClientGone}, false
+		}
+	}
+	if sig == SigDone {
+		x.sse.stop()
+		return nil, true
+	}
+	if x.produced && !x.committed && x.quiet == nil {
+		x.quiet = time.AfterFunc(x.quietWait(), x.openQuiet)
+	}
+	return nil, false
+}
+
+// quietWait is how long an answer the client cannot see yet (hidden
+// reasoning) may stay silent: until the first-byte deadline, or one
+// keep-alive interval without one.
+func (x *run) quietWait() time.Duration {
+	if x.deadline.IsZero() {
+		return KeepAliveInterval
+	}
+	return max(time.Until(x.deadline), 0)
+}
+
+// openQuiet commits a stream whose model is answering without anything
+// the client sees yet, so that the client gets its first byte within the
+// first-byte deadline and keep-alives after it, instead of silence for as
+// long as the model reasons.
+func (x *run) openQuiet() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.committed || x.finished {
+		return
+	}
+	x.commit()
+	frame := x.sse.keepAlive
+	if o, ok := x.t.Encoder.(Opener); ok {
+		frame = o.Open(nil)
+	}
+	x.sse.write(frame)
+}
+
+// finish ends the stream's use of the response writer by this run: the
+// quiet-answer timer can no longer commit it.
+func (x *run) finish() {
+	x.mu.Lock()
+	x.finished = true
+	if x.quiet != nil {
+		x.quiet.Stop()
+		x.quiet = nil
+	}
+	x.mu.Unlock()
 }
 
 // next reads and decodes the next event; frames that do not decode are

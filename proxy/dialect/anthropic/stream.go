@@ -348,3 +348,7 @@ func (e *Encoder) Fail(dst []byte, err *apierr.Error) []byte {
 	dst = append(dst, ErrorBody(err, "")...)
 	return append(dst, "\n\n"...)
 }
+
+// Open starts the stream (message_start and a ping) when the relay commits
+// it before the model shows anything, as Anthropic's own streams begin.
+func (e *Encoder) Open(dst []byte) []byte { return e.start(dst) }
