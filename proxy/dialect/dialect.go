@@ -177,3 +177,14 @@ func Resolve(c Resolver, name string) (catalog.Resolution, error) {
 	}
 	return res, nil
 }
+
+// SessionHeader is the conversation id a client sends in a header:
+// Session-Id (the Codex CLI), Session_id (older CLIs) or X-Session-Id.
+func SessionHeader(h http.Header) string {
+	for _, k := range []string{"Session-Id", "Session_id", "X-Session-Id"} {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}

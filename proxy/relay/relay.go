@@ -20,9 +20,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
 )
@@ -70,8 +72,12 @@ type Aggregator interface {
 // Turn is one client request, translated for the backend.
 type Turn struct {
 	Request   *codex.Request
-	SessionID string // session and thread id of the conversation
-	Client    string // who asked, for the per-client counts
+	SessionID string // session and thread id; set by the relay when it keeps Conversations
+	// Hints are what the client said about its conversation (its cache
+	// key, session header, user ids); the relay turns them and the
+	// request's stable prefix into the conversation's id.
+	Hints  affinity.Hints
+	Client string // who asked, for the per-client counts
 	// Exactly one of Encoder (streamed answer) and Aggregator is set.
 	Encoder    Encoder
 	Aggregator Aggregator
@@ -137,6 +143,10 @@ type Relay struct {
 	OnUsageLimit func()
 
 	probe limitProbe
+	// Conversations gives every conversation one UUIDv7, used as its
+	// prompt_cache_key and session and thread ids, so each turn reaches
+	// the backend's prompt cache; nil keeps the Turn's own SessionID.
+	Conversations *affinity.Map
 }
 
 // KeepAliveInterval is how often an idle committed stream gets a
@@ -157,6 +167,10 @@ var errClientGone = apierr.Errorf(499, "client_closed", "the client closed the r
 // nothing was written to w yet; the caller writes it in its dialect's shape.
 // The error is an *apierr.Error, or nil when the client went away.
 func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
+	if r.Conversations != nil {
+		sid := r.Conversations.Key(t.Hints, dialect.StablePrefix(t.Request))
+		t.SessionID, t.Request.PromptCacheKey = sid, sid
+	}
 	run := &run{r: r, w: w, ctx: req.Context(), t: t, out: status.Outcome{Client: t.Client}}
 	err := run.serve()
 	if run.sse != nil {

@@ -127,6 +127,8 @@ func New(o Options) (*Server, error) {
 		Upstream: o.Upstream, Auth: o.Auth, Status: o.Status, Catalog: o.Catalog,
 		Log: o.Logger, Now: o.Now, Sleep: o.Sleep, MaxRetries: o.Config.MaxRetries, FirstByteTimeout: o.Config.FirstByte,
 		Stopping: s.stopping.Load, OnUsageLimit: o.OnUsageLimit,
+		// One bounded map of conversations for every dialect.
+		Conversations: affinity.New(affinity.DefaultSize),
 	}
 	if o.Config.ResponsesLite {
 		s.relay.Lite = o.Catalog
@@ -137,9 +139,7 @@ func New(o Options) (*Server, error) {
 		Verbosity:        o.Config.Verbosity,
 		RejectEffort:     o.Config.EffortMismatch == "reject",
 	}
-	// One bounded map of conversations for every dialect.
-	conversations := affinity.New(affinity.DefaultSize)
-	s.chatHandler = &chat.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Affinity: conversations, Response: chat.StreamOptions{
+	s.chatHandler = &chat.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Response: chat.StreamOptions{
 		Reasoning:      chat.ReasoningMode(o.Config.ReasoningMode),
 		DropCommentary: o.Config.DropCommentary,
 		Now:            o.Now,
@@ -152,7 +152,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		memory = 64 << 20
 	}
-	s.responsesHandler = &responses.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Now: o.Now, Affinity: conversations,
+	s.responsesHandler = &responses.Handler{Relay: s.relay, Catalog: o.Catalog, Options: opts, Now: o.Now,
 		Store: responses.NewStore(o.Config.ResponsesKeep, memory, responses.DefaultMaxCount, o.Now)}
 	spec := o.Config.ClaudeModels
 	if spec == "" {
@@ -162,7 +162,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: CHATGPT_CLAUDE_MODELS: %w", err)
 	}
-	s.messagesHandler = &anthropic.Handler{Relay: s.relay, Catalog: o.Catalog, Models: models, Options: opts, Now: o.Now, Affinity: conversations}
+	s.messagesHandler = &anthropic.Handler{Relay: s.relay, Catalog: o.Catalog, Models: models, Options: opts, Now: o.Now}
 	s.e = s.routes()
 	return s, nil
 }

@@ -19,10 +19,6 @@ type Handler struct {
 	Models  ModelMap
 	Options dialect.Options
 	Now     func() time.Time
-	// Affinity gives each conversation its own UUIDv7 session id and
-	// prompt_cache_key, as the Codex CLI sends them (nil: ids derived from
-	// metadata.user_id or the conversation's start).
-	Affinity *affinity.Map
 }
 
 // translate decodes nothing: it resolves the model and translates in.
@@ -52,7 +48,8 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if *req.MaxTokens < 1 {
 		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
 	}
-	plan, _, err := h.translate(req.InputOf())
+	in := req.InputOf()
+	plan, _, err := h.translate(in)
 	if err != nil {
 		return err
 	}
@@ -60,14 +57,8 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
-	if h.Affinity != nil {
-		in := req.InputOf()
-		sid := h.Affinity.Key(affinity.Hints{SessionID: r.Header.Get("X-Session-Id"), UserID: in.UserID}, dialect.StablePrefix(&plan.Body))
-		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
-	} else if sid := r.Header.Get("X-Session-Id"); sid != "" {
-		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
-	}
-	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client, KeepAlive: Ping}
+	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client, KeepAlive: Ping,
+		Hints: affinity.Hints{SessionID: dialect.SessionHeader(r.Header), UserID: in.UserID}}
 	if plan.Stream {
 		turn.Encoder = NewEncoder(plan, h.Now)
 	} else {

@@ -16,9 +16,6 @@ type Handler struct {
 	Catalog  dialect.Resolver
 	Options  Options
 	Response StreamOptions
-	// Affinity keeps one thread id per conversation (nil: the id derived
-	// by Chat, or the client's key).
-	Affinity *affinity.Map
 }
 
 // Serve answers one chat completion request. An error it returns was not
@@ -43,14 +40,8 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
-	if h.Affinity != nil {
-		sid := h.Affinity.Key(affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: r.Header.Get("X-Session-Id"), User: req.User},
-			dialect.StablePrefix(&plan.Body))
-		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
-	} else if sid := r.Header.Get("X-Session-Id"); sid != "" && req.PromptCacheKey == "" {
-		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
-	}
-	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client}
+	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client,
+		Hints: affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: dialect.SessionHeader(r.Header), User: req.User}}
 	if plan.Stream {
 		turn.Encoder = &encoder{NewTranslator(plan, h.Response)}
 	} else {

@@ -18,10 +18,6 @@ type Handler struct {
 	Options dialect.Options
 	Store   *Store
 	Now     func() time.Time
-	// Affinity gives each conversation its own UUIDv7 session id and
-	// prompt_cache_key, as the Codex CLI sends them (nil: the client's
-	// key, else one derived from the conversation's start).
-	Affinity *affinity.Map
 }
 
 // NotFound is OpenAI's answer for an unknown response id.
@@ -61,24 +57,13 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner st
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
-	var headerSID string
-	for _, k := range []string{"Session-Id", "Session_id", "X-Session-Id"} {
-		if headerSID = r.Header.Get(k); headerSID != "" {
-			break
-		}
-	}
-	if h.Affinity != nil {
-		sid := h.Affinity.Key(affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: headerSID}, dialect.StablePrefix(&plan.Body))
-		plan.SessionID, plan.Body.PromptCacheKey = sid, sid
-	} else if req.PromptCacheKey == "" && headerSID != "" {
-		plan.SessionID, plan.Body.PromptCacheKey = headerSID, headerSID
-	}
 	var done Finished
 	if plan.Store && h.Store.Enabled() {
 		done = func(resp *Response, conv []codex.Item) { h.Store.Put(owner, resp, conv) }
 	}
 	id := NewID()
-	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client}
+	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client,
+		Hints: affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: dialect.SessionHeader(r.Header)}}
 	if plan.Stream {
 		turn.Encoder = NewEncoder(plan, id, h.Now, done)
 	} else {
