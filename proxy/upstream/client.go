@@ -300,6 +300,12 @@ func (c *Client) Models(ctx context.Context, creds auth.Credentials) ([]byte, ht
 	if err != nil {
 		return nil, nil, fmt.Errorf("get models: %w", err)
 	}
+	return bodyOrStatus(res, u)
+}
+
+// bodyOrStatus returns a 2xx answer's body and headers, or a *StatusError
+// with the body capped.
+func bodyOrStatus(res *Response, u string) ([]byte, http.Header, error) {
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		b := res.Body
 		if len(b) > maxErrorBody {
@@ -335,14 +341,7 @@ func (c *Client) Usage(ctx context.Context, creds auth.Credentials) ([]byte, htt
 	if err != nil {
 		return nil, nil, fmt.Errorf("get usage: %w", err)
 	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		b := res.Body
-		if len(b) > maxErrorBody {
-			b = b[:maxErrorBody]
-		}
-		return nil, res.Header, &StatusError{StatusCode: res.StatusCode, Header: res.Header, Body: b, URL: u}
-	}
-	return res.Body, res.Header, nil
+	return bodyOrStatus(res, u)
 }
 
 // Do sends one small non-streaming request with the identity of route and
