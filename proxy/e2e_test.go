@@ -654,7 +654,7 @@ func TestUpstreamErrors(t *testing.T) {
 		if ra == "" || !strings.Contains(ae.Message, "plus plan") || !strings.Contains(ae.Message, "resets") || !strings.Contains(ae.Message, "3 h 5") {
 			t.Errorf("message=%q Retry-After=%q", ae.Message, ra)
 		}
-		if st := h.core.Status().Snapshot(); st.Quota.LimitedUntil.IsZero() {
+		if st := h.core.Status().Snapshot(); st.Quota.LimitedUntil().IsZero() {
 			t.Error("status does not record the usage limit")
 		}
 		if n := len(h.fake.ResponsesRequests()); n != 1 {

@@ -63,8 +63,8 @@ func TestUsageLimitPerFamily(t *testing.T) {
 	}
 
 	q := st.Snapshot().Quota
-	if !q.LimitedUntil.IsZero() {
-		t.Errorf("the main family shows a lock: %v", q.LimitedUntil)
+	if !q.LimitedUntil().IsZero() {
+		t.Errorf("the main family shows a lock: %v", q.LimitedUntil())
 	}
 	var locked bool
 	for _, l := range q.Limits {

@@ -254,7 +254,7 @@ func stateOf(s status.Status, now time.Time) (string, string, assets.State) {
 	a := s.Auth
 	switch a.State {
 	case status.AuthSignedIn:
-		if until := s.Quota.LimitedUntil; until.After(now) {
+		if until := s.Quota.LimitedUntil(); until.After(now) {
 			return "Usage limit reached until " + clockOrDay(until.In(now.Location()), now), a.Message, assets.StateWarning
 		}
 		title := "Signed in"

@@ -68,11 +68,11 @@ func TestStateLine(t *testing.T) {
 			"Blocked by Cloudflare", assets.StateError, "Sign in again…", true, true},
 		{"error", func(s *status.Status) { s.Auth.State, s.Auth.Message = status.AuthError, "keychain locked" },
 			"Sign-in error: keychain locked", assets.StateError, "Sign in again…", true, true},
-		{"usage_limit", func(s *status.Status) { s.Quota.LimitedUntil = time.Date(2026, 11, 25, 14, 5, 0, 0, zone) },
+		{"usage_limit", func(s *status.Status) { s.Quota.Lock(status.MainFamily, time.Date(2026, 11, 25, 14, 5, 0, 0, zone)) },
 			"Usage limit reached until 14:05", assets.StateWarning, "Sign in again…", true, true},
-		{"usage_limit_tomorrow", func(s *status.Status) { s.Quota.LimitedUntil = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC) },
+		{"usage_limit_tomorrow", func(s *status.Status) { s.Quota.Lock(status.MainFamily, time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)) },
 			"Usage limit reached until Thu 09:00", assets.StateWarning, "Sign in again…", true, true},
-		{"usage_limit_over", func(s *status.Status) { s.Quota.LimitedUntil = now.Add(-time.Second) },
+		{"usage_limit_over", func(s *status.Status) { s.Quota.Lock(status.MainFamily, now.Add(-time.Second)) },
 			"Signed in as ann@example.com (Plus)", assets.StateOK, "Sign in again…", true, true},
 	}
 	for _, tt := range tests {

@@ -69,16 +69,13 @@ func (l Limit) Covers(model string) bool {
 
 // Quota is what the backend last told us about the account's usage.
 type Quota struct {
-	Plan        string  `json:"plan,omitempty"`
-	ActiveLimit string  `json:"active_limit,omitempty"`
-	Limits      []Limit `json:"limits,omitempty"` // "codex" first when present
-	HasCredits  bool    `json:"has_credits,omitempty"`
-	Credits     string  `json:"credits,omitempty"`
-	Unlimited   bool    `json:"unlimited,omitempty"`
-	// LimitedUntil is the main family's lock (derived from Limits, for
-	// observers that show one state).
-	LimitedUntil time.Time `json:"limited_until,omitzero"`
-	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+	Plan        string    `json:"plan,omitempty"`
+	ActiveLimit string    `json:"active_limit,omitempty"`
+	Limits      []Limit   `json:"limits,omitempty"` // "codex" first when present
+	HasCredits  bool      `json:"has_credits,omitempty"`
+	Credits     string    `json:"credits,omitempty"`
+	Unlimited   bool      `json:"unlimited,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 	// UsageReadAt is when the usage endpoint was last read.
 	UsageReadAt time.Time `json:"usage_read_at,omitzero"`
 }
@@ -104,8 +101,16 @@ func (q *Quota) limit(id string) *Limit {
 	return nil
 }
 
-// lock records a usage limit of family until until (zero lifts it).
-func (q *Quota) lock(family string, until time.Time) {
+// LimitedUntil is the main family's usage-limit lock, zero when none.
+func (q Quota) LimitedUntil() time.Time {
+	if l := q.limit(MainFamily); l != nil {
+		return l.LimitedUntil
+	}
+	return time.Time{}
+}
+
+// Lock records a usage limit of family until until (zero lifts it).
+func (q *Quota) Lock(family string, until time.Time) {
 	l := q.limit(family)
 	if l == nil {
 		if until.IsZero() {
@@ -115,15 +120,6 @@ func (q *Quota) lock(family string, until time.Time) {
 		l = &q.Limits[len(q.Limits)-1]
 	}
 	l.LimitedUntil = until
-	q.derive()
-}
-
-// derive sets the fields that summarise Limits.
-func (q *Quota) derive() {
-	q.LimitedUntil = time.Time{}
-	if l := q.limit(MainFamily); l != nil {
-		q.LimitedUntil = l.LimitedUntil
-	}
 }
 
 // Main returns the "codex" limit family, or the first one, or nil.
@@ -340,7 +336,6 @@ func (r *Recorder) mergeQuota(s *Status, q Quota, now time.Time) {
 		q.UsageReadAt = old.UsageReadAt
 	}
 	q.UpdatedAt = now
-	q.derive()
 	s.Quota = q
 }
 
@@ -408,14 +403,14 @@ func (r *Recorder) Record(o Outcome) {
 		switch {
 		case o.Succeeded:
 			s.LastError = nil
-			s.Quota.lock(familyOr(o.Family), time.Time{})
+			s.Quota.Lock(familyOr(o.Family), time.Time{})
 		case o.Err != nil:
 			e := *o.Err
 			e.At = now
 			s.LastError = &e
 		}
 		if !o.LimitedUntil.IsZero() {
-			s.Quota.lock(familyOr(o.LimitFamily), o.LimitedUntil)
+			s.Quota.Lock(familyOr(o.LimitFamily), o.LimitedUntil)
 			if o.Plan != "" {
 				s.Quota.Plan = o.Plan
 			}

@@ -90,8 +90,8 @@ func TestFamilyLocks(t *testing.T) {
 	if until, _, fam := r.UsageLimitFor("gpt-5.5"); fam != "codex" || !until.IsZero() {
 		t.Errorf("gpt-5.5 locked by another family: %v %s", until, fam)
 	}
-	if s := r.Snapshot(); !s.Quota.LimitedUntil.IsZero() {
-		t.Errorf("main lock set by another family: %v", s.Quota.LimitedUntil)
+	if s := r.Snapshot(); !s.Quota.LimitedUntil().IsZero() {
+		t.Errorf("main lock set by another family: %v", s.Quota.LimitedUntil())
 	}
 	r.Record(Outcome{Succeeded: true, Family: "codex"})
 	if until, _, _ := r.UsageLimitFor("gpt-5.3-codex-spark"); until.IsZero() {
