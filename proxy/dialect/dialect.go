@@ -89,26 +89,6 @@ func (t *ToolNames) Renamed() map[string]string {
 	return t.back
 }
 
-// ConversationID derives a stable UUID-shaped id from the instructions and
-// the first user message, so one conversation keeps one prompt cache key.
-func ConversationID(instructions string, input []codex.Item) string {
-	h := sha256.New()
-	h.Write([]byte(instructions))
-	h.Write([]byte{0})
-	for _, it := range input {
-		if it.Type == codex.ItemMessage && it.Role == codex.RoleUser {
-			b, _ := it.MarshalJSON()
-			h.Write(b)
-			break
-		}
-	}
-	s := h.Sum(nil)
-	s[6] = (s[6] & 0x0f) | 0x50 // version 5 style
-	s[8] = (s[8] & 0x3f) | 0x80
-	x := hex.EncodeToString(s[:16])
-	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
-}
-
 // StablePrefix is what stays the same across the turns of a conversation
 // in a translated request: the instructions, the tools and the first user
 // message, as sent upstream.

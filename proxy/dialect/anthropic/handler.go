@@ -57,7 +57,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
 	}
-	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client, KeepAlive: Ping,
+	turn := &relay.Turn{Request: &plan.Body, Client: client, KeepAlive: Ping,
 		Hints: affinity.Hints{SessionID: dialect.SessionHeader(r.Header), UserID: in.UserID}}
 	if plan.Stream {
 		turn.Encoder = NewEncoder(plan, h.Now)

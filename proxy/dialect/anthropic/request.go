@@ -7,8 +7,6 @@ package anthropic
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -21,10 +19,9 @@ import (
 
 // Plan is a translated request plus what the answer's translation needs.
 type Plan struct {
-	Body      codex.Request
-	Model     string // the model name reported to the client
-	SessionID string
-	Stream    bool
+	Body   codex.Request
+	Model  string // the model name reported to the client
+	Stream bool
 	// Thinking is set when the client asked for thinking blocks.
 	Thinking bool
 	// ToolNames maps renamed upstream tool names back to the client's.
@@ -123,22 +120,7 @@ func Translate(in Input, res catalog.Resolution, opts dialect.Options) (*Plan, e
 	if p.ToolNames == nil {
 		p.ToolNames = map[string]string{}
 	}
-	if in.UserID != "" {
-		p.SessionID = uuidOf(in.UserID)
-	} else {
-		p.SessionID = dialect.ConversationID(body.Instructions, body.Input)
-	}
-	body.PromptCacheKey = p.SessionID
 	return p, nil
-}
-
-// uuidOf derives a stable UUID-shaped id from s.
-func uuidOf(s string) string {
-	sum := sha256.Sum256([]byte("anthropic-user\x00" + s))
-	sum[6] = (sum[6] & 0x0f) | 0x50
-	sum[8] = (sum[8] & 0x3f) | 0x80
-	x := hex.EncodeToString(sum[:16])
-	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 func invalid(param, format string, args ...any) *apierr.Error {

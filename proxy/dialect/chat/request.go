@@ -109,10 +109,8 @@ func Chat(req *ChatRequest, res catalog.Resolution, opts Options) (*Plan, error)
 	if p.ToolNames == nil {
 		p.ToolNames = map[string]string{}
 	}
+	// The client's own key; the relay gives every conversation its id.
 	p.SessionID = req.PromptCacheKey
-	if p.SessionID == "" {
-		p.SessionID = dialect.ConversationID(body.Instructions, body.Input)
-	}
 	body.PromptCacheKey = p.SessionID
 	return p, nil
 }

@@ -102,10 +102,8 @@ func Translate(req *Request, res catalog.Resolution, prev []codex.Item, opts dia
 		body.ClientMetadata = req.ClientMetadata
 	}
 	p.ToolNames = b.names.Renamed()
+	// The client's own key; the relay gives every conversation its id.
 	p.SessionID = req.PromptCacheKey
-	if p.SessionID == "" {
-		p.SessionID = dialect.ConversationID(body.Instructions, body.Input)
-	}
 	body.PromptCacheKey = p.SessionID
 	p.Echo = echo(req, body)
 	return p, nil
