@@ -970,3 +970,59 @@ func TestValidEscapesPass(t *testing.T) {
 		t.Errorf("the text went upstream changed: %s", got)
 	}
 }
+
+// TestUpstreamConnectionReused checks that answered requests leave their
+// upstream connection for the next one (the fake speaks HTTP/1.1, where a
+// response body closed before its end takes the connection with it), on
+// every route, streamed or not.
+func TestUpstreamConnectionReused(t *testing.T) {
+	// The body ends a moment after the last event, as it may on a network.
+	late := codextest.BehaviorFunc(func(w http.ResponseWriter, r *http.Request, req *codextest.ResponsesRequest) {
+		codextest.DefaultResponder(w, r, req)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		time.Sleep(5 * time.Millisecond)
+	})
+	h := newHarness(t, nil, codextest.WithResponder(late))
+	ctx := context.Background()
+	// A first request, then the count: the app's start-up requests
+	// (models, usage) may open connections of their own meanwhile.
+	if _, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.4", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	base := h.fake.Connections()
+	for i := 0; i < 3; i++ {
+		if _, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.4", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}); err != nil {
+			t.Fatal(err)
+		}
+		st := h.client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.4", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}})
+		for st.Next() {
+		}
+		if err := st.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/responses", "/messages"} {
+			body := `{"model":"gpt-5.4","max_tokens":100,"stream":true,"input":"hi","messages":[{"role":"user","content":"hi"}]}`
+			if path == "/responses" {
+				body = `{"model":"gpt-5.4","stream":true,"input":"hi"}`
+			}
+			req, _ := http.NewRequest(http.MethodPost, h.base+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+testKey)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+			}
+		}
+	}
+	if n := h.fake.Connections() - base; n > 0 {
+		t.Errorf("12 sequential requests opened %d new upstream connections, want none", n)
+	}
+}

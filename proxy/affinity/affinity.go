@@ -31,6 +31,13 @@ type Hints struct {
 	User      string // OpenAI user: names a person, not a conversation, so it counts only when there is no prefix
 }
 
+// NeedsPrefix reports whether Key reads the request's prefix for these
+// hints: only when the client named no conversation. The prefix costs a
+// serialization of the tools, which a client with a key is spared.
+func (h Hints) NeedsPrefix() bool {
+	return h.CacheKey == "" && h.SessionID == "" && h.UserID == ""
+}
+
 // Prefix is what stays the same across the turns of a conversation.
 type Prefix struct {
 	Instructions string

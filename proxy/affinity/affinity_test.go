@@ -114,3 +114,26 @@ func TestLongClientKeysAreDigested(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsPrefix checks that the prefix is asked for exactly when Key
+// would read it: a key, session or user id makes it unnecessary.
+func TestNeedsPrefix(t *testing.T) {
+	m := New(8)
+	p := Prefix{Instructions: "be brief"}
+	for _, h := range []Hints{{CacheKey: "c"}, {SessionID: "s"}, {UserID: "u"}, {CacheKey: "c", User: "x"}} {
+		if h.NeedsPrefix() {
+			t.Errorf("%+v needs the prefix", h)
+		}
+		if m.Key(h, p) != m.Key(h, Prefix{}) {
+			t.Errorf("%+v: the key depends on the prefix", h)
+		}
+	}
+	for _, h := range []Hints{{}, {User: "x"}} {
+		if !h.NeedsPrefix() {
+			t.Errorf("%+v does not need the prefix", h)
+		}
+		if m.Key(h, p) == m.Key(h, Prefix{}) {
+			t.Errorf("%+v: the key ignores the prefix", h)
+		}
+	}
+}

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/proxytest"
+	"github.com/klauspost/compress/zstd"
 )
 
 // route is one API route of the app. A new dialect is one more line in
@@ -62,80 +61,65 @@ type target struct {
 	end    string
 }
 
-// rig is the fake, the app in front of it, and a bare relay in front of it.
+// rig is the fake, the app in front of it, and the bare relays in front of
+// it (bare_test.go).
 type rig struct {
-	h      *proxytest.Harness
-	bare   string // the bare relay's base URL
-	client *http.Client
+	h       *proxytest.Harness
+	bare    string // the bare relay's base URL
+	bareTLS string // the bare relay on tls-client's base URL
+	client  *http.Client
+	// children are the fake, the bare relays and the app in processes of
+	// their own, started on first use (procs=separate).
+	children map[string]string // role -> base URL
+}
+
+// layouts are the two ways the benchmarks run the fake, the bare relays
+// and the app: all in the benchmark's process (one garbage collector and
+// scheduler for everything; what the profiles see), or each in a process
+// of its own, as separate programs run (and as the table was
+// measured).
+var layouts = []string{"one", "separate"}
+
+// layout returns ts as they are (procs=one) or pointed at the child
+// processes (procs=separate): the same bodies and headers, other URLs.
+func (r *rig) layout(b *testing.B, procs string, rt route, ts []target) []target {
+	b.Helper()
+	if procs == "one" {
+		return ts
+	}
+	if r.children == nil {
+		fake, _ := startChild(b, "fake", "")
+		bare, _ := startChild(b, "bare", fake)
+		bareTLS, _ := startChild(b, "bare-tls", fake)
+		app, _ := startChild(b, "app", fake)
+		r.children = map[string]string{"direct": fake + "/codex/responses", "bare": bare, "bare-tls": bareTLS, "app": app}
+	}
+	out := make([]target, len(ts))
+	for i, t := range ts {
+		t.url = r.children[t.name]
+		if t.name == "app" {
+			t.url += rt.path
+		}
+		out[i] = t
+	}
+	return out
 }
 
 func newRig(b *testing.B) *rig {
 	b.Helper()
-	h := proxytest.New(b, nil, codextest.WithResponder(codextest.BehaviorFunc(responder)))
-	fakeURL, err := url.Parse(h.Fake.BaseURL() + "/codex/responses")
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The bare relay: forwards the body and headers unchanged and streams
-	// the upstream body back, flushing after every read, like
-	// httputil.ReverseProxy with FlushInterval -1. (It reads the request
-	// body first: handing the server's request body straight to the
-	// client transport made the standard library close the upstream
-	// connection mid-stream now and then.)
-	up := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2048, DisableCompression: true}}
-	rp := http.HandlerFunc(func(w http.ResponseWriter, in *http.Request) {
-		body, err := io.ReadAll(in.Body)
-		if err != nil {
-			return
-		}
-		out, err := http.NewRequestWithContext(in.Context(), in.Method, fakeURL.String(), bytes.NewReader(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		out.ContentLength = in.ContentLength
-		for k, v := range in.Header {
-			out.Header[k] = v
-		}
-		resp, err := up.Do(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		rc := http.NewResponseController(w)
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			if n > 0 {
-				if _, werr := w.Write(buf[:n]); werr != nil {
-					return
-				}
-				_ = rc.Flush()
-			}
-			if err != nil {
-				return
-			}
-		}
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &http.Server{Handler: rp}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Close() })
+	h := proxytest.New(b, appEnv(), codextest.WithResponder(codextest.BehaviorFunc(responder)))
+	upstream := h.Fake.BaseURL() + "/codex/responses"
+	bare, stop := serveBare(b, "bare", upstream)
+	b.Cleanup(stop)
+	bareTLS, stopTLS := serveBare(b, "bare-tls", upstream)
+	b.Cleanup(stopTLS)
 	tr := &http.Transport{MaxIdleConnsPerHost: 2048, DisableCompression: true}
 	b.Cleanup(tr.CloseIdleConnections)
-	return &rig{h: h, bare: "http://" + ln.Addr().String(), client: &http.Client{Transport: tr}}
+	return &rig{h: h, bare: bare, bareTLS: bareTLS, client: &http.Client{Transport: tr}}
 }
 
-// targets returns the three ways to ask for one route's stream. The bare
-// relay and the direct call send exactly the body and headers the app sent
+// targets returns the four ways to ask for one route's stream. The bare
+// relays and the direct call send exactly the body and headers the app sent
 // upstream for the same request.
 func (r *rig) targets(b *testing.B, rt route) []target {
 	b.Helper()
@@ -149,7 +133,7 @@ func (r *rig) targets(b *testing.B, rt route) []target {
 	}
 	rec := r.h.LastResponses(b)
 	hdr := rec.Header.Clone()
-	for _, k := range []string{"Content-Length", "Accept-Encoding", "Connection", "Content-Encoding"} { // the recorded body is decompressed
+	for _, k := range []string{"Content-Length", "Accept-Encoding", "Connection"} {
 		hdr.Del(k)
 	}
 	// The upstream body with the user text swapped for a placeholder.
@@ -157,13 +141,39 @@ func (r *rig) targets(b *testing.B, rt route) []target {
 	if bytes.Equal(tmpl, rec.Body) {
 		b.Fatal("the upstream body does not hold the user text")
 	}
-	codex := func(text string) []byte { return bytes.Replace(tmpl, []byte("\x00"), []byte(text), 1) }
+	// The fake recorded the body decompressed; the others send it as the
+	// app did (zstd-compressed, compressed once per text here), so that the
+	// fake's work per request is the same for every target and only the
+	// app pays for compressing.
+	var bodies sync.Map // text -> []byte
+	zstdBody := hdr.Get("Content-Encoding") == "zstd"
+	codex := func(text string) []byte {
+		if v, ok := bodies.Load(text); ok {
+			return v.([]byte)
+		}
+		body := bytes.Replace(tmpl, []byte("\x00"), []byte(text), 1)
+		if zstdBody {
+			body = zstdEncoder().EncodeAll(body, nil)
+		}
+		v, _ := bodies.LoadOrStore(text, body)
+		return v.([]byte)
+	}
 	return []target{
 		{name: "direct", url: r.h.Fake.BaseURL() + "/codex/responses", header: hdr, body: codex, end: "response.completed"},
 		{name: "bare", url: r.bare, header: hdr, body: codex, end: "response.completed"},
+		{name: "bare-tls", url: r.bareTLS, header: hdr, body: codex, end: "response.completed"},
 		app,
 	}
 }
+
+// zstdEncoder is the benchmark's zstd encoder.
+var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderCRC(false))
+	if err != nil {
+		panic(err)
+	}
+	return enc
+})
 
 // do sends one request and returns the whole body.
 func (r *rig) do(b *testing.B, t target, text string) string {
@@ -269,22 +279,24 @@ func BenchmarkRelay(b *testing.B) {
 // BenchmarkThroughput runs long streams from 8 clients per core at once.
 func BenchmarkThroughput(b *testing.B) {
 	r := newRig(b)
-	for _, rt := range routes {
-		for _, t := range r.targets(b, rt) {
-			b.Run("route="+rt.name+"/target="+t.name, func(b *testing.B) {
-				b.SetParallelism(8)
-				text := "deltas:" + strconv.Itoa(lengths[1].deltas)
-				b.RunParallel(func(pb *testing.PB) {
-					buf := make([]byte, 32<<10)
-					for pb.Next() {
-						if err := r.stream(t, text, buf); err != nil {
-							b.Error(err)
-							return
+	for _, procs := range layouts {
+		for _, rt := range routes {
+			for _, t := range r.layout(b, procs, rt, r.targets(b, rt)) {
+				b.Run("procs="+procs+"/route="+rt.name+"/target="+t.name, func(b *testing.B) {
+					b.SetParallelism(8)
+					text := "deltas:" + strconv.Itoa(lengths[1].deltas)
+					b.RunParallel(func(pb *testing.PB) {
+						buf := make([]byte, 32<<10)
+						for pb.Next() {
+							if err := r.stream(t, text, buf); err != nil {
+								b.Error(err)
+								return
+							}
 						}
-					}
+					})
+					r.h.Fake.Reset()
 				})
-				r.h.Fake.Reset()
-			})
+			}
 		}
 	}
 }
@@ -294,47 +306,56 @@ func BenchmarkThroughput(b *testing.B) {
 // it reports the median.
 func BenchmarkFirstChunk(b *testing.B) {
 	r := newRig(b)
-	for _, rt := range routes {
-		for _, t := range r.targets(b, rt) {
-			for _, clients := range []int{1, 256} {
-				b.Run("route="+rt.name+"/clients="+strconv.Itoa(clients)+"/target="+t.name, func(b *testing.B) {
-					var lat []time.Duration
-					var mu sync.Mutex
-					for i := 0; i < b.N; i++ {
-						var wg sync.WaitGroup
-						for c := 0; c < clients; c++ {
-							wg.Add(1)
-							go func() {
-								defer wg.Done()
-								d, err := r.firstChunk(t)
-								if err != nil {
-									b.Error(err)
-									return
-								}
-								mu.Lock()
-								lat = append(lat, d)
-								mu.Unlock()
-							}()
-						}
-						wg.Wait()
-						if i%8 == 7 {
-							r.h.Fake.Reset()
-						}
-					}
-					b.StopTimer()
-					slices.Sort(lat)
-					if len(lat) > 0 {
-						b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50/first-chunk")
-					}
-				})
+	for _, procs := range layouts {
+		for _, rt := range routes {
+			for _, t := range r.layout(b, procs, rt, r.targets(b, rt)) {
+				for _, clients := range []int{1, 256} {
+					b.Run("procs="+procs+"/route="+rt.name+"/clients="+strconv.Itoa(clients)+"/target="+t.name, func(b *testing.B) {
+						r.firstChunks(b, t, clients)
+					})
+				}
 			}
 		}
+	}
+}
+
+// firstChunks runs b.N rounds of clients concurrent short streams and
+// reports the median time to the first text delta.
+func (r *rig) firstChunks(b *testing.B, t target, clients int) {
+	var lat []time.Duration
+	var mu sync.Mutex
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		for c := 0; c < clients; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d, err := r.firstChunk(t)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if i%8 == 7 {
+			r.h.Fake.Reset()
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50/first-chunk")
 	}
 }
 
 // firstChunk sends a short stream and returns the time until the body
 // holds its first text delta; it reads the rest.
 func (r *rig) firstChunk(t target) (time.Duration, error) {
+	_ = t.body("deltas:4") // the same work for every target: none
 	start := time.Now()
 	resp, err := r.send(context.Background(), t, "deltas:4")
 	if err != nil {
@@ -446,4 +467,17 @@ func memNow() (heap, rss float64) {
 		}
 	}
 	return heap, rss
+}
+
+// appEnv is the app's extra configuration from $BENCH_APP_ENV
+// (comma-separated NAME=value pairs, e.g. CHATGPT_COMPRESS_BODY=false), for
+// measuring what one setting costs.
+func appEnv() map[string]string {
+	m := map[string]string{}
+	for _, kv := range strings.Split(os.Getenv("BENCH_APP_ENV"), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }

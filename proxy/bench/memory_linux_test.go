@@ -1,25 +1,18 @@
 package bench_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/proxytest"
 )
 
@@ -43,44 +36,6 @@ func vmRSS(t *testing.T, pid int) int64 {
 	return 0
 }
 
-const childEnv = "BENCH_APP_CHILD_FAKE_URL"
-
-// TestAppChild is the app process of TestMemoryReturnsAfterBurst: the core
-// in front of the fake at $BENCH_APP_CHILD_FAKE_URL. It prints its base URL
-// and serves until its standard input closes.
-func TestAppChild(t *testing.T) {
-	fake := os.Getenv(childEnv)
-	if fake == "" {
-		t.Skip("runs only as the child of TestMemoryReturnsAfterBurst")
-	}
-	vars := map[string]string{"CHATGPT_BASE_URL": fake, "CHATGPT_PORT": "0", "CHATGPT_API_KEY": proxytest.APIKey}
-	cfg, err := config.LoadFrom(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := codextest.FakeJWT(map[string]any{
-		"exp":                         time.Now().Add(time.Hour).Unix(),
-		"https://api.openai.com/auth": map[string]any{"chatgpt_account_id": "acct-123", "chatgpt_plan_type": "plus"},
-	})
-	core, err := proxy.New(cfg, proxy.Options{Version: "test", APIKey: cfg.APIKey, Auth: auth.NewStatic(token, ""),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := core.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		cancel()
-	}()
-	fmt.Println("BASE_URL=" + core.BaseURL())
-	if err := core.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestMemoryReturnsAfterBurst sends five waves of 1,000 concurrent streams
 // through the app and checks that within a minute of the load ending the
 // app's process (a child, so that the fake and the clients do not count)
@@ -90,7 +45,7 @@ func TestMemoryReturnsAfterBurst(t *testing.T) {
 		t.Skip("five waves of 1,000 streams")
 	}
 	fake := codextest.NewServer(t, codextest.WithResponder(codextest.BehaviorFunc(responder)))
-	base, pid := startAppChild(t, fake.BaseURL())
+	base, pid := startChild(t, "app", fake.BaseURL())
 	tr := &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}
 	client := &http.Client{Transport: tr}
 	post := func(text string) error {
@@ -155,55 +110,4 @@ func TestMemoryReturnsAfterBurst(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	t.Fatalf("resident memory %d MiB a minute after the load (idle %d MiB, peak %d MiB); want at most twice idle", now>>20, idle>>20, peak>>20)
-}
-
-// startAppChild runs TestAppChild in a child process in front of fakeURL
-// and returns its base URL and process id. It stops when the test ends.
-func startAppChild(t *testing.T, fakeURL string) (string, int) {
-	t.Helper()
-	cmd := exec.Command(childBinary(t), "-test.run=^TestAppChild$")
-	cmd.Env = append(os.Environ(), childEnv+"="+fakeURL)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	base := ""
-	for base == "" && sc.Scan() {
-		base, _ = strings.CutPrefix(sc.Text(), "BASE_URL=")
-	}
-	if base == "" {
-		t.Fatal("the app child printed no base URL")
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return base, cmd.Process.Pid
-}
-
-// childBinary is the test binary that runs the app for the memory test.
-// Under the race detector (which keeps shadow memory the app cannot give
-// back) it is a copy of this package's tests built without it, so that the
-// test measures what a user's binary does.
-func childBinary(t *testing.T) string {
-	t.Helper()
-	if !raceEnabled {
-		return os.Args[0]
-	}
-	out := t.TempDir() + "/bench-child.test"
-	cmd := exec.Command("go", "test", "-c", "-o", out, ".")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the app child without -race: %v\n%s", err, b)
-	}
-	return out
 }

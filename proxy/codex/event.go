@@ -1,15 +1,6 @@
 package codex
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
-// The beginnings of the lifecycle events the backend sends (type first).
-var (
-	prefixCreated    = []byte(`{"type":"response.created"`)
-	prefixInProgress = []byte(`{"type":"response.in_progress"`)
-)
+import "encoding/json"
 
 // Event types the translation acts on.
 const (
@@ -117,13 +108,13 @@ type ErrorBody struct {
 	ResetsInSeconds int64   `json:"resets_in_seconds"`
 }
 
-// DecodeEvent decodes one event's data into ev: the frequent delta events
-// without reflection, everything else with encoding/json.
+// DecodeEvent decodes one event's data into ev, as encoding/json would.
+// Events go through a decoder without reflection (decode.go); the rare
+// event it declines goes through encoding/json.
 func DecodeEvent(data []byte, ev *Event) error {
-	if decodeFast(data, ev) {
-		return nil
-	}
-	if (bytes.HasPrefix(data, prefixCreated) || bytes.HasPrefix(data, prefixInProgress)) && decodeLifecycle(data, ev) {
+	prevItem := ev.ItemID
+	*ev = Event{}
+	if decodeEvent(data, ev, prevItem) {
 		return nil
 	}
 	*ev = Event{}

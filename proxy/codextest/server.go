@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 // Server is a fake of ChatGPT's Codex backend. Create it with New or
 // NewServer; it is safe for concurrent use.
 type Server struct {
+	conns atomic.Int64 // connections accepted
 	// URL is the root of the server, e.g. "http://127.0.0.1:41234". It is
 	// set by Start and StartTLS.
 	URL string
@@ -118,8 +120,16 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("/backend-api/codex/", s.serveCodex)
 	s.mux.HandleFunc("/backend-api/wham/usage", s.serveUsage)
 	s.ts = httptest.NewUnstartedServer(s.mux)
+	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
 	return s
 }
+
+// Connections returns how many connections the server accepted.
+func (s *Server) Connections() int { return int(s.conns.Load()) }
 
 // NewServer returns a started plain-HTTP Server that is closed when the
 // test ends.
@@ -477,6 +487,14 @@ func (s *Server) now() time.Time {
 	return s.clock()
 }
 
+// zstdDecoder returns the fake's one zstd decoder. DecodeAll may be used
+// concurrently; one shared decoder keeps the fake's cost per compressed
+// body small, as a backend's would be, instead of building a decoder (and
+// its goroutines) per request.
+var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+})
+
 // readBody reads the request body, decoding Content-Encoding zstd.
 func readBody(r *http.Request) ([]byte, error) {
 	raw, err := io.ReadAll(r.Body)
@@ -487,11 +505,10 @@ func readBody(r *http.Request) ([]byte, error) {
 	case "", "identity":
 		return raw, nil
 	case "zstd":
-		d, err := zstd.NewReader(nil)
+		d, err := zstdDecoder()
 		if err != nil {
 			return nil, fmt.Errorf("create zstd decoder: %w", err)
 		}
-		defer d.Close()
 		out, err := d.DecodeAll(raw, nil)
 		if err != nil {
 			return nil, fmt.Errorf("decode zstd body: %w", err)

@@ -31,8 +31,17 @@ type Harness struct {
 func New(t testing.TB, env map[string]string, fakeOpts ...codextest.Option) *Harness {
 	t.Helper()
 	fake := codextest.NewServer(t, fakeOpts...)
+	h := Start(t, fake.BaseURL(), env)
+	h.Fake = fake
+	return h
+}
+
+// Start runs the core in front of the backend at baseURL (a fake's
+// BaseURL) and returns it, without a Fake. It stops when the test ends.
+func Start(t testing.TB, baseURL string, env map[string]string) *Harness {
+	t.Helper()
 	vars := map[string]string{
-		"CHATGPT_BASE_URL": fake.BaseURL(),
+		"CHATGPT_BASE_URL": baseURL,
 		"CHATGPT_PORT":     "0",
 		"CHATGPT_API_KEY":  APIKey,
 	}
@@ -69,7 +78,7 @@ func New(t testing.TB, env map[string]string, fakeOpts ...codextest.Option) *Har
 			t.Errorf("core.Run: %v", err)
 		}
 	})
-	return &Harness{Fake: fake, Core: core, BaseURL: core.BaseURL(), Token: token}
+	return &Harness{Core: core, BaseURL: core.BaseURL(), Token: token}
 }
 
 // LastResponses returns the last /codex/responses request the fake got.

@@ -109,6 +109,19 @@ func morePending(stream Stream) bool {
 	return ok && p.Pending()
 }
 
+// finisher is a Stream that can end a complete response without giving up
+// its connection (upstream.Stream can).
+type finisher interface{ Finish() error }
+
+// finish ends a stream whose response completed.
+func finish(stream Stream) {
+	if f, ok := stream.(finisher); ok {
+		_ = f.Finish()
+		return
+	}
+	_ = stream.Close()
+}
+
 // ETagNoter is told the catalog etag of every upstream answer.
 type ETagNoter interface{ NoteETag(etag string) }
 
@@ -168,7 +181,11 @@ var errClientGone = apierr.Errorf(499, "client_closed", "the client closed the r
 // The error is an *apierr.Error, or nil when the client went away.
 func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
 	if r.Conversations != nil {
-		sid := r.Conversations.Key(t.Hints, dialect.StablePrefix(t.Request))
+		var prefix affinity.Prefix
+		if t.Hints.NeedsPrefix() {
+			prefix = dialect.StablePrefix(t.Request)
+		}
+		sid := r.Conversations.Key(t.Hints, prefix)
 		t.SessionID, t.Request.PromptCacheKey = sid, sid
 	}
 	run := &run{r: r, w: w, ctx: req.Context(), t: t, out: status.Outcome{Client: t.Client}}
@@ -283,9 +300,15 @@ func (x *run) serve() error {
 				f = transportFailure(err)
 			}
 		} else {
-			x.noteHeaders(stream.Header())
+			// The headers' quota and catalog readings wait until the answer
+			// is out: they are not needed before.
 			f = x.pump(stream)
-			stream.Close()
+			x.noteHeaders(stream.Header())
+			if f == nil {
+				finish(stream)
+			} else {
+				stream.Close()
+			}
 			if f == nil {
 				x.out.Succeeded = true
 				return nil

@@ -32,7 +32,8 @@ func newSSEWriter(w http.ResponseWriter, keepAlive []byte) *sseWriter {
 	}
 	s := &sseWriter{w: w, rc: http.NewResponseController(w), keepAlive: keepAlive, last: time.Now()}
 	_ = s.rc.SetWriteDeadline(time.Time{})
-	_ = s.rc.Flush()
+	// No flush here: the first frame follows at once and goes out with
+	// the headers in one write.
 	s.timer = time.AfterFunc(KeepAliveInterval, s.ping)
 	return s
 }

@@ -20,9 +20,13 @@ func (a clientAdapter) Responses(ctx context.Context, r upstream.Request) (Strea
 	return streamAdapter{s}, nil
 }
 
+// CloseIdleConnections closes the idle upstream connections.
+func (a clientAdapter) CloseIdleConnections() { a.c.CloseIdleConnections() }
+
 type streamAdapter struct{ s *upstream.Stream }
 
 func (a streamAdapter) Next() (upstream.Event, error) { return a.s.Next() }
 func (a streamAdapter) Close() error                  { return a.s.Close() }
+func (a streamAdapter) Finish() error                 { return a.s.Finish() }
 func (a streamAdapter) Header() http.Header           { return a.s.Header }
 func (a streamAdapter) Pending() bool                 { return a.s.Pending() }

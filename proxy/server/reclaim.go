@@ -21,14 +21,27 @@ var reclaimAfter = 5 * time.Second
 type reclaimer struct {
 	mu     sync.Mutex
 	active int
+	peak   int  // the most requests at once since the last reclaim
 	served bool // a request ended since the last reclaim
 	timer  *time.Timer
 	free   func() // freeMemory; tests may replace it
+	// trim closes the idle upstream connections. After a burst of
+	// concurrent requests to an HTTP/1.1 upstream, one connection per
+	// request would otherwise stay open (with its buffers and goroutines)
+	// until the pool's idle timeout. Over HTTP/2 a burst shares one or a
+	// few connections, and a quiet spell of ordinary use keeps its warm
+	// connection: trim runs only after bursts.
+	trim func()
 }
+
+// burstRequests is the number of requests at once from which the idle
+// upstream connections are closed on the next reclaim.
+const burstRequests = 8
 
 func (r *reclaimer) begin() {
 	r.mu.Lock()
 	r.active++
+	r.peak = max(r.peak, r.active)
 	if r.timer != nil {
 		r.timer.Stop()
 	}
@@ -58,7 +71,15 @@ func (r *reclaimer) fire() {
 	}
 	r.served = false
 	free := r.free
+	trim := r.trim
+	if r.peak <= burstRequests {
+		trim = nil
+	}
+	r.peak = 0
 	r.mu.Unlock()
+	if trim != nil {
+		trim()
+	}
 	if free == nil {
 		free = freeMemory
 	}

@@ -109,6 +109,9 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	s := &Server{Options: o, cfg: o.Config, log: o.Logger, boundPort: o.Config.Port}
+	if u, ok := o.Upstream.(interface{ CloseIdleConnections() }); ok {
+		s.reclaim.trim = u.CloseIdleConnections
+	}
 	if o.APIKey != "" {
 		sum := sha256.Sum256([]byte(o.APIKey))
 		s.keyHash = sum[:]

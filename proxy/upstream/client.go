@@ -18,7 +18,6 @@ import (
 
 	fhttp "github.com/bogdanfinn/fhttp"
 	tls_client "github.com/bogdanfinn/tls-client"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream/codexcli"
@@ -33,6 +32,7 @@ const (
 
 	dialTimeout       = 15 * time.Second
 	proxyBackstop     = 1800 // seconds; see docs/protocol.md §7 (CONNECT with timeout 0)
+	maxIdlePerHost    = 256  // idle HTTP/1.1 connections kept per host
 	maxErrorBody      = 1 << 20
 	maxDoBody         = 4 << 20
 	maxModelsBody     = 4 << 20
@@ -89,7 +89,7 @@ type Client struct {
 	chromeHC tls_client.HttpClient // Chrome 156; RouteWeb and Codex routes (IdentityChrome)
 	jar      *cookieStore          // the Chrome client's cookies
 
-	zenc *zstd.Encoder
+	zenc *encoders
 }
 
 // New builds a Client. It does no I/O.
@@ -160,6 +160,12 @@ func New(cfg Config) (*Client, error) {
 			// fhttp neither adds accept-encoding nor decodes bodies; the
 			// header is set in the CLI's place and decodeBody decodes.
 			DisableCompression: true,
+			// fhttp keeps 2 idle HTTP/1.1 connections per host by default,
+			// so a burst of concurrent requests to an HTTP/1.1 upstream
+			// dialled (and later closed) a connection for nearly every
+			// request. The CLI's HTTP stack keeps idle connections without
+			// a per-host cap; a generous cap does the same here.
+			MaxIdleConnsPerHost: maxIdlePerHost,
 		}),
 	)
 	if c.codexHC, err = tls_client.NewHttpClient(tls_client.NewNoopLogger(), codexOpts...); err != nil {
@@ -170,16 +176,14 @@ func New(cfg Config) (*Client, error) {
 	chromeOpts := append(common[:len(common):len(common)],
 		tls_client.WithClientProfile(chromeProfile),
 		tls_client.WithCookieJar(c.jar),
-		tls_client.WithTransportOptions(&tls_client.TransportOptions{RootCAs: cfg.RootCAs}),
+		tls_client.WithTransportOptions(&tls_client.TransportOptions{RootCAs: cfg.RootCAs, MaxIdleConnsPerHost: maxIdlePerHost}),
 	)
 	if c.chromeHC, err = tls_client.NewHttpClient(tls_client.NewNoopLogger(), chromeOpts...); err != nil {
 		return nil, fmt.Errorf("upstream: chrome client: %w", err)
 	}
 
 	if !cfg.PlainBody {
-		// One encoder state per core: EncodeAll waits for a free state, so
-		// a single one would queue concurrent requests behind each other.
-		if c.zenc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true)); err != nil {
+		if c.zenc, err = newEncoders(runtime.GOMAXPROCS(0)); err != nil {
 			return nil, fmt.Errorf("upstream: zstd: %w", err)
 		}
 	}
@@ -221,7 +225,10 @@ func transportOptions(cfg Config) ([]tls_client.HttpClientOption, error) {
 func (c *Client) ClearCookies() { c.jar.clear() }
 
 // Close closes the idle connections of every underlying client.
-func (c *Client) Close() {
+func (c *Client) Close() { c.CloseIdleConnections() }
+
+// CloseIdleConnections closes the connections no request uses.
+func (c *Client) CloseIdleConnections() {
 	c.codexHC.CloseIdleConnections()
 	c.chromeHC.CloseIdleConnections()
 }
@@ -252,12 +259,26 @@ func (c *Client) Responses(ctx context.Context, r Request) (*Stream, error) {
 		}
 		c.codexResponsesHeaders(&hb, r, t, compressed)
 	}
-	c.log.Debug("responses request", "identity", string(c.cfg.Identity),
-		"token", auth.Fingerprint(r.Creds.AccessToken), "bytes", len(body), "zstd", compressed)
+	if c.log.Enabled(ctx, slog.LevelDebug) { // the token's fingerprint is a hash: only when logged
+		c.log.Debug("responses request", "identity", string(c.cfg.Identity),
+			"token", auth.Fingerprint(r.Creds.AccessToken), "bytes", len(body), "zstd", compressed)
+	}
 
-	resp, rctx, cancel, err := c.roundTrip(ctx, c.codexRouteClient(), http.MethodPost, u, hb.header(), body)
+	// The stream follows the caller's cancellation until Stream.Finish, so
+	// that a complete response still reads its last bytes (and keeps its
+	// connection) when the caller has just gone.
+	sctx, release := context.WithCancelCause(context.WithoutCancel(ctx))
+	follow := context.AfterFunc(ctx, func() { release(context.Cause(ctx)) })
+	resp, rctx, cancel, err := c.roundTrip(sctx, c.codexRouteClient(), http.MethodPost, u, hb.header(), body)
 	if err != nil {
+		follow()
+		release(nil)
 		return nil, fmt.Errorf("post responses: %w", err)
+	}
+	end := func(cause error) {
+		cancel(cause)
+		follow()
+		release(cause)
 	}
 	h := responseHeader(resp)
 	idle := newIdleWatch(c.cfg.Timing.IdleTimeout, cancel)
@@ -265,11 +286,13 @@ func (c *Client) Responses(ctx context.Context, r Request) (*Stream, error) {
 		b, _ := io.ReadAll(io.LimitReader(idle.reader(resp.Body), maxErrorBody))
 		idle.stop()
 		_ = resp.Body.Close()
-		cancel(nil)
-		c.log.Debug("responses status", "status", resp.StatusCode, "token", auth.Fingerprint(r.Creds.AccessToken))
+		end(nil)
+		c.log.Debug("responses status", "status", resp.StatusCode)
 		return nil, &StatusError{StatusCode: resp.StatusCode, Header: h, Body: b, URL: u}
 	}
-	return newStream(resp, h, rctx, cancel, idle), nil
+	s := newStream(resp, h, rctx, end, idle)
+	s.detach = follow
+	return s, nil
 }
 
 // Models GETs {BaseURL}/codex/models?client_version=<Version>. Non-2xx

@@ -164,6 +164,12 @@ func TestRequestHeadersAndZstdBody(t *testing.T) {
 		md["model"] != "gpt-6.2-sol" || md["reasoning_effort"] != "low" || md["turn_id"] != md["root_turn_id"] || md["request_kind"] != "turn" {
 		t.Errorf("turn metadata %v", md)
 	}
+	// A zstd frame (RFC 8878): magic, then the frame header descriptor,
+	// whose bit 2 is the content checksum flag. zstd's defaults, which the
+	// CLI uses, write no checksum.
+	if len(g.body) < 5 || !bytes.Equal(g.body[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}) || g.body[4]&0x04 != 0 {
+		t.Errorf("zstd frame header % x: want the magic and no content checksum", g.body[:min(len(g.body), 6)])
+	}
 	dec, err := zstd.NewReader(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	fhttp "github.com/bogdanfinn/fhttp"
 )
@@ -37,6 +38,9 @@ type Stream struct {
 	idle   *idleWatch
 	closed atomic.Bool
 	once   sync.Once
+	// detach stops the caller's cancellation from reaching the stream; it
+	// reports false when it already did (nil: nothing to stop).
+	detach func() bool
 }
 
 func newStream(resp *fhttp.Response, h http.Header, ctx context.Context, cancel context.CancelCauseFunc, idle *idleWatch) *Stream {
@@ -94,6 +98,31 @@ func (s *Stream) Pending() bool {
 	defer s.readMu.Unlock()
 	return s.p.pending()
 }
+
+// Finish ends a stream whose response is complete. It first reads the
+// little that follows the last event (the end of the chunked body, or
+// HTTP/2's end of stream), bounded in size and time, so that an HTTP/1.1
+// connection goes back to the pool: closing a body before its end closes
+// the connection, and the next request would dial a new one. The caller
+// going away meanwhile no longer cuts that read short, unless it already
+// had. Then it closes the stream.
+func (s *Stream) Finish() error {
+	if (s.detach == nil || s.detach()) && s.readMu.TryLock() {
+		if !s.closed.Load() && s.p.sseBuffers != nil {
+			t := time.AfterFunc(finishWait, func() { s.cancel(ErrStreamClosed) })
+			_, _ = io.CopyN(io.Discard, s.p.br, finishLimit)
+			t.Stop()
+		}
+		s.readMu.Unlock()
+	}
+	return s.Close()
+}
+
+// The bounds of Finish's read.
+const (
+	finishLimit = 64 << 10
+	finishWait  = 250 * time.Millisecond
+)
 
 // Close closes the body and cancels the request. It is idempotent.
 func (s *Stream) Close() error {

@@ -5,9 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 type wantEvent struct{ name, data string }
@@ -218,5 +223,67 @@ func TestStreamCloseDuringNext(t *testing.T) {
 	}
 	if s.p.sseBuffers != nil {
 		t.Fatal("the buffers were not returned after Close and Next ended")
+	}
+}
+
+// TestFinishKeepsConnection checks that a completed stream ended with
+// Finish leaves its HTTP/1.1 connection for the next request: the server
+// ends the chunked body only after its last event (as net/http servers
+// do), and closing the body before that end would close the connection.
+// It also checks that a Finish on a stream that never ends returns
+// within its bound.
+func TestFinishKeepsConnection(t *testing.T) {
+	var conns atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "event: response.completed\ndata: {\"type\":\"response.completed\"}\n\n")
+		w.(http.Flusher).Flush()
+		if r.Header.Get("Session-Id") == "hang" {
+			<-release // the stream stays open after its last event
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // the body's end comes a little later
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	c := newClient(t, Config{BaseURL: srv.URL + "/backend-api", PlainBody: true})
+	for i := 0; i < 5; i++ {
+		s, err := c.Responses(context.Background(), Request{Creds: testCreds, Body: []byte(`{"model":"x"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev, err := s.Next(); err != nil || ev.Name != "response.completed" {
+			t.Fatalf("Next = %q, %v", ev.Name, err)
+		}
+		if err := s.Finish(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("5 finished streams used %d connections, want 1", n)
+	}
+
+	// A stream that stays open after its last event: Finish gives up
+	// within its bound.
+	s, err := c.Responses(context.Background(), Request{Creds: testCreds, SessionID: "hang", Body: []byte(`{"model":"x"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := s.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < finishWait/2 || d > 5*finishWait {
+		t.Errorf("Finish on an endless stream took %v, want about %v", d, finishWait)
 	}
 }

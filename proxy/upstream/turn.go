@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
 )
 
 // turn holds the ids and metadata of one /codex/responses request, as the
@@ -81,9 +83,7 @@ func (c *Client) newTurn(thread, model, effort string, now time.Time) turn {
 // clientMetadata renders the body's client_metadata object for t: the
 // CLI's nine string keys (their order is a hash map's in the CLI).
 func (c *Client) clientMetadata(t turn) []byte {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	kv := [][2]string{
+	kv := [...][2]string{
 		{"x-codex-turn-metadata", t.metadata},
 		{"x-codex-installation-id", c.installID},
 		{"root_turn_id", t.id},
@@ -94,18 +94,17 @@ func (c *Client) clientMetadata(t turn) []byte {
 		{"thread_id", t.thread},
 		{"mcp_attribution", `{"status":"none"}`},
 	}
+	b := make([]byte, 0, 2*len(t.metadata)+512)
+	b = append(b, '{')
 	for i, p := range kv {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		k, _ := json.Marshal(p[0])
-		v, _ := json.Marshal(p[1])
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
+		b = codex.AppendString(b, p[0])
+		b = append(b, ':')
+		b = codex.AppendString(b, p[1])
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
 }
 
 // withClientMetadata appends "client_metadata" as the last key of the JSON

@@ -7,7 +7,6 @@ import (
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
@@ -67,9 +66,9 @@ func (e *Encoder) start(dst []byte) []byte {
 		e.id = "msg_" + strconv.FormatInt(e.now().UnixNano(), 36)
 	}
 	dst = append(dst, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":"...)
-	dst = dialect.AppendString(dst, e.id)
+	dst = codex.AppendString(dst, e.id)
 	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
-	dst = dialect.AppendString(dst, e.plan.Model)
+	dst = codex.AppendString(dst, e.plan.Model)
 	dst = append(dst, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}`+"\n\n"...)
 	return append(dst, Ping...)
 }
@@ -112,7 +111,7 @@ func (e *Encoder) delta(dst []byte, typ, field, s string) []byte {
 	dst = append(dst, `","`...)
 	dst = append(dst, field...)
 	dst = append(dst, `":`...)
-	dst = dialect.AppendString(dst, s)
+	dst = codex.AppendString(dst, s)
 	return append(dst, "}}\n\n"...)
 }
 
@@ -160,9 +159,9 @@ func (e *Encoder) toolStart(dst []byte, idx int, it *codex.Item) []byte {
 	}
 	return e.openBlock(dst, kindTool, idx, func(b []byte) []byte {
 		b = append(b, `{"type":"tool_use","id":`...)
-		b = dialect.AppendString(b, it.CallID)
+		b = codex.AppendString(b, it.CallID)
 		b = append(b, `,"name":`...)
-		b = dialect.AppendString(b, name)
+		b = codex.AppendString(b, name)
 		return append(b, `,"input":{}}`...)
 	})
 }
@@ -277,7 +276,7 @@ func (e *Encoder) reasoningDone(dst []byte, idx int, it *codex.Item) []byte {
 	}
 	dst = e.openBlock(dst, kindThinking, idx, func(b []byte) []byte {
 		b = append(b, `{"type":"redacted_thinking","data":`...)
-		b = dialect.AppendString(b, Signature(it.ID, it.EncryptedContent))
+		b = codex.AppendString(b, Signature(it.ID, it.EncryptedContent))
 		return append(b, '}')
 	})
 	return e.closeBlock(dst)

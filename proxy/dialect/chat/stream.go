@@ -8,7 +8,6 @@ import (
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
@@ -137,11 +136,11 @@ func (t *Translator) ensurePrefix() {
 	}
 	b := make([]byte, 0, 128)
 	b = append(b, `data: {"id":`...)
-	b = dialect.AppendString(b, t.id)
+	b = codex.AppendString(b, t.id)
 	b = append(b, `,"object":"chat.completion.chunk","created":`...)
 	b = strconv.AppendInt(b, t.created, 10)
 	b = append(b, `,"model":`...)
-	b = dialect.AppendString(b, t.modelName())
+	b = codex.AppendString(b, t.modelName())
 	b = append(b, `,"system_fingerprint":null,"choices":[{"index":0,"delta":`...)
 	t.prefix = b
 }
@@ -156,7 +155,7 @@ func (t *Translator) content(dst []byte, s string) []byte {
 	dst = t.roleOnly(dst)
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{"content":`...)
-	dst = dialect.AppendString(dst, s)
+	dst = codex.AppendString(dst, s)
 	dst = append(dst, '}')
 	return append(dst, chunkTail...)
 }
@@ -183,7 +182,7 @@ func (t *Translator) reasoning(dst []byte, s string) []byte {
 	dst = t.roleOnly(dst)
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{"reasoning_content":`...)
-	dst = dialect.AppendString(dst, s)
+	dst = codex.AppendString(dst, s)
 	dst = append(dst, '}')
 	return append(dst, chunkTail...)
 }
@@ -210,14 +209,14 @@ func (t *Translator) toolStart(dst []byte, idx int, id, name string, style CallS
 	dst = append(dst, `{"tool_calls":[{"index":`...)
 	dst = strconv.AppendInt(dst, int64(idx), 10)
 	dst = append(dst, `,"id":`...)
-	dst = dialect.AppendString(dst, id)
+	dst = codex.AppendString(dst, id)
 	if style == StyleCustom {
 		dst = append(dst, `,"type":"custom","custom":{"name":`...)
-		dst = dialect.AppendString(dst, name)
+		dst = codex.AppendString(dst, name)
 		dst = append(dst, `,"input":""}}]}`...)
 	} else {
 		dst = append(dst, `,"type":"function","function":{"name":`...)
-		dst = dialect.AppendString(dst, name)
+		dst = codex.AppendString(dst, name)
 		dst = append(dst, `,"arguments":""}}]}`...)
 	}
 	return append(dst, chunkTail...)
@@ -239,7 +238,7 @@ func (t *Translator) toolArgs(dst []byte, idx int, args string, style CallStyle)
 	} else {
 		dst = append(dst, `,"function":{"arguments":`...)
 	}
-	dst = dialect.AppendString(dst, args)
+	dst = codex.AppendString(dst, args)
 	dst = append(dst, `}}]}`...)
 	return append(dst, chunkTail...)
 }
@@ -397,16 +396,16 @@ func (t *Translator) finish(dst []byte, r *codex.Response, reason string) ([]byt
 	}
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{},"logprobs":null,"finish_reason":`...)
-	dst = dialect.AppendString(dst, reason)
+	dst = codex.AppendString(dst, reason)
 	dst = append(dst, "}]}\n\n"...)
 	if t.plan.IncludeUsage {
 		u := mapUsage(r)
 		dst = append(dst, `data: {"id":`...)
-		dst = dialect.AppendString(dst, t.id)
+		dst = codex.AppendString(dst, t.id)
 		dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
 		dst = strconv.AppendInt(dst, t.created, 10)
 		dst = append(dst, `,"model":`...)
-		dst = dialect.AppendString(dst, t.modelName())
+		dst = codex.AppendString(dst, t.modelName())
 		dst = append(dst, `,"system_fingerprint":null,"choices":[],"usage":`...)
 		dst = appendUsage(dst, u)
 		dst = append(dst, "}\n\n"...)

@@ -186,6 +186,7 @@ type Encoder struct {
 	seq     int64
 	pending []byte
 	shown   bool
+	started []byte // the response object of created and in_progress
 }
 
 // NewEncoder returns the stream encoder of one request; id is the response
@@ -202,10 +203,15 @@ func (e *Encoder) Feed(dst []byte, ev *codex.Event) ([]byte, relay.Signal, error
 		// attempt produced was never sent.
 		e.reset(ev.Response)
 		e.seq, e.shown = 0, false
-		e.pending = e.lifecycle(e.pending[:0], codex.EventCreated, e.response("in_progress"))
+		e.started, _ = json.Marshal(e.response("in_progress"))
+		e.pending = e.lifecycleJSON(e.pending[:0], codex.EventCreated, e.started)
 		return dst, relay.SigNone, nil
 	case codex.EventInProgress:
-		e.pending = e.lifecycle(e.pending, codex.EventInProgress, e.response("in_progress"))
+		// The same response object as response.created's.
+		if e.started == nil {
+			e.started, _ = json.Marshal(e.response("in_progress"))
+		}
+		e.pending = e.lifecycleJSON(e.pending, codex.EventInProgress, e.started)
 		return dst, relay.SigNone, nil
 	case codex.EventCompleted, codex.EventIncomplete:
 		r, err := e.finish(ev)
@@ -275,6 +281,15 @@ func (e *Encoder) frame(dst []byte, ev *codex.Event) []byte {
 func (e *Encoder) lifecycle(dst []byte, typ string, r *Response) []byte {
 	body, err := json.Marshal(r)
 	if err != nil {
+		return dst
+	}
+	return e.lifecycleJSON(dst, typ, body)
+}
+
+// lifecycleJSON appends a response.* event carrying the response object
+// body (JSON).
+func (e *Encoder) lifecycleJSON(dst []byte, typ string, body []byte) []byte {
+	if body == nil {
 		return dst
 	}
 	dst = appendFrameHead(dst, typ)

@@ -1,4 +1,4 @@
-package dialect
+package codex
 
 import (
 	"encoding/json"

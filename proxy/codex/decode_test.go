@@ -1,0 +1,116 @@
+package codex
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// decodeSeeds are events as the backend sends them, and the odd shapes the
+// decoder must leave to encoding/json.
+var decodeSeeds = []string{
+	`{"type":"response.output_text.delta","sequence_number":12,"item_id":"msg_1","output_index":1,"content_index":0,"delta":"Hel","logprobs":[],"obfuscation":"x1"}`,
+	`{"type":"response.reasoning_summary_text.delta","item_id":"rs","output_index":0,"summary_index":2,"delta":"a \"quoted\" \u00e9\n"}`,
+	`{ "type" : "response.function_call_arguments.delta" , "output_index" : 3 , "delta" : "{\"city\":" }`,
+	`{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","created_at":1764000000,"status":"in_progress","model":"gpt-5.5","instructions":"You are Codex.\n\"quoted\"","output":[],"tools":[{"type":"function","name":"f","parameters":{"type":"object","x":[1,-2.5e3,true,false,null]}}],"usage":null,"error":null}}`,
+	`{"type":"response.output_item.added","output_index":0,"item":{"id":"msg_1","type":"message","status":"in_progress","role":"assistant","content":[],"phase":"final_answer"},"sequence_number":2}`,
+	`{"type":"response.content_part.added","item_id":"msg_1","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"logprobs":[],"text":""}}`,
+	`{"type":"response.output_text.done","item_id":"msg_1","output_index":0,"content_index":0,"text":"line one\nline \ud83c\udf89 two \\ \/","logprobs":[]}`,
+	`{"type":"response.output_item.done","output_index":1,"item":{"id":"fc_1","type":"function_call","status":"completed","arguments":"{\"a\":1}","call_id":"call_1","name":"get_weather"}}`,
+	`{"type":"response.output_item.done","output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[{"type":"summary_text","text":"Thinking"}],"encrypted_content":"gAAA=="}}`,
+	`{"type":"response.output_item.done","output_index":2,"item":{"id":"ws_1","type":"web_search_call","status":"completed","action":{"type":"search","query":"go"}}}`,
+	`{"type":"response.content_part.done","item_id":"m","part":{"type":"output_text","text":"hi","annotations":[{"type":"url_citation","url":"https://e.x"} , 5 ]}}`,
+	`{"type":"response.completed","response":{"id":"resp_1","status":"completed","model":"gpt-5.5","output":[{"type":"message","id":"m","role":"assistant","content":[{"type":"output_text","text":"hi"}]}],"usage":{"input_tokens":20,"input_tokens_details":{"cached_tokens":8},"output_tokens":4,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":24}}}`,
+	`{"type":"response.incomplete","response":{"id":"r","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}}}`,
+	`{"type":"response.failed","response":{"id":"r","status":"failed","error":{"code":"server_error","message":"boom","param":null}}}`,
+	`{"type":"error","code":"context_length_exceeded","message":"too long","param":"input","plan_type":"plus","resets_at":1700000000,"resets_in_seconds":-3}`,
+	`{"type":"error","error":{"type":"invalid_request_error","code":"x","message":"y","param":"z"}}`,
+	`{"type":"codex.rate_limits","plan_type":"plus","rate_limits":{"primary":{"used_percent":12.5}}}`,
+	// Left to encoding/json: other spellings of keys, repeats, floats
+	// in integer fields, invalid UTF-8, items with tool lists, non-objects.
+	`{"Type":"response.output_text.delta","delta":"x"}`,
+	`{"type":"response.output_text.delta","delta":"x","delta":"y"}`,
+	`{"type":"response.output_text.delta","output_index":1.5,"delta":"x"}`,
+	`{"type":"response.output_text.delta","delta":"\xff"}`,
+	`{"type":"response.output_item.added","item":{"type":"additional_tools","tools":[]}}`,
+	`{"type":"response.output_item.added","item":"x"}`,
+	`{"type":"response.created","response":{"ſtatus":"s"}}`,
+	`{"type":"response.output_text.delta","delta":"x"} trailing`,
+	`null`,
+	`{"type":"response.output_text.delta","delta":"x","n":01}`,
+}
+
+// FuzzDecodeEvent checks that whenever the decoder accepts an event, the
+// event is valid JSON and decodes into exactly what encoding/json makes
+// of it.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast Event
+		if !decodeEvent(data, &fast, "") {
+			return
+		}
+		var slow Event
+		if err := json.Unmarshal(data, &slow); err != nil {
+			t.Fatalf("accepted what encoding/json refuses (%v): %q", err, data)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decoded differently from encoding/json for %q:\nfast %+v\nslow %+v", data, fast, slow)
+		}
+	})
+}
+
+// TestDecodeEventSeeds checks that the decoder takes the ordinary events
+// of a stream itself and leaves the odd shapes to encoding/json, and that
+// DecodeEvent gives the same result either way.
+func TestDecodeEventSeeds(t *testing.T) {
+	const ordinary = 17 // the seeds before the comment
+	for i, s := range decodeSeeds {
+		var fast Event
+		accepted := decodeEvent([]byte(s), &fast, "")
+		if accepted != (i < ordinary) {
+			t.Errorf("seed %d accepted=%v: %s", i, accepted, s)
+		}
+		var got, want Event
+		errGot := DecodeEvent([]byte(s), &got)
+		errWant := json.Unmarshal([]byte(s), &want)
+		if (errGot == nil) != (errWant == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("seed %d: DecodeEvent %+v (%v), encoding/json %+v (%v)", i, got, errGot, want, errWant)
+		}
+	}
+}
+
+// TestDecodeEventReusesItemID checks that consecutive events of one item
+// share its id string.
+func TestDecodeEventReusesItemID(t *testing.T) {
+	var ev Event
+	data := []byte(decodeSeeds[0])
+	if err := DecodeEvent(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	first := ev.ItemID
+	allocs := testing.AllocsPerRun(100, func() { _ = DecodeEvent(data, &ev) })
+	if ev.ItemID != first || allocs > 1 {
+		t.Errorf("item id %q, %v allocations per delta event (want the delta's only)", ev.ItemID, allocs)
+	}
+}
+
+func BenchmarkDecodeEvent(b *testing.B) {
+	for _, c := range []struct{ name, data string }{
+		{"delta", decodeSeeds[0]}, {"created", decodeSeeds[3]}, {"item_added", decodeSeeds[4]},
+		{"part_added", decodeSeeds[5]}, {"text_done", decodeSeeds[6]}, {"completed", decodeSeeds[11]},
+	} {
+		data := []byte(c.data)
+		b.Run(c.name, func(b *testing.B) {
+			var ev Event
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := DecodeEvent(data, &ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
