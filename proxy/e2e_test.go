@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -974,9 +975,10 @@ func TestValidEscapesPass(t *testing.T) {
 // TestUpstreamConnectionReused checks that answered requests leave their
 // upstream connection for the next one (the fake speaks HTTP/1.1, where a
 // response body closed before its end takes the connection with it), on
-// every route, streamed or not.
+// every route, streamed or not. The fake ends each body a moment after its
+// last event, as a network may; each request starts once the app has
+// recorded the previous one (after it finished the upstream stream).
 func TestUpstreamConnectionReused(t *testing.T) {
-	// The body ends a moment after the last event, as it may on a network.
 	late := codextest.BehaviorFunc(func(w http.ResponseWriter, r *http.Request, req *codextest.ResponsesRequest) {
 		codextest.DefaultResponder(w, r, req)
 		if f, ok := w.(http.Flusher); ok {
@@ -985,41 +987,42 @@ func TestUpstreamConnectionReused(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	})
 	h := newHarness(t, nil, codextest.WithResponder(late))
-	ctx := context.Background()
-	// A first request, then the count: the app's start-up requests
-	// (models, usage) may open connections of their own meanwhile.
-	if _, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.4", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}); err != nil {
-		t.Fatal(err)
+	bodies := map[string]string{
+		"/chat/completions": `{"model":"gpt-5.4","stream":%v,"messages":[{"role":"user","content":"hi"}]}`,
+		"/responses":        `{"model":"gpt-5.4","stream":%v,"input":"hi"}`,
+		"/messages":         `{"model":"gpt-5.4","max_tokens":100,"stream":%v,"messages":[{"role":"user","content":"hi"}]}`,
 	}
+	sent := h.core.Status().Snapshot().Requests.Total
+	ask := func(path string, stream bool) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, h.base+path, strings.NewReader(fmt.Sprintf(bodies[path], stream)))
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+		}
+		sent++
+		deadline := time.Now().Add(10 * time.Second)
+		for h.core.Status().Snapshot().Requests.Total < sent {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the app never recorded the request", path)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	ask("/chat/completions", false) // the start-up requests (models, usage) may open connections meanwhile
 	time.Sleep(50 * time.Millisecond)
 	base := h.fake.Connections()
-	for i := 0; i < 3; i++ {
-		if _, err := h.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.4", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}}); err != nil {
-			t.Fatal(err)
-		}
-		st := h.client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-5.4", Messages: []openai.ChatCompletionMessageParamUnion{userMsg("hi")}})
-		for st.Next() {
-		}
-		if err := st.Err(); err != nil {
-			t.Fatal(err)
-		}
-		for _, path := range []string{"/responses", "/messages"} {
-			body := `{"model":"gpt-5.4","max_tokens":100,"stream":true,"input":"hi","messages":[{"role":"user","content":"hi"}]}`
-			if path == "/responses" {
-				body = `{"model":"gpt-5.4","stream":true,"input":"hi"}`
-			}
-			req, _ := http.NewRequest(http.MethodPost, h.base+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+testKey)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
-			}
+	for i := 0; i < 2; i++ {
+		for _, path := range []string{"/chat/completions", "/responses", "/messages"} {
+			ask(path, false)
+			ask(path, true)
 		}
 	}
 	if n := h.fake.Connections() - base; n > 0 {

@@ -305,6 +305,9 @@ func (x *run) serve() error {
 			f = x.pump(stream)
 			x.noteHeaders(stream.Header())
 			if f == nil {
+				// The client has its whole answer before the stream's end
+				// is read (finish waits for it, briefly).
+				_ = http.NewResponseController(x.w).Flush()
 				finish(stream)
 			} else {
 				stream.Close()
@@ -348,6 +351,9 @@ func (x *run) serve() error {
 			}
 			r.Log.Info("retrying upstream request", "attempt", attempt+1, "after", d, "reason", f.Err.Message)
 			r.Sleep(ctx, d)
+			if parent.Err() != nil && !r.stopping() {
+				return errClientGone // gone during the backoff: nothing is sent again
+			}
 			continue
 		}
 		return f.Err

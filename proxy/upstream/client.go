@@ -269,6 +269,14 @@ func (c *Client) Responses(ctx context.Context, r Request) (*Stream, error) {
 	// connection) when the caller has just gone.
 	sctx, release := context.WithCancelCause(context.WithoutCancel(ctx))
 	follow := context.AfterFunc(ctx, func() { release(context.Cause(ctx)) })
+	if ctx.Err() != nil {
+		// Cancelled already (a client gone during a retry's backoff, say):
+		// AfterFunc would tell sctx only after roundTrip may have sent the
+		// request, spending quota for nobody.
+		follow()
+		release(nil)
+		return nil, fmt.Errorf("post responses: %w", context.Cause(ctx))
+	}
 	resp, rctx, cancel, err := c.roundTrip(sctx, c.codexRouteClient(), http.MethodPost, u, hb.header(), body)
 	if err != nil {
 		follow()

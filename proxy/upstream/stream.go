@@ -121,7 +121,7 @@ func (s *Stream) Finish() error {
 // The bounds of Finish's read.
 const (
 	finishLimit = 64 << 10
-	finishWait  = 250 * time.Millisecond
+	finishWait  = 100 * time.Millisecond
 )
 
 // Close closes the body and cancels the request. It is idempotent.

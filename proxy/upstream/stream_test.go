@@ -287,3 +287,33 @@ func TestFinishKeepsConnection(t *testing.T) {
 		t.Errorf("Finish on an endless stream took %v, want about %v", d, finishWait)
 	}
 }
+
+// TestCancelledContextSendsNothing checks that a request whose context is
+// already cancelled (a client gone during a retry's backoff) never reaches
+// the backend, even with a warm connection in the pool.
+func TestCancelledContextSendsNothing(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"type\":\"response.completed\"}\n\n")
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, Config{BaseURL: srv.URL + "/backend-api", PlainBody: true})
+	s, err := c.Responses(context.Background(), Request{Creds: testCreds, Body: []byte(`{"model":"x"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = s.Next()
+	_ = s.Finish() // a warm connection in the pool
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 50; i++ {
+		if _, err := c.Responses(ctx, Request{Creds: testCreds, Body: []byte(`{"model":"x"}`)}); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Responses with a cancelled context = %v, want context.Canceled", err)
+		}
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("the backend got %d requests, want only the first", n)
+	}
+}

@@ -1,0 +1,126 @@
+package relay
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/status"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
+)
+
+// fakeStream answers with a fixed list of events; its Finish waits until
+// released, as a stream whose end is slow to come.
+type fakeStream struct {
+	events   []string
+	release  chan struct{}
+	finished atomic.Bool
+	closed   atomic.Bool
+}
+
+func (s *fakeStream) Next() (upstream.Event, error) {
+	if len(s.events) == 0 {
+		return upstream.Event{}, io.EOF
+	}
+	ev := s.events[0]
+	s.events = s.events[1:]
+	return upstream.Event{Data: []byte(ev)}, nil
+}
+func (s *fakeStream) Close() error        { s.closed.Store(true); return nil }
+func (s *fakeStream) Header() http.Header { return http.Header{} }
+func (s *fakeStream) Finish() error {
+	<-s.release
+	s.finished.Store(true)
+	return nil
+}
+
+type fakeUpstream struct{ stream *fakeStream }
+
+func (u fakeUpstream) Responses(context.Context, upstream.Request) (Stream, error) {
+	return u.stream, nil
+}
+
+// textAggregator collects the text of a non-streamed answer.
+type textAggregator struct{ text string }
+
+func (a *textAggregator) Feed(ev *codex.Event) (Signal, error) {
+	switch ev.Type {
+	case codex.EventTextDelta:
+		a.text += ev.Delta
+		return SigOutput, nil
+	case codex.EventCompleted:
+		return SigDone, nil
+	}
+	return SigNone, nil
+}
+func (a *textAggregator) Result() any { return map[string]string{"text": a.text} }
+
+// TestAnswerNotHeldByFinish checks that a client gets its whole answer
+// (streamed or not) while the relay still waits for the end of the
+// upstream stream, and that a completed stream is finished, not closed.
+func TestAnswerNotHeldByFinish(t *testing.T) {
+	events := []string{
+		`{"type":"response.created","response":{"id":"r"}}`,
+		`{"type":"response.output_text.delta","delta":"hello"}`,
+		`{"type":"response.completed","response":{"id":"r","status":"completed"}}`,
+	}
+	for _, streamed := range []bool{false, true} {
+		st := &fakeStream{events: append([]string(nil), events...), release: make(chan struct{})}
+		r := &Relay{Upstream: fakeUpstream{st}, Auth: auth.NewStatic("tok", "acct"), Status: status.NewRecorder(time.Now),
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, Sleep: func(context.Context, time.Duration) {}}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			turn := &Turn{Request: &codex.Request{Model: "gpt-5.4"}}
+			if streamed {
+				turn.Encoder = textEncoder{}
+			} else {
+				turn.Aggregator = &textAggregator{}
+			}
+			if err := r.Serve(w, req, turn); err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		}))
+		client := &http.Client{Timeout: 10 * time.Second}
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatalf("streamed=%v: %v", streamed, err)
+		}
+		want := `{"text":"hello"}`
+		if streamed {
+			want = "data: hello\n\n"
+		}
+		buf := make([]byte, len(want))
+		if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != want {
+			t.Fatalf("streamed=%v: got %q (%v) while the upstream stream is still open, want %q", streamed, buf, err, want)
+		}
+		close(st.release)
+		rest, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if strings.TrimSpace(string(rest)) != "" || !st.finished.Load() || st.closed.Load() {
+			t.Errorf("streamed=%v: rest %q, finished %v, closed %v; want the stream finished, not closed", streamed, rest, st.finished.Load(), st.closed.Load())
+		}
+	}
+}
+
+// textEncoder streams the text deltas as SSE data lines.
+type textEncoder struct{}
+
+func (textEncoder) Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
+	switch ev.Type {
+	case codex.EventTextDelta:
+		return append(append(append(dst, "data: "...), ev.Delta...), "\n\n"...), SigOutput, nil
+	case codex.EventCompleted:
+		return dst, SigDone, nil
+	}
+	return dst, SigNone, nil
+}
+func (textEncoder) Fail(dst []byte, _ *apierr.Error) []byte { return dst }
