@@ -340,24 +340,35 @@ func (x *run) serve() error {
 			return nil
 		}
 		if f.Retryable && !x.produced && attempt < r.MaxRetries {
-			d := backoff(attempt)
-			if f.RetryAfter > 0 && f.RetryAfter < 10*time.Second {
-				d = f.RetryAfter
-			} else if f.RetryAfter >= 10*time.Second {
-				return f.Err // too long to wait for on the client's behalf
-			}
-			if !x.deadline.IsZero() && time.Now().Add(d).After(x.deadline) {
-				return f.Err // no time left for another attempt
-			}
-			r.Log.Info("retrying upstream request", "attempt", attempt+1, "after", d, "reason", f.Err.Message)
-			r.Sleep(ctx, d)
-			if parent.Err() != nil && !r.stopping() {
-				return errClientGone // gone during the backoff: nothing is sent again
+			if err := x.waitToRetry(ctx, parent, f, attempt); err != nil {
+				return err
 			}
 			continue
 		}
 		return f.Err
 	}
+}
+
+// waitToRetry waits out the backoff before attempt+1 of a request that
+// failed with f, or returns the error to answer with instead: the wait is
+// too long, passes the first-byte deadline, or the client left meanwhile
+// (then nothing is sent again).
+func (x *run) waitToRetry(ctx, parent context.Context, f *Failure, attempt int) error {
+	d := backoff(attempt)
+	if f.RetryAfter > 0 && f.RetryAfter < 10*time.Second {
+		d = f.RetryAfter
+	} else if f.RetryAfter >= 10*time.Second {
+		return f.Err // too long to wait for on the client's behalf
+	}
+	if !x.deadline.IsZero() && time.Now().Add(d).After(x.deadline) {
+		return f.Err // no time left for another attempt
+	}
+	x.r.Log.Info("retrying upstream request", "attempt", attempt+1, "after", d, "reason", f.Err.Message)
+	x.r.Sleep(ctx, d)
+	if parent.Err() != nil && !x.r.stopping() {
+		return errClientGone
+	}
+	return nil
 }
 
 // chooseShape sets the request's shape from the catalog, so that every
