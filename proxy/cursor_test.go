@@ -49,7 +49,14 @@ func streamOpts(stream bool) string {
 // post sends a raw body to /v1/chat/completions and returns status and body.
 func (h *harness) post(t *testing.T, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", h.base+"/chat/completions", strings.NewReader(body))
+	return h.postTo(t, "/chat/completions", body)
+}
+
+// postTo sends a raw body to path under /v1 and returns status and body,
+// read to its end.
+func (h *harness) postTo(t *testing.T, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", h.base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+testKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)

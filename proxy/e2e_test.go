@@ -289,19 +289,11 @@ func TestStreamWithoutUsageHasNoUsageChunk(t *testing.T) {
 
 func (h *harness) rawStream(t *testing.T, body string) string {
 	t.Helper()
-	req, _ := http.NewRequest("POST", h.base+"/chat/completions", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	status, b := h.post(t, body)
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, b)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
-	}
-	return string(b)
+	return b
 }
 
 func TestToolRoundTrip(t *testing.T) {
@@ -995,17 +987,8 @@ func TestUpstreamConnectionReused(t *testing.T) {
 	sent := h.core.Status().Snapshot().Requests.Total
 	ask := func(path string, stream bool) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, h.base+path, strings.NewReader(fmt.Sprintf(bodies[path], stream)))
-		req.Header.Set("Authorization", "Bearer "+testKey)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+		if status, b := h.postTo(t, path, fmt.Sprintf(bodies[path], stream)); status != 200 {
+			t.Fatalf("%s: %d %s", path, status, b)
 		}
 		sent++
 		deadline := time.Now().Add(10 * time.Second)

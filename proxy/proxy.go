@@ -185,7 +185,7 @@ func (c *Core) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	defer c.client.Close()
+	defer c.client.CloseIdleConnections()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -72,14 +72,6 @@ func (t *ToolNames) Known(n string) bool {
 	return ok
 }
 
-// Back returns the client's name for an upstream tool name.
-func (t *ToolNames) Back(s string) string {
-	if n, ok := t.back[s]; ok {
-		return n
-	}
-	return s
-}
-
 // Renamed returns the upstream-to-client map of renamed tools (nil when
 // none was renamed).
 func (t *ToolNames) Renamed() map[string]string {

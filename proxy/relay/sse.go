@@ -51,7 +51,7 @@ func (s *sseWriter) ping() {
 		s.timer.Reset(KeepAliveInterval - quiet)
 		return
 	}
-	s.writeLocked(s.keepAlive)
+	s.sendLocked(s.keepAlive, true)
 	s.timer.Reset(KeepAliveInterval)
 }
 
@@ -63,6 +63,11 @@ func (s *sseWriter) write(b []byte) bool { return s.send(b, true) }
 func (s *sseWriter) send(b []byte, flush bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.sendLocked(b, flush)
+}
+
+// sendLocked is send with mu held.
+func (s *sseWriter) sendLocked(b []byte, flush bool) bool {
 	if s.broken {
 		return false
 	}
@@ -81,23 +86,6 @@ func (s *sseWriter) send(b []byte, flush bool) bool {
 		s.dirty = false
 		s.last = time.Now()
 	}
-	return true
-}
-
-func (s *sseWriter) writeLocked(b []byte) bool {
-	if s.broken {
-		return false
-	}
-	if _, err := s.w.Write(b); err != nil {
-		s.broken = true
-		return false
-	}
-	if err := s.rc.Flush(); err != nil {
-		s.broken = true
-		return false
-	}
-	s.dirty = false
-	s.last = time.Now()
 	return true
 }
 

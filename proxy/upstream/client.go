@@ -224,10 +224,8 @@ func transportOptions(cfg Config) ([]tls_client.HttpClientOption, error) {
 // credentials code calls it on sign-out).
 func (c *Client) ClearCookies() { c.jar.clear() }
 
-// Close closes the idle connections of every underlying client.
-func (c *Client) Close() { c.CloseIdleConnections() }
-
-// CloseIdleConnections closes the connections no request uses.
+// CloseIdleConnections closes the connections no request uses, of every
+// underlying client.
 func (c *Client) CloseIdleConnections() {
 	c.codexHC.CloseIdleConnections()
 	c.chromeHC.CloseIdleConnections()

@@ -23,7 +23,7 @@ func TestClearCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer c.CloseIdleConnections()
 	for i := 0; i < 2; i++ {
 		if _, err := c.Do(context.Background(), RouteWeb, "GET", srv.URL+"/api/auth/session", nil, nil); err != nil {
 			t.Fatal(err)

@@ -175,7 +175,7 @@ func oneRequest(t *testing.T, c *Client) {
 		t.Fatalf("Next = %v, want io.EOF", err)
 	}
 	s.Close()
-	c.Close()
+	c.CloseIdleConnections()
 }
 
 func TestCodexFingerprint(t *testing.T) {

@@ -39,7 +39,7 @@ func newClient(t *testing.T, cfg Config) *Client {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
 
