@@ -488,6 +488,8 @@ func TestLocalErrors(t *testing.T) {
 		{"wrong_key", "nope", ok, nil, 401, "invalid_api_key"},
 		{"not_json", testKey, `{"model":`, nil, 400, "invalid_json"},
 		{"empty_body", testKey, ``, nil, 400, "invalid_json"},
+		{"blank_body", testKey, " \n\t", nil, 400, "invalid_json"},
+		{"trailing_data", testKey, ok + `{"model":"gpt-5.5"}`, nil, 400, "invalid_json"},
 		{"no_messages", testKey, `{"model":"gpt-5.5","messages":[]}`, nil, 400, "missing_required_parameter"},
 		{"no_model", testKey, `{"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "missing_required_parameter"},
 		{"bad_role", testKey, `{"model":"gpt-5.5","messages":[{"role":"robot","content":"hi"}]}`, nil, 400, "invalid_value"},
@@ -885,6 +887,8 @@ func TestStatusCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The relay records a request once its answer is out.
+	waitUntil(t, "three requests counted", func() bool { return h.core.Status().Snapshot().Requests.Total >= 3 })
 	st := h.core.Status().Snapshot()
 	if st.Requests.Total != 3 || st.Requests.Today != 3 || len(st.Requests.Clients) != 1 || st.Requests.Clients[0].Name != "OpenAI/Go" {
 		t.Errorf("requests = %+v", st.Requests)

@@ -108,6 +108,9 @@ func TestCachedShareInStatus(t *testing.T) {
 		}
 		msgs = append(msgs, out.Choices[0].Message.ToParam(), userMsg("And more?"))
 	}
+	// The relay records a request once its answer is out: the client may
+	// read the status a moment before the last one is counted.
+	waitUntil(t, "three requests counted", func() bool { return h.core.Status().Snapshot().Cache.Requests >= 3 })
 	c := h.core.Status().Snapshot().Cache
 	if c.Requests != 3 || c.InputTokens == 0 || c.Share() <= 0 || c.Share() >= 1 {
 		t.Errorf("cache %+v share %v", c, c.Share())

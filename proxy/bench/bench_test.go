@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"runtime"
@@ -18,7 +19,7 @@ import (
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/proxytest"
-	"github.com/klauspost/compress/zstd"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
 )
 
 // route is one API route of the app. A new dialect is one more line in
@@ -41,7 +42,47 @@ var routes = []route{
 	{name: "messages", path: "/messages", end: "message_stop", body: func(model, text string) string {
 		return `{"model":"` + model + `","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"` + text + `"}]}`
 	}},
+	// An agent-sized request (about 100 KB: long instructions and a
+	// conversation so far), where decoding, re-encoding and compressing
+	// the body weigh most.
+	{name: "chat-100k", path: "/chat/completions", end: "[DONE]", body: func(model, text string) string {
+		return `{"model":"` + model + `","stream":true,"messages":` + agentHistory() + `{"role":"user","content":"` + text + `"}]}`
+	}},
 }
+
+// agentHistory is the opening of a long chat: a system prompt of about
+// 40 KB and ten turns of about 6 KB, as JSON array members (the caller
+// closes the array). Its words are random, so that it compresses like
+// text, not like a repeated phrase.
+var agentHistory = sync.OnceValue(func() string {
+	rng := rand.New(rand.NewPCG(1, 1))
+	words := strings.Fields("the a of to and in is for on with that this file function return error value test code " +
+		"change build run output line path name type string list map config server client request response stream " +
+		"model token user tool call result check update add remove fix read write open close start stop wait")
+	prose := func(n int) string {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteString(words[rng.IntN(len(words))])
+			switch rng.IntN(12) {
+			case 0:
+				b.WriteString(". ")
+			case 1:
+				b.WriteString(`\n`)
+			case 2:
+				fmt.Fprintf(&b, " %d ", rng.IntN(10000))
+			default:
+				b.WriteByte(' ')
+			}
+		}
+		return b.String()
+	}
+	var b strings.Builder
+	b.WriteString(`[{"role":"system","content":"` + prose(40<<10) + `"},`)
+	for i := 0; i < 10; i++ {
+		b.WriteString(`{"role":"user","content":"` + prose(2<<10) + `"},{"role":"assistant","content":"` + prose(4<<10) + `"},`)
+	}
+	return b.String()
+})
 
 const model = "gpt-5.4"
 
@@ -142,9 +183,10 @@ func (r *rig) targets(b *testing.B, rt route) []target {
 		b.Fatal("the upstream body does not hold the user text")
 	}
 	// The fake recorded the body decompressed; the others send it as the
-	// app did (zstd-compressed, compressed once per text here), so that the
-	// fake's work per request is the same for every target and only the
-	// app pays for compressing.
+	// app does (compressed by the app's own encoder, once per text here),
+	// so that the fake decodes the same kind of frame for every target
+	// (a frame with raw literals decodes faster than one with Huffman
+	// tables) and only the app pays for compressing.
 	var bodies sync.Map // text -> []byte
 	zstdBody := hdr.Get("Content-Encoding") == "zstd"
 	codex := func(text string) []byte {
@@ -153,7 +195,10 @@ func (r *rig) targets(b *testing.B, rt route) []target {
 		}
 		body := bytes.Replace(tmpl, []byte("\x00"), []byte(text), 1)
 		if zstdBody {
-			body = zstdEncoder().EncodeAll(body, nil)
+			var err error
+			if body, err = upstream.CompressBody(nil, body); err != nil {
+				panic(err)
+			}
 		}
 		v, _ := bodies.LoadOrStore(text, body)
 		return v.([]byte)
@@ -165,15 +210,6 @@ func (r *rig) targets(b *testing.B, rt route) []target {
 		app,
 	}
 }
-
-// zstdEncoder is the benchmark's zstd encoder.
-var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderCRC(false))
-	if err != nil {
-		panic(err)
-	}
-	return enc
-})
 
 // do sends one request and returns the whole body.
 func (r *rig) do(b *testing.B, t target, text string) string {
@@ -317,6 +353,74 @@ func BenchmarkFirstChunk(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkAddedLatency is BenchmarkFirstChunk side by side: each round
+// asks every target in turn (the order rotating from round to round), so
+// that drift of the machine over the run reaches all targets alike. It
+// reports each target's median time to the first text delta and the
+// issue's ratio, the latency the app adds over calling the fake directly
+// divided by what the bare relay adds (added-ratio; added-ratio-tls is the
+// same against the bare relay on tls-client). Only procs=separate: the
+// layout the ratio is read from.
+func BenchmarkAddedLatency(b *testing.B) {
+	r := newRig(b)
+	for _, rt := range routes {
+		ts := r.layout(b, "separate", rt, r.targets(b, rt))
+		for _, clients := range []int{1, 256} {
+			b.Run("procs=separate/route="+rt.name+"/clients="+strconv.Itoa(clients), func(b *testing.B) {
+				lat := make([][]time.Duration, len(ts))
+				for i := 0; i < b.N; i++ {
+					for j := range ts {
+						k := (i + j) % len(ts)
+						lat[k] = append(lat[k], r.round(b, ts[k], clients)...)
+					}
+				}
+				b.StopTimer()
+				p50 := map[string]float64{}
+				for k, t := range ts {
+					if len(lat[k]) == 0 {
+						b.Fatalf("no answer from %s", t.name)
+					}
+					slices.Sort(lat[k])
+					p50[t.name] = float64(lat[k][len(lat[k])/2].Microseconds()) / 1000
+					b.ReportMetric(p50[t.name], "ms-p50-"+t.name)
+				}
+				for _, name := range []string{"direct", "bare", "bare-tls", "app"} {
+					if _, ok := p50[name]; !ok {
+						b.Fatalf("no target %s", name)
+					}
+				}
+				added := p50["app"] - p50["direct"]
+				b.ReportMetric(added/(p50["bare"]-p50["direct"]), "added-ratio")
+				b.ReportMetric(added/(p50["bare-tls"]-p50["direct"]), "added-ratio-tls")
+			})
+		}
+	}
+}
+
+// round runs clients concurrent short streams against t and returns the
+// times to their first text delta.
+func (r *rig) round(b *testing.B, t target, clients int) []time.Duration {
+	var out []time.Duration
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := r.firstChunk(t)
+			if err != nil {
+				b.Error(err) // and no time: a failure must not count as fast
+				return
+			}
+			mu.Lock()
+			out = append(out, d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // firstChunks runs b.N rounds of clients concurrent short streams and

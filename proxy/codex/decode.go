@@ -764,3 +764,21 @@ func (p *scanner) digits() int {
 	}
 	return p.i - start
 }
+
+// UnquoteString decodes raw, a JSON string literal (surrounding white
+// space allowed), as encoding/json would. ok is false when raw is not one
+// exactly, or when it holds bytes that are not UTF-8 (which encoding/json
+// replaces): the caller then falls back to encoding/json, for its result
+// or its error.
+func UnquoteString(raw []byte) (s string, ok bool) {
+	p := scanner{b: raw}
+	p.ws()
+	if p.peek() != '"' || !p.string(&s) {
+		return "", false
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return "", false
+	}
+	return s, true
+}

@@ -3,7 +3,6 @@ package codex
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 )
 
 // Item types.
@@ -95,77 +94,7 @@ func (it *Item) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the fields of the item's type. Required fields are
 // always present (arguments, input, output, summary), empty or not.
-func (it Item) MarshalJSON() ([]byte, error) {
-	switch it.Type {
-	case ItemMessage:
-		return json.Marshal(struct {
-			Type    string    `json:"type"`
-			ID      string    `json:"id,omitempty"`
-			Role    string    `json:"role"`
-			Content []Content `json:"content"`
-			Phase   string    `json:"phase,omitempty"`
-			Status  string    `json:"status,omitempty"`
-		}{it.Type, it.ID, it.Role, nonNil(it.Content), it.Phase, it.Status})
-	case ItemFunctionCall:
-		return json.Marshal(struct {
-			Type      string `json:"type"`
-			ID        string `json:"id,omitempty"`
-			Status    string `json:"status,omitempty"`
-			Name      string `json:"name"`
-			Namespace string `json:"namespace,omitempty"`
-			Arguments string `json:"arguments"`
-			CallID    string `json:"call_id"`
-		}{it.Type, it.ID, it.Status, it.Name, it.Namespace, it.Arguments, it.CallID})
-	case ItemCustomToolCall:
-		return json.Marshal(struct {
-			Type      string `json:"type"`
-			ID        string `json:"id,omitempty"`
-			Status    string `json:"status,omitempty"`
-			Name      string `json:"name"`
-			Namespace string `json:"namespace,omitempty"`
-			Input     string `json:"input"`
-			CallID    string `json:"call_id"`
-		}{it.Type, it.ID, it.Status, it.Name, it.Namespace, it.Input, it.CallID})
-	case ItemFunctionCallOutput, ItemCustomToolCallOutput:
-		return json.Marshal(struct {
-			Type   string `json:"type"`
-			ID     string `json:"id,omitempty"`
-			CallID string `json:"call_id"`
-			Output Output `json:"output"`
-		}{it.Type, it.ID, it.CallID, it.Output})
-	case ItemReasoning:
-		return json.Marshal(struct {
-			Type             string    `json:"type"`
-			ID               string    `json:"id,omitempty"`
-			Summary          []Content `json:"summary"`
-			Content          []Content `json:"content,omitempty"`
-			EncryptedContent string    `json:"encrypted_content,omitempty"`
-		}{it.Type, it.ID, nonNil(it.Summary), it.Content, it.EncryptedContent})
-	case ItemAdditionalTools:
-		return json.Marshal(struct {
-			Type  string `json:"type"`
-			ID    string `json:"id,omitempty"`
-			Role  string `json:"role"`
-			Tools []Tool `json:"tools"`
-		}{it.Type, it.ID, it.Role, it.Tools})
-	case ItemConfigurationUpdate:
-		return json.Marshal(struct {
-			Type      string     `json:"type"`
-			Reasoning *Reasoning `json:"reasoning,omitempty"`
-		}{it.Type, it.Reasoning})
-	}
-	if len(it.Raw) > 0 {
-		return it.Raw, nil
-	}
-	return nil, errors.New("codex: item of unknown type " + it.Type + " without its JSON")
-}
-
-func nonNil(c []Content) []Content {
-	if c == nil {
-		return []Content{}
-	}
-	return c
-}
+func (it Item) MarshalJSON() ([]byte, error) { return it.AppendJSON(nil) }
 
 // Content part types.
 const (
@@ -197,38 +126,9 @@ type Content struct {
 // MarshalJSON writes the fields of the part's type: text parts always
 // carry "text", image and file parts never do.
 func (c Content) MarshalJSON() ([]byte, error) {
-	switch c.Type {
-	case PartInputImage:
-		return json.Marshal(struct {
-			Type     string `json:"type"`
-			ImageURL string `json:"image_url,omitempty"`
-			FileID   string `json:"file_id,omitempty"`
-			Detail   string `json:"detail,omitempty"`
-		}{c.Type, c.ImageURL, c.FileID, c.Detail})
-	case PartInputFile:
-		return json.Marshal(struct {
-			Type     string `json:"type"`
-			FileID   string `json:"file_id,omitempty"`
-			FileData string `json:"file_data,omitempty"`
-			FileURL  string `json:"file_url,omitempty"`
-			Filename string `json:"filename,omitempty"`
-		}{c.Type, c.FileID, c.FileData, c.FileURL, c.Filename})
-	case PartRefusal:
-		return json.Marshal(struct {
-			Type    string `json:"type"`
-			Refusal string `json:"refusal"`
-		}{c.Type, c.Refusal})
-	case PartOutputText:
-		return json.Marshal(struct {
-			Type        string            `json:"type"`
-			Text        string            `json:"text"`
-			Annotations []json.RawMessage `json:"annotations,omitempty"`
-		}{c.Type, c.Text, c.Annotations})
-	}
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}{c.Type, c.Text})
+	w := jsonWriter{}
+	w.part(&c)
+	return w.done()
 }
 
 // Output is a tool call's output: a string, or content parts (text and
@@ -243,10 +143,13 @@ func (o Output) IsZero() bool { return o.Text == "" && o.Parts == nil }
 
 // MarshalJSON writes a string or an array of parts.
 func (o Output) MarshalJSON() ([]byte, error) {
+	w := jsonWriter{}
 	if o.Parts != nil {
-		return json.Marshal(o.Parts)
+		w.parts(o.Parts, true)
+	} else {
+		w.b = AppendString(w.b, o.Text)
 	}
-	return json.Marshal(o.Text)
+	return w.done()
 }
 
 // UnmarshalJSON reads a string or an array of parts.

@@ -1,7 +1,5 @@
 package codex
 
-import "encoding/json"
-
 // The Responses-Lite shape (docs/protocol.md §1): what
 // the Codex CLI sends for models whose catalog entry has
 // use_responses_lite. It has no top-level instructions or tools; the
@@ -42,23 +40,23 @@ func liteTool(t Tool) bool {
 	return false
 }
 
-// liteRequest is the lite body with its keys in the CLI's order.
+// liteRequest is the lite body, its fields in the CLI's key order.
 type liteRequest struct {
-	Model             string            `json:"model"`
-	Stream            bool              `json:"stream"`
-	Input             []Item            `json:"input"`
-	ToolChoice        ToolChoice        `json:"tool_choice"`
-	ParallelToolCalls bool              `json:"parallel_tool_calls"`
-	Reasoning         *Reasoning        `json:"reasoning"`
-	Store             bool              `json:"store"`
-	Include           []string          `json:"include"`
-	PromptCacheKey    string            `json:"prompt_cache_key,omitempty"`
-	Text              *Text             `json:"text,omitempty"`
-	ServiceTier       string            `json:"service_tier,omitempty"`
-	ClientMetadata    map[string]string `json:"client_metadata,omitempty"`
+	Model             string
+	Stream            bool
+	Input             []Item
+	ToolChoice        ToolChoice
+	ParallelToolCalls bool
+	Reasoning         *Reasoning
+	Store             bool
+	Include           []string
+	PromptCacheKey    string
+	Text              *Text
+	ServiceTier       string
+	ClientMetadata    map[string]string
 }
 
-// marshalLite writes r in the Responses-Lite shape:
+// lite returns r in the Responses-Lite shape (appendLite writes it):
 //   - input: the additional_tools item (when there are tools), the
 //     instructions as a developer message, the conversation, then a
 //     configuration_update item carrying the effort;
@@ -70,7 +68,7 @@ type liteRequest struct {
 //
 // Hosted tools are not written; callers refuse them first
 // (LiteUnsupportedTool).
-func (r *Request) marshalLite() ([]byte, error) {
+func (r *Request) lite() *liteRequest {
 	tools := r.Tools
 	if r.ToolChoice.Type == "" && r.ToolChoice.Mode == "none" {
 		tools = nil
@@ -98,11 +96,11 @@ func (r *Request) marshalLite() ([]byte, error) {
 	if include == nil {
 		include = []string{}
 	}
-	return json.Marshal(&liteRequest{
+	return &liteRequest{
 		Model: r.Model, Stream: r.Stream, Input: input, ToolChoice: ChooseAuto,
 		Reasoning: reasoning, Store: r.Store, Include: include, PromptCacheKey: r.PromptCacheKey,
 		Text: r.Text, ServiceTier: r.ServiceTier, ClientMetadata: r.ClientMetadata,
-	})
+	}
 }
 
 // liteNamespaces groups the plain tools in the "functions" namespace

@@ -25,23 +25,7 @@ type Request struct {
 // MarshalJSON writes the classic body, or the Responses-Lite body when
 // Lite is set; input, tools and include are always arrays, as the Codex
 // CLI sends them.
-func (r *Request) MarshalJSON() ([]byte, error) {
-	if r.Lite {
-		return r.marshalLite()
-	}
-	type plain Request
-	p := plain(*r)
-	if p.Input == nil {
-		p.Input = []Item{}
-	}
-	if p.Tools == nil {
-		p.Tools = []Tool{}
-	}
-	if p.Include == nil {
-		p.Include = []string{}
-	}
-	return json.Marshal(&p)
-}
+func (r *Request) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
 
 // Reasoning is the reasoning control of a request.
 type Reasoning struct {
@@ -86,17 +70,9 @@ func (c ToolChoice) Named() bool { return c.Type != "" }
 
 // MarshalJSON writes the mode as a string and a named tool as an object.
 func (c ToolChoice) MarshalJSON() ([]byte, error) {
-	if c.Type == "" {
-		m := c.Mode
-		if m == "" {
-			m = "auto"
-		}
-		return json.Marshal(m)
-	}
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		Name string `json:"name"`
-	}{c.Type, c.Name})
+	w := jsonWriter{}
+	w.toolChoice(c)
+	return w.done()
 }
 
 // UnmarshalJSON reads either form.
@@ -150,19 +126,9 @@ type Tool struct {
 // defined it), a namespace with its description even when empty, as the
 // Codex CLI does, and other tools field by field.
 func (t Tool) MarshalJSON() ([]byte, error) {
-	if len(t.Raw) > 0 {
-		return t.Raw, nil
-	}
-	type plain Tool
-	if t.Type == ToolNamespace {
-		return json.Marshal(struct {
-			Type        string `json:"type"`
-			Name        string `json:"name"`
-			Description string `json:"description"`
-			Tools       []Tool `json:"tools"`
-		}{t.Type, t.Name, t.Description, t.Tools})
-	}
-	return json.Marshal(plain(t))
+	w := jsonWriter{}
+	w.tool(&t)
+	return w.done()
 }
 
 // ToolFormat is a custom tool's input format: {"type":"text"} or

@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
 )
 
 // ErrTooLarge is returned by DecodeJSON for a body over the size limit; the
@@ -19,8 +21,23 @@ var ErrTooLarge = apierr.Errorf(http.StatusRequestEntityTooLarge, "invalid_reque
 // DecodeJSON decodes the request body into v. what names the expected
 // request in the message for an empty body ("a JSON chat completion
 // request"). Errors are *apierr.Error.
+//
+// A body the server has read already (one with a Bytes method, as the
+// server's UTF-8 check leaves it: Bytes must return the whole body, none
+// of it read yet) is decoded from its bytes: no second copy, and the
+// whole body must be one JSON value.
 func DecodeJSON(body io.Reader, v any, what string) error {
-	err := json.NewDecoder(body).Decode(v)
+	var err error
+	if b, ok := body.(interface{ Bytes() []byte }); ok {
+		raw := b.Bytes()
+		if len(bytes.TrimSpace(raw)) == 0 {
+			err = io.EOF
+		} else {
+			err = json.Unmarshal(raw, v)
+		}
+	} else {
+		err = json.NewDecoder(body).Decode(v)
+	}
 	if err == nil {
 		return nil
 	}
@@ -41,6 +58,17 @@ func DecodeJSON(body io.Reader, v any, what string) error {
 		return apierr.InvalidRequest(ute.Field, "invalid type for '%s': expected %s, got %s", field, jsonKind(ute.Type), ute.Value).WithCode("invalid_type")
 	}
 	return apierr.InvalidRequest("", "the request body is not valid JSON: %v", err).WithCode("invalid_json")
+}
+
+// UnmarshalString decodes the JSON string raw into s, as json.Unmarshal
+// does, but without reflection or a second validity scan for the usual
+// string (message contents may be most of a large request).
+func UnmarshalString(raw []byte, s *string) error {
+	if v, ok := codex.UnquoteString(raw); ok {
+		*s = v
+		return nil
+	}
+	return json.Unmarshal(raw, s)
 }
 
 // jsonKind names the JSON kind a Go type decodes from, for messages that

@@ -13,7 +13,6 @@ package dialect
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
@@ -87,7 +86,7 @@ func (t *ToolNames) Renamed() map[string]string {
 func StablePrefix(r *codex.Request) affinity.Prefix {
 	p := affinity.Prefix{Instructions: r.Instructions}
 	if len(r.Tools) > 0 {
-		p.Tools, _ = json.Marshal(r.Tools)
+		p.Tools, _ = codex.AppendTools(nil, r.Tools)
 	}
 	for _, it := range r.Input {
 		if it.Type == codex.ItemMessage && it.Role == codex.RoleUser {

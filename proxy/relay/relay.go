@@ -223,12 +223,25 @@ type run struct {
 	// produced is set once the backend produced output: from then on the
 	// request has spent quota and is never sent again.
 	produced bool
+	// body is the upstream request body, kept for a retry until the
+	// backend produced output. An agent's body is hundreds of kilobytes:
+	// this copy is not held for as long as the answer streams (the
+	// translated request and the HTTP client's compressed copy are).
+	body []byte
 	// firstByte ends the time the client may wait for its first byte.
 	deadline  time.Time
 	firstByte *time.Timer
 	// activeLimit is the x-codex-active-limit of the last upstream answer:
 	// the limit family a usage limit belongs to.
 	activeLimit string
+}
+
+// markProduced records that the backend produced output: the request is
+// not sent again, so its body goes, and the first-byte deadline stops.
+func (x *run) markProduced() {
+	x.produced = true
+	x.body = nil
+	x.answered()
 }
 
 // answered stops the first-byte deadline: the client got its first byte
@@ -256,7 +269,7 @@ func (x *run) serve() error {
 	if err != nil {
 		return err
 	}
-	body, err := x.t.Request.MarshalJSON()
+	x.body, err = x.t.Request.MarshalJSON()
 	if err != nil {
 		return apierr.Errorf(http.StatusInternalServerError, "server_error", "could not encode the request: %v", err)
 	}
@@ -273,7 +286,7 @@ func (x *run) serve() error {
 	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Lite: lite, Body: body})
+		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Lite: lite, Body: x.body})
 		var f *Failure
 		if err != nil {
 			if parent.Err() != nil && !r.stopping() {
@@ -483,8 +496,7 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 		// client sees yet): quota is being spent, so the request is
 		// never sent again, and the first-byte deadline, meant for a
 		// backend that does not answer, must not cut it off.
-		x.produced = true
-		x.answered()
+		x.markProduced()
 	}
 	if ferr != nil {
 		return asFailure(ferr), false
@@ -603,8 +615,7 @@ func (x *run) aggregate(stream Stream) *Failure {
 		}
 		sig, err := a.Feed(&ev)
 		if sig != SigNone && !x.produced {
-			x.produced = true
-			x.answered() // the answer is sent when complete; the idle timeout guards it
+			x.markProduced() // the answer is sent when complete; the idle timeout guards it
 		}
 		if err != nil {
 			return asFailure(err)

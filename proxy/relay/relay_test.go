@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
@@ -124,3 +126,54 @@ func (textEncoder) Feed(dst []byte, ev *codex.Event) ([]byte, Signal, error) {
 	return dst, SigNone, nil
 }
 func (textEncoder) Fail(dst []byte, _ *apierr.Error) []byte { return dst }
+
+// bodyUpstream is fakeUpstream that keeps a weak pointer to the request
+// body it was given.
+type bodyUpstream struct {
+	stream *fakeStream
+	body   *weak.Pointer[byte]
+}
+
+func (u bodyUpstream) Responses(_ context.Context, req upstream.Request) (Stream, error) {
+	*u.body = weak.Make(&req.Body[0])
+	return u.stream, nil
+}
+
+// TestBodyReleasedOnceAnswering checks that the upstream body, kept for a
+// retry, is let go once the backend answers (a request is never sent
+// again then): an agent's body of hundreds of kilobytes is not held for
+// as long as its answer streams.
+func TestBodyReleasedOnceAnswering(t *testing.T) {
+	st := &fakeStream{events: []string{
+		`{"type":"response.created","response":{"id":"r"}}`,
+		`{"type":"response.output_text.delta","delta":"hello"}`,
+		`{"type":"response.completed","response":{"id":"r","status":"completed"}}`,
+	}, release: make(chan struct{})}
+	var body weak.Pointer[byte]
+	r := &Relay{Upstream: bodyUpstream{st, &body}, Auth: auth.NewStatic("tok", "acct"), Status: status.NewRecorder(time.Now),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, Sleep: func(context.Context, time.Duration) {}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		turn := &Turn{Request: &codex.Request{Model: "gpt-5.4", Instructions: strings.Repeat("long instructions ", 1<<14)}, Encoder: textEncoder{}}
+		if err := r.Serve(w, req, turn); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}))
+	defer srv.Close()
+	defer close(st.release)
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, len("data: hello\n\n"))
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	// The relay now waits in Finish, its answer out.
+	for i := 0; i < 3 && body.Value() != nil; i++ {
+		runtime.GC()
+	}
+	if body.Value() != nil {
+		t.Error("the request body is still held while the answer is out")
+	}
+}

@@ -35,9 +35,30 @@ func (s *Server) checkUTF8(next echo.HandlerFunc) echo.HandlerFunc {
 		if i := invalidUTF8(body); i >= 0 {
 			return apierr.InvalidRequest("", "the request body is not valid UTF-8 (at byte %d): send text as UTF-8, with surrogate pairs escaped in pairs", i).WithCode("invalid_utf8")
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.Body = newReadBody(body)
 		return next(c)
 	}
+}
+
+// readBody is a request body read into memory; the dialects decode it
+// from Bytes without copying it again.
+type readBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func newReadBody(b []byte) *readBody { return &readBody{Reader: bytes.NewReader(b), b: b} }
+
+func (r *readBody) Close() error { return nil }
+
+// Bytes hands the whole body over: the body forgets it (reads from then
+// on find it empty), so that an agent's request of hundreds of kilobytes
+// is not held for as long as its answer streams.
+func (r *readBody) Bytes() []byte {
+	b := r.b
+	r.b = nil
+	r.Reader = bytes.NewReader(nil)
+	return b
 }
 
 // invalidUTF8 returns the offset of the first invalid UTF-8 sequence or

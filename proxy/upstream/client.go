@@ -11,7 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -183,7 +183,7 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	if !cfg.PlainBody {
-		if c.zenc, err = newEncoders(runtime.GOMAXPROCS(0)); err != nil {
+		if c.zenc, err = processEncoders(); err != nil {
 			return nil, fmt.Errorf("upstream: zstd: %w", err)
 		}
 	}
@@ -250,9 +250,9 @@ func (c *Client) Responses(ctx context.Context, r Request) (*Stream, error) {
 		c.chromeResponsesHeaders(&hb, r)
 	} else {
 		t := c.newTurn(r.SessionID, r.Model, r.Effort, time.Now())
-		body = withClientMetadata(body, c.clientMetadata(t))
+		body = c.withClientMetadata(body, t)
 		if c.zenc != nil {
-			body = c.zenc.EncodeAll(body, make([]byte, 0, len(body)/4+64))
+			body = c.zenc.EncodeAll(body, make([]byte, 0, len(body)/2+64))
 			compressed = true
 		}
 		c.codexResponsesHeaders(&hb, r, t, compressed)
@@ -468,6 +468,9 @@ func (c *Client) roundTrip(ctx context.Context, hc tls_client.HttpClient, method
 		return nil, nil, nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header = h
+	if len(body) > 0 {
+		req.Body = inMemoryBody(body)
+	}
 
 	hdrTimer := time.AfterFunc(c.cfg.Timing.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
 	type result struct {
@@ -508,6 +511,25 @@ func (c *Client) roundTrip(ctx context.Context, hc tls_client.HttpClient, method
 		}()
 		return nil, nil, nil, context.Cause(rctx)
 	}
+}
+
+// nopCloserType is the type io.NopCloser returns for a reader without
+// WriteTo: the one fhttp recognizes as wrapping an in-memory body.
+var nopCloserType = reflect.TypeOf(io.NopCloser(nil))
+
+// inMemoryBody returns b as a request body that fhttp writes in one go
+// with the headers. fhttp (a fork of an older net/http) tells an in-memory
+// body by the type io.NopCloser returned before Go 1.20; the one it
+// returns now for a *bytes.Reader is not recognized, so fhttp flushed the
+// headers on their own first and the request took two writes (two
+// segments, and a server woken twice). The body is built as the old type:
+// io.nopCloser around a *bytes.Reader. This is HTTP/1.1's path (an
+// upstream reached through a plain-HTTP proxy or base URL, the tests'
+// fake); over HTTP/2 fhttp sends the HEADERS frame on its own in any case.
+func inMemoryBody(b []byte) io.ReadCloser {
+	v := reflect.New(nopCloserType).Elem()
+	v.Field(0).Set(reflect.ValueOf(io.Reader(bytes.NewReader(b))))
+	return v.Interface().(io.ReadCloser)
 }
 
 // responseHeader converts fhttp's header to net/http's and drops the

@@ -1,54 +1,95 @@
 package upstream
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
 
+// smallBody is the body size under which literals are stored without
+// entropy coding: building a Huffman table for a few hundred bytes of
+// literals costs more time (about a third of compressing a small body)
+// than the bytes it saves are worth. Bodies the size of an agent's
+// (tools, instructions, history: tens of kilobytes) get the full
+// treatment.
+const smallBody = 8 << 10
+
 // encoders compresses request bodies with zstd, as the Codex CLI does. It
-// keeps one encoder per core and hands out the one used last: an encoder's
-// hash table (256 KiB) is then likely still in the cache, which for the
-// small bodies of most requests costs more than the compression itself. A
-// request waits when every encoder is busy.
+// keeps one encoder per core and body class (small, full) and hands out
+// the one used last: an encoder's hash table (256 KiB) is then likely
+// still in the cache, which for the small bodies of most requests costs
+// more than the compression itself. A request waits when every encoder of
+// its class is busy.
 //
 // The encoders write no content checksum (the CLI's encoder, zstd's
 // defaults, writes none) and use klauspost's fastest level: the bytes differ
 // from the CLI's at any level (it is another implementation), and the
 // fastest level's smaller table keeps small bodies cheap.
 type encoders struct {
-	mu   sync.Mutex
+	mu      sync.Mutex
+	classes [2]encoderClass // small, full
+}
+
+// encoderClass is the encoders of one body class.
+type encoderClass struct {
 	free []*zstd.Encoder // most recently used last
 	cond *sync.Cond
 }
 
+// processEncoders is the process's encoders, shared by every client.
+var processEncoders = sync.OnceValues(func() (*encoders, error) { return newEncoders(runtime.GOMAXPROCS(0)) })
+
+// CompressBody appends the zstd frame of body to dst exactly as the Codex
+// identity compresses request bodies (the benchmarks compress their
+// reference requests with it, so that the fake decodes the same frames
+// whichever way a request came).
+func CompressBody(dst, body []byte) ([]byte, error) {
+	e, err := processEncoders()
+	if err != nil {
+		return nil, err
+	}
+	return e.EncodeAll(body, dst), nil
+}
+
 func newEncoders(n int) (*encoders, error) {
 	e := &encoders{}
-	e.cond = sync.NewCond(&e.mu)
-	for i := 0; i < max(n, 1); i++ {
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true),
-			zstd.WithEncoderCRC(false), zstd.WithEncoderLevel(zstd.SpeedFastest))
-		if err != nil {
-			return nil, err
+	for i := range e.classes {
+		c := &e.classes[i]
+		c.cond = sync.NewCond(&e.mu)
+		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true),
+			zstd.WithEncoderCRC(false), zstd.WithEncoderLevel(zstd.SpeedFastest),
+			zstd.WithNoEntropyCompression(i == 0)}
+		for j := 0; j < max(n, 1); j++ {
+			// An encoder allocates its tables on first use: the ones a
+			// request never needs cost little.
+			enc, err := zstd.NewWriter(nil, opts...)
+			if err != nil {
+				return nil, err
+			}
+			c.free = append(c.free, enc)
 		}
-		e.free = append(e.free, enc)
 	}
 	return e, nil
 }
 
 // EncodeAll appends the zstd frame of src to dst.
 func (e *encoders) EncodeAll(src, dst []byte) []byte {
-	e.mu.Lock()
-	for len(e.free) == 0 {
-		e.cond.Wait()
+	c := &e.classes[1]
+	if len(src) < smallBody {
+		c = &e.classes[0]
 	}
-	enc := e.free[len(e.free)-1]
-	e.free = e.free[:len(e.free)-1]
+	e.mu.Lock()
+	for len(c.free) == 0 {
+		c.cond.Wait()
+	}
+	enc := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
 	e.mu.Unlock()
 	dst = enc.EncodeAll(src, dst)
 	e.mu.Lock()
-	e.free = append(e.free, enc)
+	c.free = append(c.free, enc)
 	e.mu.Unlock()
-	e.cond.Signal()
+	c.cond.Signal()
 	return dst
 }

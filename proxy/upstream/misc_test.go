@@ -1,6 +1,9 @@
 package upstream
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
@@ -75,5 +78,49 @@ func TestCookieFamilies(t *testing.T) {
 	}
 	if !strings.HasPrefix(newUUIDv7(), "") || len(newUUIDv7()) != 36 || newUUIDv7()[14] != '7' {
 		t.Fatal("bad uuid v7")
+	}
+}
+
+// writeCounter counts the writes that reach it (it is no io.ByteWriter,
+// so fhttp puts its own buffer in front).
+type writeCounter struct{ writes, bytes int }
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+// TestRequestWrittenInOneGo checks that fhttp writes a request with an
+// in-memory body together with its headers: one write, not a flush of
+// the headers and then the body.
+func TestRequestWrittenInOneGo(t *testing.T) {
+	body := []byte(`{"model":"gpt-5.4","input":[]}`)
+	for _, tc := range []struct {
+		name string
+		body io.ReadCloser
+		want int
+	}{
+		{"inMemoryBody", inMemoryBody(body), 1},
+		// What fhttp does with a plain body today (should a new fhttp write
+		// it in one go too, inMemoryBody is no longer needed).
+		{"io.NopCloser", io.NopCloser(bytes.NewReader(body)), 2},
+	} {
+		req, err := fhttp.NewRequest(http.MethodPost, "http://127.0.0.1:1/codex/responses", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Body = tc.body
+		var w writeCounter
+		if err := req.Write(&w); err != nil {
+			t.Fatal(err)
+		}
+		if w.writes != tc.want || w.bytes < len(body) {
+			t.Errorf("%s: %d writes (%d bytes), want %d", tc.name, w.writes, w.bytes, tc.want)
+		}
+	}
+	got, err := io.ReadAll(inMemoryBody(body))
+	if err != nil || !bytes.Equal(got, body) {
+		t.Errorf("inMemoryBody reads %q, %v", got, err)
 	}
 }

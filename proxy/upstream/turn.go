@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
@@ -20,33 +19,6 @@ type turn struct {
 	metadata string // x-codex-turn-metadata JSON
 }
 
-// turnMetadata is x-codex-turn-metadata with the CLI's keys in its order
-// (docs/protocol.md §2; the captures in proxy/upstream/testdata).
-type turnMetadata struct {
-	InstallationID             string `json:"installation_id"`
-	SessionID                  string `json:"session_id"`
-	ThreadID                   string `json:"thread_id"`
-	AgentName                  string `json:"agent_name"`
-	TurnID                     string `json:"turn_id"`
-	WindowID                   string `json:"window_id"`
-	WindowNumber               int    `json:"window_number"`
-	ContextWindowID            string `json:"context_window_id"`
-	RequestKind                string `json:"request_kind"`
-	HistoryInitialization      string `json:"history_initialization"`
-	RootTurnID                 string `json:"root_turn_id"`
-	ThreadSource               string `json:"thread_source"`
-	TurnTrigger                string `json:"turn_trigger"`
-	Sandbox                    string `json:"sandbox"`
-	SandboxMode                string `json:"sandbox_mode"`
-	AutoReviewEnabled          bool   `json:"auto_review_enabled"`
-	NodeReplAutoReviewRequired bool   `json:"node_repl_auto_review_required"`
-	NodeReplDisabled           bool   `json:"node_repl_disabled"`
-	TurnStartedAtUnixMS        int64  `json:"turn_started_at_unix_ms"`
-	AnalyticsEnabled           bool   `json:"analytics_enabled"`
-	Model                      string `json:"model,omitempty"`
-	ReasoningEffort            string `json:"reasoning_effort,omitempty"`
-}
-
 // newTurn builds the ids and metadata of a turn of thread (a new UUIDv7
 // thread when empty) at now.
 func (c *Client) newTurn(thread, model, effort string, now time.Time) turn {
@@ -54,35 +26,59 @@ func (c *Client) newTurn(thread, model, effort string, now time.Time) turn {
 		thread = newUUIDv7At(now)
 	}
 	t := turn{thread: thread, window: thread + ":0", id: newUUIDv7At(now)}
-	md := turnMetadata{
-		InstallationID:             c.installID,
-		SessionID:                  thread,
-		ThreadID:                   thread,
-		AgentName:                  "/root",
-		TurnID:                     t.id,
-		WindowID:                   t.window,
-		ContextWindowID:            contextWindowID(thread),
-		RequestKind:                "turn",
-		HistoryInitialization:      "new",
-		RootTurnID:                 t.id,
-		ThreadSource:               "user",
-		TurnTrigger:                "exec",
-		Sandbox:                    sandboxName,
-		SandboxMode:                "read-only",
-		NodeReplAutoReviewRequired: true,
-		TurnStartedAtUnixMS:        now.UnixMilli(),
-		AnalyticsEnabled:           true,
-		Model:                      model,
-		ReasoningEffort:            effort,
-	}
-	b, _ := json.Marshal(md) // strings and numbers only: never fails
-	t.metadata = string(b)
+	t.metadata = string(c.appendTurnMetadata(make([]byte, 0, 768), t, model, effort, now))
 	return t
 }
 
-// clientMetadata renders the body's client_metadata object for t: the
-// CLI's nine string keys (their order is a hash map's in the CLI).
-func (c *Client) clientMetadata(t turn) []byte {
+// appendTurnMetadata appends x-codex-turn-metadata for t: the CLI's keys in
+// its order (docs/protocol.md §2; the captures in proxy/upstream/testdata),
+// model and reasoning_effort only when set. It is written by hand, not with
+// encoding/json, because it is built for every request.
+func (c *Client) appendTurnMetadata(b []byte, t turn, model, effort string, now time.Time) []byte {
+	str := func(b []byte, key, v string) []byte {
+		b = append(b, `,"`...)
+		b = append(b, key...)
+		b = append(b, `":`...)
+		return codex.AppendString(b, v)
+	}
+	b = append(b, `{"installation_id":`...)
+	b = codex.AppendString(b, c.installID)
+	b = str(b, "session_id", t.thread)
+	b = str(b, "thread_id", t.thread)
+	b = str(b, "agent_name", "/root")
+	b = str(b, "turn_id", t.id)
+	b = str(b, "window_id", t.window)
+	b = append(b, `,"window_number":0`...)
+	b = str(b, "context_window_id", contextWindowID(t.thread))
+	b = str(b, "request_kind", "turn")
+	b = str(b, "history_initialization", "new")
+	b = str(b, "root_turn_id", t.id)
+	b = str(b, "thread_source", "user")
+	b = str(b, "turn_trigger", "exec")
+	b = str(b, "sandbox", sandboxName)
+	b = str(b, "sandbox_mode", "read-only")
+	b = append(b, `,"auto_review_enabled":false,"node_repl_auto_review_required":true,"node_repl_disabled":false,"turn_started_at_unix_ms":`...)
+	b = strconv.AppendInt(b, now.UnixMilli(), 10)
+	b = append(b, `,"analytics_enabled":true`...)
+	if model != "" {
+		b = str(b, "model", model)
+	}
+	if effort != "" {
+		b = str(b, "reasoning_effort", effort)
+	}
+	return append(b, '}')
+}
+
+// withClientMetadata returns body with "client_metadata" for t as the last
+// key of its JSON object, where the CLI puts it: the CLI's nine string keys
+// (their order is a hash map's in the CLI). A body that has one already, or
+// is not an object, is returned as it is.
+func (c *Client) withClientMetadata(body []byte, t turn) []byte {
+	end := bytes.LastIndexByte(body, '}')
+	if end < 0 || bytes.Contains(body, []byte(`"client_metadata":`)) {
+		return body
+	}
+	head := bytes.TrimRight(body[:end], " \t\r\n")
 	kv := [...][2]string{
 		{"x-codex-turn-metadata", t.metadata},
 		{"x-codex-installation-id", c.installID},
@@ -94,36 +90,21 @@ func (c *Client) clientMetadata(t turn) []byte {
 		{"thread_id", t.thread},
 		{"mcp_attribution", `{"status":"none"}`},
 	}
-	b := make([]byte, 0, 2*len(t.metadata)+512)
-	b = append(b, '{')
-	for i, p := range kv {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = codex.AppendString(b, p[0])
-		b = append(b, ':')
-		b = codex.AppendString(b, p[1])
-	}
-	return append(b, '}')
-}
-
-// withClientMetadata appends "client_metadata" as the last key of the JSON
-// object body, where the CLI puts it, unless the body already has one.
-func withClientMetadata(body, md []byte) []byte {
-	end := bytes.LastIndexByte(body, '}')
-	if end < 0 || bytes.Contains(body, []byte(`"client_metadata":`)) {
-		return body
-	}
-	head := bytes.TrimRight(body[:end], " \t\r\n")
-	out := make([]byte, 0, len(body)+len(md)+24)
+	out := make([]byte, 0, len(head)+2*len(t.metadata)+512)
 	out = append(out, head...)
 	if len(head) > 0 && head[len(head)-1] != '{' {
 		out = append(out, ',')
 	}
-	out = append(out, `"client_metadata":`...)
-	out = append(out, md...)
-	out = append(out, '}')
-	return out
+	out = append(out, `"client_metadata":{`...)
+	for i, p := range kv {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = codex.AppendString(out, p[0])
+		out = append(out, ':')
+		out = codex.AppendString(out, p[1])
+	}
+	return append(out, "}}"...)
 }
 
 // contextWindowID derives the thread's context window id: a UUIDv7 a few
@@ -142,21 +123,20 @@ func contextWindowID(thread string) string {
 	return formatUUID(b)
 }
 
-// uuidMillis returns the timestamp of a UUIDv7 string, or 0.
+// uuidMillis returns the timestamp of a UUIDv7 string (its first 12 hex
+// digits, dashes skipped), or 0.
 func uuidMillis(id string) uint64 {
-	var hex []byte
-	for i := 0; i < len(id) && len(hex) < 12; i++ {
-		if id[i] != '-' {
-			hex = append(hex, id[i])
-		}
-	}
-	if len(hex) < 12 || len(id) != 36 || id[14] != '7' {
+	if len(id) != 36 || id[14] != '7' {
 		return 0
 	}
 	var ms uint64
-	for _, ch := range hex {
+	n := 0
+	for i := 0; i < len(id) && n < 12; i++ {
+		ch := id[i]
 		var v byte
 		switch {
+		case ch == '-':
+			continue
 		case ch >= '0' && ch <= '9':
 			v = ch - '0'
 		case ch >= 'a' && ch <= 'f':
@@ -165,6 +145,7 @@ func uuidMillis(id string) uint64 {
 			return 0
 		}
 		ms = ms<<4 | uint64(v)
+		n++
 	}
 	return ms
 }
@@ -177,6 +158,18 @@ func putUUIDv7(b *[16]byte, ms uint64) {
 	b[8] = 0x80 | b[8]&0x3f
 }
 
+// formatUUID writes b in the 8-4-4-4-12 lowercase hex form.
 func formatUUID(b [16]byte) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	const digits = "0123456789abcdef"
+	var out [36]byte
+	j := 0
+	for i, v := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = digits[v>>4], digits[v&0x0f]
+		j += 2
+	}
+	return string(out[:])
 }

@@ -135,7 +135,7 @@ func systemText(raw json.RawMessage) (string, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := dialect.UnmarshalString(raw, &s); err != nil {
 			return "", invalid("system", "system: not a valid string")
 		}
 		return s, nil
@@ -164,7 +164,7 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := dialect.UnmarshalString(raw, &s); err != nil {
 			return nil, invalid(param, "%s: not a valid string", param)
 		}
 		return []Block{{Type: "text", Text: s}}, nil
@@ -377,7 +377,7 @@ func (b *builder) toolResult(param string, blk Block) (codex.Item, error) {
 	switch {
 	case len(raw) == 0 || bytes.Equal(raw, []byte("null")):
 	case raw[0] == '"':
-		if err := json.Unmarshal(raw, &out.Text); err != nil {
+		if err := dialect.UnmarshalString(raw, &out.Text); err != nil {
 			return codex.Item{}, invalid(param+".content", "%s.content: not a valid string", param)
 		}
 	default:

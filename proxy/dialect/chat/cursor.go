@@ -80,7 +80,7 @@ func (b *builder) responsesInput(raw json.RawMessage) error {
 	in := &b.p.Body.Input
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := dialect.UnmarshalString(raw, &s); err != nil {
 			return apierr.InvalidRequest("input", "input is not a valid string").WithCode("invalid_type")
 		}
 		*in = append(*in, codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, s)))
@@ -183,7 +183,7 @@ func inputParts(param string, raw json.RawMessage) ([]inputPart, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := dialect.UnmarshalString(raw, &s); err != nil {
 			return nil, apierr.InvalidRequest(param, "%s is not a valid string", param).WithCode("invalid_type")
 		}
 		return []inputPart{{Type: "input_text", Text: s}}, nil
@@ -235,7 +235,7 @@ func (b *builder) userPart(param string, pt inputPart) (codex.Content, error) {
 // imageURL reads image_url as a string or as {"url":…}.
 func imageURL(raw json.RawMessage) string {
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if dialect.UnmarshalString(raw, &s) == nil {
 		return s
 	}
 	var o struct {

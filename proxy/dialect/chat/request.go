@@ -405,7 +405,7 @@ func (b *builder) toolChoice(raw json.RawMessage) error {
 	body.ToolChoice = codex.ChooseAuto
 	if tc := bytes.TrimSpace(raw); len(tc) > 0 && !bytes.Equal(tc, []byte("null")) {
 		var s string
-		if json.Unmarshal(tc, &s) == nil {
+		if dialect.UnmarshalString(tc, &s) == nil {
 			switch s {
 			case "auto", "none", "required":
 				body.ToolChoice = codex.ToolChoice{Mode: s}
@@ -497,7 +497,7 @@ func textOf(raw json.RawMessage, param string) (string, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := dialect.UnmarshalString(raw, &s); err != nil {
 			return "", apierr.InvalidRequest(param, "%s is not a valid string", param).WithCode("invalid_type")
 		}
 		return s, nil
@@ -528,7 +528,7 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := dialect.UnmarshalString(raw, &s); err != nil {
 			return nil, 0, apierr.InvalidRequest(param, "%s is not a valid string", param).WithCode("invalid_type")
 		}
 		return []codex.Content{codex.TextPart(codex.PartInputText, s)}, 0, nil

@@ -185,7 +185,7 @@ func (b *builder) input(raw json.RawMessage) error {
 	switch raw[0] {
 	case '"':
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := dialect.UnmarshalString(raw, &s); err != nil {
 			return apierr.InvalidRequest("input", "input is not a valid string").WithCode("invalid_type")
 		}
 		b.items = append(b.items, codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, s)))
@@ -311,7 +311,7 @@ func (b *builder) message(param string, raw json.RawMessage) error {
 	var parts []codex.Content
 	if content[0] == '"' {
 		var s string
-		if err := json.Unmarshal(content, &s); err != nil {
+		if err := dialect.UnmarshalString(content, &s); err != nil {
 			return apierr.InvalidRequest(param+".content", "%s.content is not a valid string", param).WithCode("invalid_type")
 		}
 		typ := codex.PartInputText
