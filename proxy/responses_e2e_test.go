@@ -732,3 +732,34 @@ func TestResponsesWebSocketUpgradeIs426(t *testing.T) {
 		t.Errorf("status %d", resp.StatusCode)
 	}
 }
+
+// TestClientMetadataPassesThrough: a client's own client_metadata (the
+// Codex CLI sends one) goes upstream as it is, with no second key beside
+// it; without one, the app's (the CLI's nine keys) is added.
+func TestClientMetadataPassesThrough(t *testing.T) {
+	h := newHarness(t, nil)
+	last := func() map[string]any {
+		reqs := h.fake.ResponsesRequests()
+		if len(reqs) == 0 {
+			t.Fatal("no upstream request")
+		}
+		body := reqs[len(reqs)-1].Body
+		if n := bytes.Count(body, []byte(`"client_metadata":`)); n != 1 {
+			t.Errorf("client_metadata %d times in the upstream body", n)
+		}
+		md, _ := reqs[len(reqs)-1].JSON["client_metadata"].(map[string]any)
+		return md
+	}
+	if st, b := h.postTo(t, "/responses", `{"model":"gpt-5.5","input":"hi","client_metadata":{"turn_id":"t1"}}`); st != 200 {
+		t.Fatalf("status %d: %s", st, b)
+	}
+	if md := last(); len(md) != 1 || md["turn_id"] != "t1" {
+		t.Errorf("client_metadata upstream = %v, want the client's own", md)
+	}
+	if st, b := h.postTo(t, "/responses", `{"model":"gpt-5.5","input":"hi"}`); st != 200 {
+		t.Fatalf("status %d: %s", st, b)
+	}
+	if md := last(); len(md) != 9 || md["x-codex-turn-metadata"] == nil {
+		t.Errorf("client_metadata upstream = %v, want the CLI's nine keys", md)
+	}
+}

@@ -497,12 +497,14 @@ func unescape(raw []byte) (string, bool) {
 	}
 	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
+		// Copy up to the next escape in one go.
+		j := bytes.IndexByte(raw[i:], '\\')
+		if j < 0 {
+			out = append(out, raw[i:]...)
+			break
 		}
+		out = append(out, raw[i:i+j]...)
+		i += j
 		if i+1 >= len(raw) {
 			return "", false
 		}

@@ -286,7 +286,7 @@ func (x *run) serve() error {
 	}
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Lite: lite, Body: x.body})
+		stream, err := r.Upstream.Responses(ctx, upstream.Request{Creds: creds, SessionID: x.t.SessionID, Model: x.t.Request.Model, Effort: effortOf(x.t.Request), Lite: lite, Body: x.body, OwnMetadata: len(x.t.Request.ClientMetadata) > 0})
 		var f *Failure
 		if err != nil {
 			if parent.Err() != nil && !r.stopping() {

@@ -250,7 +250,9 @@ func (c *Client) Responses(ctx context.Context, r Request) (*Stream, error) {
 		c.chromeResponsesHeaders(&hb, r)
 	} else {
 		t := c.newTurn(r.SessionID, r.Model, r.Effort, time.Now())
-		body = c.withClientMetadata(body, t)
+		if !r.OwnMetadata {
+			body = c.withClientMetadata(body, t)
+		}
 		if c.zenc != nil {
 			body = c.zenc.EncodeAll(body, make([]byte, 0, len(body)/2+64))
 			compressed = true

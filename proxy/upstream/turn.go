@@ -71,11 +71,11 @@ func (c *Client) appendTurnMetadata(b []byte, t turn, model, effort string, now 
 
 // withClientMetadata returns body with "client_metadata" for t as the last
 // key of its JSON object, where the CLI puts it: the CLI's nine string keys
-// (their order is a hash map's in the CLI). A body that has one already, or
-// is not an object, is returned as it is.
+// (their order is a hash map's in the CLI). A body that is not an object is
+// returned as it is.
 func (c *Client) withClientMetadata(body []byte, t turn) []byte {
 	end := bytes.LastIndexByte(body, '}')
-	if end < 0 || bytes.Contains(body, []byte(`"client_metadata":`)) {
+	if end < 0 {
 		return body
 	}
 	head := bytes.TrimRight(body[:end], " \t\r\n")

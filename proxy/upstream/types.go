@@ -41,7 +41,11 @@ type Request struct {
 	Model     string // the body's model: turn metadata and x-codex-routing-hint
 	Effort    string // the body's reasoning effort, for the turn metadata ("" when none)
 	Lite      bool   // the body has the Responses-Lite shape: send the lite and routing-hint headers
-	Body      []byte // the JSON body, ready to send; client_metadata is appended when it has none
+	Body      []byte // the JSON body, ready to send; client_metadata is appended unless OwnMetadata
+	// OwnMetadata says that Body has the client's own client_metadata: the
+	// CLI's is not appended (the body is not searched for it: an agent's
+	// body is hundreds of kilobytes).
+	OwnMetadata bool
 }
 
 // Event is one SSE event. Data is only valid until the next call to Next.
