@@ -25,7 +25,39 @@ type Request struct {
 // MarshalJSON writes the classic body, or the Responses-Lite body when
 // Lite is set; input, tools and include are always arrays, as the Codex
 // CLI sends them.
-func (r *Request) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+func (r *Request) MarshalJSON() ([]byte, error) {
+	return r.AppendJSON(make([]byte, 0, r.sizeHint()))
+}
+
+// sizeHint estimates the body's size, so that it is written into one
+// buffer instead of one that doubles (an agent's body is hundreds of
+// kilobytes): the strings it holds, and a little for keys and escapes.
+func (r *Request) sizeHint() int {
+	n := 512 + len(r.Instructions)
+	parts := func(cs []Content) {
+		for i := range cs {
+			n += 48 + len(cs[i].Text) + len(cs[i].ImageURL) + len(cs[i].FileData)
+		}
+	}
+	var tools func(ts []Tool)
+	tools = func(ts []Tool) {
+		for i := range ts {
+			t := &ts[i]
+			n += 64 + len(t.Description) + len(t.Parameters) + len(t.Raw)
+			tools(t.Tools)
+		}
+	}
+	for i := range r.Input {
+		it := &r.Input[i]
+		n += 96 + len(it.Arguments) + len(it.Input) + len(it.Output.Text) + len(it.EncryptedContent) + len(it.Raw)
+		parts(it.Content)
+		parts(it.Summary)
+		parts(it.Output.Parts)
+		tools(it.Tools)
+	}
+	tools(r.Tools)
+	return n + n/16
+}
 
 // Reasoning is the reasoning control of a request.
 type Reasoning struct {
