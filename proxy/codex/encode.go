@@ -219,20 +219,7 @@ func (w *jsonWriter) toolChoice(c ToolChoice) {
 }
 
 // tools writes an array of tools; nil is null unless emptyArray is set.
-func (w *jsonWriter) tools(tools []Tool, emptyArray bool) {
-	if tools == nil && !emptyArray {
-		w.b = append(w.b, "null"...)
-		return
-	}
-	w.b = append(w.b, '[')
-	for i := range tools {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.tool(&tools[i])
-	}
-	w.b = append(w.b, ']')
-}
+func (w *jsonWriter) tools(tools []Tool, emptyArray bool) { writeArray(w, tools, emptyArray, w.tool) }
 
 func (w *jsonWriter) tool(t *Tool) {
 	if len(t.Raw) > 0 {
@@ -271,20 +258,7 @@ func (w *jsonWriter) tool(t *Tool) {
 }
 
 // items writes an array of items; nil is null unless emptyArray is set.
-func (w *jsonWriter) items(items []Item, emptyArray bool) {
-	if items == nil && !emptyArray {
-		w.b = append(w.b, "null"...)
-		return
-	}
-	w.b = append(w.b, '[')
-	for i := range items {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.item(&items[i])
-	}
-	w.b = append(w.b, ']')
-}
+func (w *jsonWriter) items(items []Item, emptyArray bool) { writeArray(w, items, emptyArray, w.item) }
 
 // item writes the fields of the item's type (see Item.MarshalJSON).
 func (w *jsonWriter) item(it *Item) {
@@ -356,16 +330,23 @@ func (w *jsonWriter) item(it *Item) {
 
 // parts writes content parts; nil is null unless emptyArray is set.
 func (w *jsonWriter) parts(parts []Content, emptyArray bool) {
-	if parts == nil && !emptyArray {
+	writeArray(w, parts, emptyArray, w.part)
+}
+
+// writeArray writes list as a JSON array, each element with elem; a nil
+// list is null unless emptyArray is set (then []), as encoding/json writes
+// a nil slice and the CLI's always-present arrays.
+func writeArray[T any](w *jsonWriter, list []T, emptyArray bool, elem func(*T)) {
+	if list == nil && !emptyArray {
 		w.b = append(w.b, "null"...)
 		return
 	}
 	w.b = append(w.b, '[')
-	for i := range parts {
+	for i := range list {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.part(&parts[i])
+		elem(&list[i])
 	}
 	w.b = append(w.b, ']')
 }

@@ -51,15 +51,21 @@ func (c refContent) MarshalJSON() ([]byte, error) {
 }
 
 func refParts(c []Content, emptyArray bool) []refContent {
-	if c == nil {
+	return asRef(c, emptyArray, func(c Content) refContent { return refContent(c) })
+}
+
+// asRef converts a slice to a reference type; a nil slice stays nil
+// unless emptyArray is set.
+func asRef[T, R any](in []T, emptyArray bool, conv func(T) R) []R {
+	if in == nil {
 		if emptyArray {
-			return []refContent{}
+			return []R{}
 		}
 		return nil
 	}
-	out := make([]refContent, len(c))
-	for i := range c {
-		out[i] = refContent(c[i])
+	out := make([]R, len(in))
+	for i := range in {
+		out[i] = conv(in[i])
 	}
 	return out
 }
@@ -67,14 +73,7 @@ func refParts(c []Content, emptyArray bool) []refContent {
 type refTool Tool
 
 func refTools(ts []Tool) []refTool {
-	if ts == nil {
-		return nil
-	}
-	out := make([]refTool, len(ts))
-	for i := range ts {
-		out[i] = refTool(ts[i])
-	}
-	return out
+	return asRef(ts, false, func(t Tool) refTool { return refTool(t) })
 }
 
 func (t refTool) MarshalJSON() ([]byte, error) {
@@ -128,17 +127,7 @@ func (o refOutput) MarshalJSON() ([]byte, error) {
 type refItem Item
 
 func refItems(its []Item, emptyArray bool) []refItem {
-	if its == nil && emptyArray {
-		return []refItem{}
-	}
-	if its == nil {
-		return nil
-	}
-	out := make([]refItem, len(its))
-	for i := range its {
-		out[i] = refItem(its[i])
-	}
-	return out
+	return asRef(its, emptyArray, func(it Item) refItem { return refItem(it) })
 }
 
 func (it refItem) MarshalJSON() ([]byte, error) {
@@ -392,18 +381,22 @@ func TestRequestJSONRandom(t *testing.T) {
 	}
 }
 
-// TestRequestJSONCapturedBody round-trips the Codex CLI's captured body.
-func TestRequestJSONCapturedBody(t *testing.T) {
+// capturedRequest is the Codex CLI's captured request body, decoded.
+func capturedRequest(tb testing.TB) *Request {
+	tb.Helper()
 	raw, err := os.ReadFile("../upstream/testdata/codex-cli-0.171.0/exec-rustls-responses-0.171.0.json")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	var r Request
 	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	sameAsEncodingJSON(t, &r)
+	return &r
 }
+
+// TestRequestJSONCapturedBody round-trips the Codex CLI's captured body.
+func TestRequestJSONCapturedBody(t *testing.T) { sameAsEncodingJSON(t, capturedRequest(t)) }
 
 func TestRequestJSONErrors(t *testing.T) {
 	for _, r := range []*Request{
@@ -422,20 +415,13 @@ func TestRequestJSONErrors(t *testing.T) {
 }
 
 func BenchmarkRequestJSON(b *testing.B) {
-	raw, err := os.ReadFile("../upstream/testdata/codex-cli-0.171.0/exec-rustls-responses-0.171.0.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var big Request
-	if err := json.Unmarshal(raw, &big); err != nil {
-		b.Fatal(err)
-	}
+	big := capturedRequest(b)
 	small := &Request{Model: "gpt-5.4", Input: []Item{Message(RoleUser, TextPart(PartInputText, "hello"))}, Stream: true,
 		Include: []string{IncludeEncryptedReasoning}, Reasoning: &Reasoning{Effort: "medium"}}
 	for _, tc := range []struct {
 		name string
 		r    *Request
-	}{{"small", small}, {"captured", &big}} {
+	}{{"small", small}, {"captured", big}} {
 		out, _ := tc.r.MarshalJSON()
 		b.Run(tc.name+"/encoder", func(b *testing.B) {
 			b.SetBytes(int64(len(out)))

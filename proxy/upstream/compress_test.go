@@ -14,15 +14,7 @@ import (
 // at once without mixing their bodies, and that the frames carry no
 // content checksum (zstd's default, which the CLI keeps).
 func TestEncodersConcurrent(t *testing.T) {
-	e, err := newEncoders(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
+	e, dec := encodersAndDecoder(t, 2)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for i := 0; i < 16; i++ {
@@ -56,15 +48,7 @@ func TestEncodersConcurrent(t *testing.T) {
 // body's literals are stored raw (no Huffman table to build), a large
 // one's are entropy-coded, and both decode.
 func TestSmallBodiesSkipLiteralEntropy(t *testing.T) {
-	e, err := newEncoders(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
+	e, dec := encodersAndDecoder(t, 1)
 	// Words and numbers: literals a Huffman table would shrink.
 	r := rand.New(rand.NewPCG(1, 2))
 	words := []string{"alpha", "beta", "gamma", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"}
@@ -119,4 +103,19 @@ func literalsRaw(t *testing.T, frame []byte) bool {
 	}
 	t.Fatal("no compressed block in the frame")
 	return false
+}
+
+// encodersAndDecoder returns n encoders of each class and a decoder.
+func encodersAndDecoder(t *testing.T, n int) (*encoders, *zstd.Decoder) {
+	t.Helper()
+	e, err := newEncoders(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dec.Close)
+	return e, dec
 }
