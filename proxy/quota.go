@@ -49,6 +49,7 @@ func (c *Core) pollQuota(ctx context.Context) {
 }
 
 func (c *Core) readQuota(ctx context.Context) error {
+	account := c.status.Account() // a sign-out while reading drops the reading
 	creds, err := c.auth.Credentials(ctx)
 	if err != nil {
 		return err
@@ -63,6 +64,6 @@ func (c *Core) readQuota(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.status.SetQuota(q)
+	c.status.SetQuotaOf(account, q)
 	return nil
 }

@@ -254,6 +254,9 @@ func (x *run) answered() {
 
 func (x *run) serve() error {
 	r, ctx := x.r, x.ctx
+	// The sign-in generation before the credentials: a sign-out from here
+	// on makes what this request learns about the account stale.
+	x.out.Account = r.Status.Account()
 	creds, err := r.Auth.Credentials(ctx)
 	if err != nil {
 		e := AuthError(err)

@@ -252,6 +252,7 @@ type Recorder struct {
 	s       Status
 	now     func() time.Time
 	changed chan struct{}
+	account uint64 // the sign-in generation, advanced by ClearAccount
 }
 
 // NewRecorder returns a Recorder whose clock is now (time.Now when nil).
@@ -296,6 +297,25 @@ func (r *Recorder) SetAuth(a Auth) { r.Update(func(s *Status) { s.Auth = a }) }
 // only while it is still in the future.
 func (r *Recorder) SetQuota(q Quota) {
 	r.Update(func(s *Status) { r.mergeQuota(s, q, r.now()) })
+}
+
+// Account returns the sign-in generation, which ClearAccount advances. A
+// reading taken under one generation belongs to that sign-in: applied
+// after a sign-out it would bring the old account's quota back.
+func (r *Recorder) Account() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.account
+}
+
+// SetQuotaOf is SetQuota for a reading taken under sign-in generation
+// account (see Account): dropped when the account has changed since.
+func (r *Recorder) SetQuotaOf(account uint64, q Quota) {
+	r.Update(func(s *Status) {
+		if account == r.account {
+			r.mergeQuota(s, q, r.now())
+		}
+	})
 }
 
 // mergeQuota merges a reading (response headers or the usage endpoint)
@@ -391,12 +411,22 @@ type Outcome struct {
 	Family string
 	// InputTokens and CachedTokens are the usage of a completed answer.
 	InputTokens, CachedTokens int64
+	// Account is the sign-in generation the request began under (see
+	// Recorder.Account): what it learnt about the account (quota, usage
+	// limit, error) is dropped when the account changed meanwhile; the
+	// request is still counted.
+	Account uint64
 }
 
 // Record counts one request and applies what it learnt, in one update.
 func (r *Recorder) Record(o Outcome) {
 	r.Update(func(s *Status) {
 		now := r.now()
+		if o.Account != r.account {
+			s.Cache.add(o.InputTokens, o.CachedTokens)
+			r.count(s, o.Client, o.Failed, now)
+			return
+		}
 		if o.Quota != nil {
 			r.mergeQuota(s, *o.Quota, now)
 		}
@@ -444,6 +474,7 @@ func (r *Recorder) SetError(message string, status int) {
 // over.
 func (r *Recorder) ClearAccount() {
 	r.Update(func(s *Status) {
+		r.account++
 		s.Quota = Quota{}
 		s.LastError = nil
 	})

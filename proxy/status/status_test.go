@@ -135,3 +135,31 @@ func TestCachedShare(t *testing.T) {
 		t.Errorf("old answers not forgotten: %v %+v", got.Share(), got)
 	}
 }
+
+// TestStaleReadingsAfterSignOut: what a request or a usage reading learnt
+// under a sign-in that has since ended (a request in flight during the
+// sign-out) does not bring that account's quota, lock or error back; the
+// request is still counted.
+func TestStaleReadingsAfterSignOut(t *testing.T) {
+	r := NewRecorder(nil)
+	q := Quota{Plan: "plus", Limits: []Limit{{ID: "codex", Primary: &Window{UsedPercent: 40}}}}
+	before := r.Account()
+	r.ClearAccount() // the sign-out, while the request and the reading were under way
+	r.Record(Outcome{Client: "c", Account: before, Quota: &q, LimitedUntil: time.Now().Add(time.Hour), Plan: "plus",
+		Err: &ErrorInfo{Message: "usage limit", Status: 429}, Failed: true})
+	r.SetQuotaOf(before, q)
+	s := r.Snapshot()
+	if len(s.Quota.Limits) != 0 || s.Quota.Plan != "" || s.LastError != nil {
+		t.Errorf("stale readings applied: quota %+v, error %+v", s.Quota, s.LastError)
+	}
+	if s.Requests.Total != 1 {
+		t.Errorf("requests %d, want the stale one counted", s.Requests.Total)
+	}
+	// Readings of the current sign-in apply.
+	now := r.Account()
+	r.Record(Outcome{Client: "c", Account: now, Quota: &q, Succeeded: true})
+	r.SetQuotaOf(now, q)
+	if s := r.Snapshot(); len(s.Quota.Limits) != 1 || s.Quota.Plan != "plus" || s.Requests.Total != 2 {
+		t.Errorf("current readings: quota %+v, requests %d", s.Quota, s.Requests.Total)
+	}
+}
