@@ -64,6 +64,6 @@ func (c *Core) readQuota(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.status.SetQuotaOf(account, q)
+	c.status.SetQuota(account, q)
 	return nil
 }

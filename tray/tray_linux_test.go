@@ -254,7 +254,7 @@ func trayChild() int {
 	week = time.Date(week.Year(), week.Month(), week.Day(), 9, 0, 0, 0, time.Local)
 	rec.SetAuth(status.Auth{State: status.AuthSignedIn, Email: "ann@example.com", Plan: "plus",
 		TokenExpires: now.Add(52*time.Minute + 40*time.Second)})
-	rec.SetQuota(status.Quota{Limits: []status.Limit{{ID: "codex",
+	rec.SetQuota(rec.Account(), status.Quota{Limits: []status.Limit{{ID: "codex",
 		Primary:   &status.Window{UsedPercent: 23, WindowMinutes: 300, ResetsAt: now.Add(2 * time.Hour)},
 		Secondary: &status.Window{UsedPercent: 41, WindowMinutes: 10080, ResetsAt: week}}}})
 	rec.Update(func(s *status.Status) {

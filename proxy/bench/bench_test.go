@@ -382,8 +382,7 @@ func BenchmarkAddedLatency(b *testing.B) {
 					if len(lat[k]) == 0 {
 						b.Fatalf("no answer from %s", t.name)
 					}
-					slices.Sort(lat[k])
-					p50[t.name] = float64(lat[k][len(lat[k])/2].Microseconds()) / 1000
+					p50[t.name] = medianMs(lat[k])
 					b.ReportMetric(p50[t.name], "ms-p50-"+t.name)
 				}
 				for _, name := range []string{"direct", "bare", "bare-tls", "app"} {
@@ -427,33 +426,22 @@ func (r *rig) round(b *testing.B, t target, clients int) []time.Duration {
 // reports the median time to the first text delta.
 func (r *rig) firstChunks(b *testing.B, t target, clients int) {
 	var lat []time.Duration
-	var mu sync.Mutex
 	for i := 0; i < b.N; i++ {
-		var wg sync.WaitGroup
-		for c := 0; c < clients; c++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d, err := r.firstChunk(t)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				mu.Lock()
-				lat = append(lat, d)
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
+		lat = append(lat, r.round(b, t, clients)...)
 		if i%8 == 7 {
 			r.h.Fake.Reset()
 		}
 	}
 	b.StopTimer()
-	slices.Sort(lat)
 	if len(lat) > 0 {
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50/first-chunk")
+		b.ReportMetric(medianMs(lat), "ms-p50/first-chunk")
 	}
+}
+
+// medianMs sorts lat and returns its median in milliseconds.
+func medianMs(lat []time.Duration) float64 {
+	slices.Sort(lat)
+	return float64(lat[len(lat)/2].Microseconds()) / 1000
 }
 
 // firstChunk sends a short stream and returns the time until the body

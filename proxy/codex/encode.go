@@ -53,14 +53,6 @@ func AppendTools(dst []byte, tools []Tool) ([]byte, error) {
 	return w.done()
 }
 
-// AppendJSON appends the item's JSON: the fields of its type, or Raw for
-// a type this model does not know.
-func (it *Item) AppendJSON(dst []byte) ([]byte, error) {
-	w := jsonWriter{b: dst}
-	w.item(it)
-	return w.done()
-}
-
 // appendLite writes the Responses-Lite body (see marshalLite in lite.go).
 func (r *Request) appendLite(dst []byte) ([]byte, error) {
 	l := r.lite()

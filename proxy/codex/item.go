@@ -94,7 +94,11 @@ func (it *Item) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the fields of the item's type. Required fields are
 // always present (arguments, input, output, summary), empty or not.
-func (it Item) MarshalJSON() ([]byte, error) { return it.AppendJSON(nil) }
+func (it Item) MarshalJSON() ([]byte, error) {
+	w := jsonWriter{}
+	w.item(&it)
+	return w.done()
+}
 
 // Content part types.
 const (

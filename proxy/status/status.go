@@ -293,12 +293,6 @@ func (r *Recorder) Update(f func(*Status)) {
 // SetAuth replaces the sign-in description.
 func (r *Recorder) SetAuth(a Auth) { r.Update(func(s *Status) { s.Auth = a }) }
 
-// SetQuota merges a fresh quota reading; a zero LimitedUntil keeps the old one
-// only while it is still in the future.
-func (r *Recorder) SetQuota(q Quota) {
-	r.Update(func(s *Status) { r.mergeQuota(s, q, r.now()) })
-}
-
 // Account returns the sign-in generation, which ClearAccount advances. A
 // reading taken under one generation belongs to that sign-in: applied
 // after a sign-out it would bring the old account's quota back.
@@ -308,9 +302,10 @@ func (r *Recorder) Account() uint64 {
 	return r.account
 }
 
-// SetQuotaOf is SetQuota for a reading taken under sign-in generation
-// account (see Account): dropped when the account has changed since.
-func (r *Recorder) SetQuotaOf(account uint64, q Quota) {
+// SetQuota merges a quota reading taken under sign-in generation account
+// (see Account); it is dropped when the account has changed since. A zero
+// LimitedUntil keeps the old one only while it is still in the future.
+func (r *Recorder) SetQuota(account uint64, q Quota) {
 	r.Update(func(s *Status) {
 		if account == r.account {
 			r.mergeQuota(s, q, r.now())
@@ -422,32 +417,35 @@ type Outcome struct {
 func (r *Recorder) Record(o Outcome) {
 	r.Update(func(s *Status) {
 		now := r.now()
-		if o.Account != r.account {
-			s.Cache.add(o.InputTokens, o.CachedTokens)
-			r.count(s, o.Client, o.Failed, now)
-			return
-		}
-		if o.Quota != nil {
-			r.mergeQuota(s, *o.Quota, now)
-		}
-		switch {
-		case o.Succeeded:
-			s.LastError = nil
-			s.Quota.Lock(familyOr(o.Family), time.Time{})
-		case o.Err != nil:
-			e := *o.Err
-			e.At = now
-			s.LastError = &e
-		}
-		if !o.LimitedUntil.IsZero() {
-			s.Quota.Lock(familyOr(o.LimitFamily), o.LimitedUntil)
-			if o.Plan != "" {
-				s.Quota.Plan = o.Plan
-			}
+		if o.Account == r.account {
+			r.learn(s, o, now)
 		}
 		s.Cache.add(o.InputTokens, o.CachedTokens)
 		r.count(s, o.Client, o.Failed, now)
 	})
+}
+
+// learn applies what a request of the current sign-in learnt about the
+// account: its quota reading, its error, a usage limit reached or lifted.
+func (r *Recorder) learn(s *Status, o Outcome, now time.Time) {
+	if o.Quota != nil {
+		r.mergeQuota(s, *o.Quota, now)
+	}
+	switch {
+	case o.Succeeded:
+		s.LastError = nil
+		s.Quota.Lock(familyOr(o.Family), time.Time{})
+	case o.Err != nil:
+		e := *o.Err
+		e.At = now
+		s.LastError = &e
+	}
+	if !o.LimitedUntil.IsZero() {
+		s.Quota.Lock(familyOr(o.LimitFamily), o.LimitedUntil)
+		if o.Plan != "" {
+			s.Quota.Plan = o.Plan
+		}
+	}
 }
 
 func familyOr(f string) string {

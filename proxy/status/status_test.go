@@ -39,11 +39,11 @@ func TestQuotaKeepsActiveLimit(t *testing.T) {
 	now := time.Unix(1000, 0)
 	r := NewRecorder(func() time.Time { return now })
 	r.Record(Outcome{Client: "c", Failed: true, LimitedUntil: now.Add(time.Hour)})
-	r.SetQuota(Quota{Plan: "plus", Limits: []Limit{{ID: "codex", Primary: &Window{UsedPercent: 100}}}})
+	r.SetQuota(r.Account(), Quota{Plan: "plus", Limits: []Limit{{ID: "codex", Primary: &Window{UsedPercent: 100}}}})
 	if got, _ := r.UsageLimit(); !got.Equal(now.Add(time.Hour)) {
 		t.Errorf("a header reading cleared the usage limit: %v", got)
 	}
-	r.SetQuota(Quota{})
+	r.SetQuota(r.Account(), Quota{})
 	if s := r.Snapshot(); s.Quota.Plan != "plus" {
 		t.Errorf("plan lost: %+v", s.Quota)
 	}
@@ -79,7 +79,7 @@ func TestClientListIsBounded(t *testing.T) {
 func TestFamilyLocks(t *testing.T) {
 	now := time.Unix(1000, 0)
 	r := NewRecorder(func() time.Time { return now })
-	r.SetQuota(Quota{Limits: []Limit{
+	r.SetQuota(r.Account(), Quota{Limits: []Limit{
 		{ID: "codex", Primary: &Window{UsedPercent: 10}},
 		{ID: "codex-bengalfox", Name: "gpt-5.3-codex-spark", Primary: &Window{UsedPercent: 100}},
 	}})
@@ -109,11 +109,11 @@ func TestFamilyLocks(t *testing.T) {
 func TestUsageMergesWithHeaders(t *testing.T) {
 	now := time.Unix(1000, 0)
 	r := NewRecorder(func() time.Time { return now })
-	r.SetQuota(Quota{Plan: "pro", Credits: "12", HasCredits: true, UsageReadAt: now, Limits: []Limit{
+	r.SetQuota(r.Account(), Quota{Plan: "pro", Credits: "12", HasCredits: true, UsageReadAt: now, Limits: []Limit{
 		{ID: "codex", Primary: &Window{UsedPercent: 10}},
 		{ID: "codex-bengalfox", Name: "gpt-5.3-codex-spark", Primary: &Window{UsedPercent: 40}},
 	}})
-	r.SetQuota(Quota{Limits: []Limit{{ID: "codex", Primary: &Window{UsedPercent: 11}}}})
+	r.SetQuota(r.Account(), Quota{Limits: []Limit{{ID: "codex", Primary: &Window{UsedPercent: 11}}}})
 	q := r.Snapshot().Quota
 	if len(q.Limits) != 2 || q.Limits[0].Primary.UsedPercent != 11 || q.Limits[1].Name != "gpt-5.3-codex-spark" || q.Credits != "12" || q.Plan != "pro" || !q.UsageReadAt.Equal(now) {
 		t.Errorf("merged %+v", q)
@@ -147,7 +147,7 @@ func TestStaleReadingsAfterSignOut(t *testing.T) {
 	r.ClearAccount() // the sign-out, while the request and the reading were under way
 	r.Record(Outcome{Client: "c", Account: before, Quota: &q, LimitedUntil: time.Now().Add(time.Hour), Plan: "plus",
 		Err: &ErrorInfo{Message: "usage limit", Status: 429}, Failed: true})
-	r.SetQuotaOf(before, q)
+	r.SetQuota(before, q)
 	s := r.Snapshot()
 	if len(s.Quota.Limits) != 0 || s.Quota.Plan != "" || s.LastError != nil {
 		t.Errorf("stale readings applied: quota %+v, error %+v", s.Quota, s.LastError)
@@ -158,7 +158,7 @@ func TestStaleReadingsAfterSignOut(t *testing.T) {
 	// Readings of the current sign-in apply.
 	now := r.Account()
 	r.Record(Outcome{Client: "c", Account: now, Quota: &q, Succeeded: true})
-	r.SetQuotaOf(now, q)
+	r.SetQuota(now, q)
 	if s := r.Snapshot(); len(s.Quota.Limits) != 1 || s.Quota.Plan != "plus" || s.Requests.Total != 2 {
 		t.Errorf("current readings: quota %+v, requests %d", s.Quota, s.Requests.Total)
 	}

@@ -277,7 +277,7 @@ func TestStoreChangesElsewhereAreAdopted(t *testing.T) {
 	if err != nil || !e.fake.ValidAccessToken(c.AccessToken) {
 		t.Fatalf("credentials after a sign-in elsewhere: %v", err)
 	}
-	e.rec.SetQuota(status.Quota{Plan: "plus", Limits: []status.Limit{{ID: "codex", Primary: &status.Window{UsedPercent: 12}}}})
+	e.rec.SetQuota(e.rec.Account(), status.Quota{Plan: "plus", Limits: []status.Limit{{ID: "codex", Primary: &status.Window{UsedPercent: 12}}}})
 	e.rec.SetError("the backend hiccuped", 502)
 
 	// A sign-out elsewhere stops the credential at once and drops the
