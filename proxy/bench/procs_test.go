@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,10 @@ const (
 	// (procs=separate), one per role: fake.prof, bare.prof, app.prof. Each
 	// is that program's own work, without the others'.
 	profileDirEnv = "BENCH_PROFILE_DIR"
+	// BENCH_TRACE_DIR names a directory for the children's execution traces
+	// (runtime/trace; fake.trace, bare.trace, app.trace, …): where each
+	// program waited, and for what.
+	traceDirEnv = "BENCH_TRACE_DIR"
 )
 
 // TestBenchChild is a child process of the benchmarks and the memory test:
@@ -54,6 +59,19 @@ func TestBenchChild(t *testing.T) {
 		}
 		defer func() {
 			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
+	if dir := os.Getenv(traceDirEnv); dir != "" {
+		f, err := os.Create(filepath.Join(dir, role+".trace"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			trace.Stop()
 			_ = f.Close()
 		}()
 	}

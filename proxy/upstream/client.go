@@ -29,8 +29,8 @@ const (
 	DefaultOriginator    = codexcli.Originator
 	DefaultHeaderTimeout = 60 * time.Second
 	DefaultIdleTimeout   = 300 * time.Second
+	DefaultDialTimeout   = 15 * time.Second // TCP and TLS
 
-	dialTimeout       = 15 * time.Second
 	proxyBackstop     = 1800 // seconds; see docs/protocol.md §7 (CONNECT with timeout 0)
 	maxIdlePerHost    = 256  // idle HTTP/1.1 connections kept per host
 	maxErrorBody      = 1 << 20
@@ -121,6 +121,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timing.IdleTimeout <= 0 {
 		cfg.Timing.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.Timing.DialTimeout <= 0 {
+		cfg.Timing.DialTimeout = DefaultDialTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -200,8 +203,8 @@ func transportOptions(cfg Config) ([]tls_client.HttpClientOption, error) {
 		tls_client.WithDisableHttp3(),
 	}
 	if cfg.Proxy == "" {
-		d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 15 * time.Second}
-		return append(opts, tls_client.WithTimeoutSeconds(0), tls_client.WithDialContext(d.DialContext)), nil
+		d := &net.Dialer{Timeout: cfg.Timing.DialTimeout, KeepAlive: 15 * time.Second}
+		return append(opts, tls_client.WithTimeoutSeconds(0), tls_client.WithDialContext(boundedDial(d, cfg.Timing.DialTimeout))), nil
 	}
 	pu, err := url.Parse(cfg.Proxy)
 	if err != nil || pu.Host == "" {
@@ -456,8 +459,10 @@ func (c *Client) do(ctx context.Context, hc tls_client.HttpClient, method, u str
 
 // roundTrip sends the request under a header deadline and returns the
 // response with its request context and cancel function, which the caller
-// owns. A cancelled ctx returns promptly even when the transport ignores it
-// (the h2 re-dial runs with context.Background).
+// owns. A cancelled ctx returns promptly: the HTTP client honours it
+// everywhere but in the HTTP/2 re-dial, which boundedDial bounds; through
+// a proxy (tls-client's own dialer) the request waits in a goroutine of its
+// own, so that the caller can leave while it hangs.
 func (c *Client) roundTrip(ctx context.Context, hc tls_client.HttpClient, method, u string, h fhttp.Header, body []byte) (*fhttp.Response, context.Context, context.CancelCauseFunc, error) {
 	rctx, cancel := context.WithCancelCause(ctx)
 	var rd io.Reader
@@ -475,6 +480,38 @@ func (c *Client) roundTrip(ctx context.Context, hc tls_client.HttpClient, method
 	}
 
 	hdrTimer := time.AfterFunc(c.cfg.Timing.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
+	var resp *fhttp.Response
+	if c.cfg.Proxy == "" {
+		// In this goroutine: handing the request to another and its
+		// answer back woke a second thread twice per request.
+		resp, err = hc.Do(req)
+	} else if resp, err = doApart(rctx, hc, req); err == nil && resp == nil {
+		hdrTimer.Stop()
+		return nil, nil, nil, context.Cause(rctx)
+	}
+	hdrTimer.Stop()
+	if err != nil {
+		if cause := context.Cause(rctx); cause != nil {
+			err = cause
+		}
+		cancel(nil)
+		return nil, nil, nil, err
+	}
+	// fhttp's h2 transport does not reset a stream when its context
+	// ends (cancelStream's didReset test is inverted), but closing the
+	// body does: close it as soon as the request context is done, so
+	// that every watchdog and caller cancellation reaches the server.
+	decodeBody(resp)
+	resp.Body = &onceCloser{ReadCloser: resp.Body}
+	rb := resp.Body
+	context.AfterFunc(rctx, func() { _ = rb.Close() })
+	return resp, rctx, cancel, nil
+}
+
+// doApart sends req from a goroutine of its own and returns its answer, or
+// nothing (nil, nil) as soon as rctx is done; an answer that comes after
+// that is closed.
+func doApart(rctx context.Context, hc tls_client.HttpClient, req *fhttp.Request) (*fhttp.Response, error) {
 	type result struct {
 		resp *fhttp.Response
 		err  error
@@ -486,32 +523,14 @@ func (c *Client) roundTrip(ctx context.Context, hc tls_client.HttpClient, method
 	}()
 	select {
 	case r := <-ch:
-		hdrTimer.Stop()
-		if r.err != nil {
-			err := r.err
-			if cause := context.Cause(rctx); cause != nil {
-				err = cause
-			}
-			cancel(nil)
-			return nil, nil, nil, err
-		}
-		// fhttp's h2 transport does not reset a stream when its context
-		// ends (cancelStream's didReset test is inverted), but closing the
-		// body does: close it as soon as the request context is done, so
-		// that every watchdog and caller cancellation reaches the server.
-		decodeBody(r.resp)
-		r.resp.Body = &onceCloser{ReadCloser: r.resp.Body}
-		body := r.resp.Body
-		context.AfterFunc(rctx, func() { _ = body.Close() })
-		return r.resp, rctx, cancel, nil
+		return r.resp, r.err
 	case <-rctx.Done():
-		hdrTimer.Stop()
 		go func() {
 			if r := <-ch; r.resp != nil {
 				_ = r.resp.Body.Close()
 			}
 		}()
-		return nil, nil, nil, context.Cause(rctx)
+		return nil, nil
 	}
 }
 

@@ -70,6 +70,8 @@ func (e *StatusError) Error() string {
 type Timing struct {
 	HeaderTimeout time.Duration // until response headers (default 60s)
 	IdleTimeout   time.Duration // between SSE events (default 300s)
+	// DialTimeout bounds opening a connection, TCP and TLS (default 15s).
+	DialTimeout time.Duration
 }
 
 // Route selects the identity of a non-streaming request made with Client.Do.
