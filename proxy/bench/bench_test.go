@@ -48,18 +48,55 @@ var routes = []route{
 	{name: "chat-100k", path: "/chat/completions", end: "[DONE]", body: func(model, text string) string {
 		return `{"model":"` + model + `","stream":true,"messages":` + agentHistory() + `{"role":"user","content":"` + text + `"}]}`
 	}},
+	{name: "responses-100k", path: "/responses", end: "response.completed", body: func(model, text string) string {
+		return `{"model":"` + model + `","stream":true,` + agentResponses() + `{"role":"user","content":"` + text + `"}]}`
+	}},
 }
 
 // agentHistory is the opening of a long chat: a system prompt of about
 // 40 KB and ten turns of about 6 KB, as JSON array members (the caller
-// closes the array). Its words are random, so that it compresses like
-// text, not like a repeated phrase.
+// closes the array).
 var agentHistory = sync.OnceValue(func() string {
-	rng := rand.New(rand.NewPCG(1, 1))
+	prose := proseWriter(1)
+	var b strings.Builder
+	b.WriteString(`[{"role":"system","content":"` + prose(40<<10) + `"},`)
+	for i := 0; i < 10; i++ {
+		b.WriteString(`{"role":"user","content":"` + prose(2<<10) + `"},{"role":"assistant","content":"` + prose(4<<10) + `"},`)
+	}
+	return b.String()
+})
+
+// agentResponses is the same opening as a coding agent sends it to the
+// Responses API (the Codex CLI's shape): the 40 KB prompt as instructions,
+// twenty function tools of about 1 KB each, which the response object
+// echoes, and ten turns as input items. The caller adds the last turn and
+// closes the input array and the object.
+var agentResponses = sync.OnceValue(func() string {
+	prose := proseWriter(1)
+	var b strings.Builder
+	b.WriteString(`"instructions":"` + prose(40<<10) + `","tools":[`)
+	for i := 0; i < 20; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"type":"function","name":"tool_%d","description":"%s","strict":false,"parameters":{"type":"object","properties":{"path":{"type":"string","description":"%s"},"content":{"type":"string","description":"%s"}},"required":["path"],"additionalProperties":false}}`,
+			i, prose(600), prose(150), prose(150))
+	}
+	b.WriteString(`],"input":[`)
+	for i := 0; i < 10; i++ {
+		b.WriteString(`{"role":"user","content":"` + prose(2<<10) + `"},{"role":"assistant","content":"` + prose(4<<10) + `"},`)
+	}
+	return b.String()
+})
+
+// proseWriter returns a source of random words (with seed), so that the
+// agent-sized requests compress like text, not like a repeated phrase.
+func proseWriter(seed uint64) func(n int) string {
+	rng := rand.New(rand.NewPCG(seed, seed))
 	words := strings.Fields("the a of to and in is for on with that this file function return error value test code " +
 		"change build run output line path name type string list map config server client request response stream " +
 		"model token user tool call result check update add remove fix read write open close start stop wait")
-	prose := func(n int) string {
+	return func(n int) string {
 		var b strings.Builder
 		for b.Len() < n {
 			b.WriteString(words[rng.IntN(len(words))])
@@ -76,13 +113,7 @@ var agentHistory = sync.OnceValue(func() string {
 		}
 		return b.String()
 	}
-	var b strings.Builder
-	b.WriteString(`[{"role":"system","content":"` + prose(40<<10) + `"},`)
-	for i := 0; i < 10; i++ {
-		b.WriteString(`{"role":"user","content":"` + prose(2<<10) + `"},{"role":"assistant","content":"` + prose(4<<10) + `"},`)
-	}
-	return b.String()
-})
+}
 
 const model = "gpt-5.4"
 

@@ -53,6 +53,15 @@ func AppendTools(dst []byte, tools []Tool) ([]byte, error) {
 	return w.done()
 }
 
+// AppendItems appends items as a JSON array (null when nil), each as
+// Item.MarshalJSON writes it, without encoding/json's second pass over the
+// whole array.
+func AppendItems(dst []byte, items []Item) ([]byte, error) {
+	w := jsonWriter{b: dst}
+	w.items(items, false)
+	return w.done()
+}
+
 // appendLite writes the Responses-Lite body (see marshalLite in lite.go).
 func (r *Request) appendLite(dst []byte) ([]byte, error) {
 	l := r.lite()

@@ -439,3 +439,43 @@ func BenchmarkRequestJSON(b *testing.B) {
 		})
 	}
 }
+
+// TestAppendItems holds AppendItems side by side with json.Marshal of the
+// same items, and decodes its output back, as the responses store does.
+func TestAppendItems(t *testing.T) {
+	for _, items := range [][]Item{nil, {}, richRequest().Input, capturedRequest(t).Input} {
+		got, err := AppendItems([]byte("x"), items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != 'x' {
+			t.Fatalf("dst not kept: %.20s", got)
+		}
+		got = got[1:]
+		want, err := json.Marshal(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var esc bytes.Buffer
+		json.HTMLEscape(&esc, got)
+		if esc.String() != string(want) {
+			t.Fatalf("\n got %s\nwant %s", esc.Bytes(), want)
+		}
+		// Decoded (invalid UTF-8 is U+FFFD by now), it is the same.
+		var back, wantBack []Item
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(want, &wantBack); err != nil {
+			t.Fatal(err)
+		}
+		b1, _ := json.Marshal(back)
+		b2, _ := json.Marshal(wantBack)
+		if string(b1) != string(b2) {
+			t.Fatalf("decoded:\n got %s\nwant %s", b1, b2)
+		}
+	}
+	if _, err := AppendItems(nil, []Item{{Type: "mystery"}}); err == nil {
+		t.Fatal("an item of no known type was written")
+	}
+}

@@ -1,6 +1,9 @@
 package responses
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // The backend already speaks this dialect, so most events are relayed as
 // they came. Only the top-level sequence_number changes (events the client
@@ -134,15 +137,22 @@ func skipWS(b []byte, i int) int {
 
 // skipString returns the index after the string starting at b[i] == '"'.
 func skipString(b []byte, i int) (int, bool) {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, true
+	for i++; ; {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return 0, false
+		}
+		i += j
+		// The quote is escaped if an odd number of backslashes precede it.
+		k := i
+		for k > 0 && b[k-1] == '\\' {
+			k--
+		}
+		i++
+		if (i-1-k)%2 == 0 {
+			return i, true
 		}
 	}
-	return 0, false
 }
 
 // skipValue returns the index after the JSON value starting at b[i]. The
@@ -186,4 +196,35 @@ func skipValue(b []byte, i int) (int, bool) {
 		i++
 	}
 	return i, i > start
+}
+
+// elements calls fn for each element of the JSON array b, as it is (a
+// slice of b), and reports whether b was an array it could walk. b must
+// be JSON that was decoded before (the request body is, as a whole): this
+// only finds the elements' bounds. fn returns false to stop.
+func elements(b []byte, fn func(el []byte) bool) bool {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	for i++; ; {
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ']':
+			return true
+		case ',':
+			i = skipWS(b, i+1)
+		}
+		end, ok := skipValue(b, i)
+		if !ok {
+			return false
+		}
+		if !fn(b[i:end]) {
+			return true
+		}
+		i = end
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
@@ -194,34 +195,51 @@ func (b *builder) input(raw json.RawMessage) error {
 	default:
 		return apierr.InvalidRequest("input", "Invalid type for 'input': expected a string or an array of input items.").WithCode("invalid_type")
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return apierr.InvalidRequest("input", "input is not a valid array of items: %v", err).WithCode("invalid_type")
+	// The body was decoded as a whole, so the array is valid JSON: its
+	// items are found by their bounds and each is decoded once (an agent's
+	// history is most of its request).
+	var err error
+	n := 0
+	walked := elements(raw, func(it []byte) bool {
+		err = b.item(fmt.Sprintf("input[%d]", n), it)
+		n++
+		return err == nil
+	})
+	if err != nil {
+		return err
 	}
-	for i, it := range items {
-		if err := b.item(fmt.Sprintf("input[%d]", i), it); err != nil {
-			return err
-		}
+	if !walked {
+		return apierr.InvalidRequest("input", "input is not a valid array of items").WithCode("invalid_type")
 	}
 	return nil
 }
 
 // item translates one input item.
 func (b *builder) item(param string, raw json.RawMessage) error {
-	var head struct {
-		Type string `json:"type"`
-		Role string `json:"role"`
+	// Decoded as a message, the usual item, and only its type and role
+	// when it is not one.
+	var m messageItem
+	merr := json.Unmarshal(raw, &m)
+	if merr != nil {
+		var head struct {
+			Type string `json:"type"`
+			Role string `json:"role"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object.", param).WithCode("invalid_type")
+		}
+		m = messageItem{Type: head.Type, Role: head.Role}
 	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object.", param).WithCode("invalid_type")
-	}
-	typ := head.Type
-	if typ == "" && head.Role != "" {
+	typ := m.Type
+	if typ == "" && m.Role != "" {
 		typ = codex.ItemMessage
 	}
 	switch typ {
 	case codex.ItemMessage:
-		return b.message(param, raw)
+		if merr != nil {
+			return apierr.InvalidRequest(param, "%s is not a valid message: %v", param, merr).WithCode("invalid_value")
+		}
+		return b.message(param, &m)
 	case codex.ItemFunctionCall, codex.ItemCustomToolCall, codex.ItemFunctionCallOutput, codex.ItemCustomToolCallOutput, codex.ItemReasoning:
 		var it codex.Item
 		if err := json.Unmarshal(raw, &it); err != nil {
@@ -289,11 +307,7 @@ func Sanitize(it *codex.Item) bool {
 }
 
 // message translates a message item.
-func (b *builder) message(param string, raw json.RawMessage) error {
-	var m messageItem
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return apierr.InvalidRequest(param, "%s is not a valid message: %v", param, err).WithCode("invalid_value")
-	}
+func (b *builder) message(param string, m *messageItem) error {
 	role := m.Role
 	switch role {
 	case codex.RoleUser, codex.RoleAssistant, codex.RoleDeveloper:
@@ -461,13 +475,16 @@ func (b *builder) toolChoice(raw json.RawMessage) error {
 	return nil
 }
 
-// echo builds the response object's template from the request.
+// echo builds the response object's template from the request. Its raw
+// JSON values are compacted here, once per request, so that the response
+// object's encoder can copy them as they are (see response_json.go); they
+// are valid JSON, as the request's decoding and Translate checked.
 func echo(req *Request, body *codex.Request) Response {
 	r := Response{
 		Object: "response", Instructions: req.Instructions, MaxOutputTokens: req.MaxOutputTokens,
 		Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, User: req.User,
-		Store: req.Store == nil || *req.Store, Metadata: req.Metadata, Tools: req.Tools,
-		ToolChoice: req.ToolChoice, ServiceTier: req.ServiceTier, Truncation: req.Truncation,
+		Store: req.Store == nil || *req.Store, Metadata: req.Metadata, Tools: compactedAll(req.Tools),
+		ToolChoice: compacted(req.ToolChoice), ServiceTier: req.ServiceTier, Truncation: req.Truncation,
 	}
 	if r.Metadata == nil {
 		r.Metadata = map[string]string{}
@@ -503,8 +520,29 @@ func echo(req *Request, body *codex.Request) Response {
 	if t := body.Text; t != nil {
 		if t.Format != nil {
 			r.Text.Format = *t.Format
+			r.Text.Format.Schema = compacted(r.Text.Format.Schema)
 		}
 		r.Text.Verbosity = t.Verbosity
 	}
 	return r
+}
+
+// compactedAll returns vs with every value compacted (see compacted): vs
+// itself when all of them already are.
+func compactedAll(vs []json.RawMessage) []json.RawMessage {
+	var out []json.RawMessage // a copy, made at the first value that changes
+	for i, v := range vs {
+		c := compacted(v)
+		if len(c) == len(v) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(vs)
+		}
+		out[i] = c
+	}
+	if out == nil {
+		return vs
+	}
+	return out
 }

@@ -283,3 +283,62 @@ func BenchmarkRelayDelta(b *testing.B) {
 		b.Fatal("no event produced")
 	}
 }
+
+// TestTranslateInputItems walks an input array whose strings hold what
+// delimits items (brackets, braces, commas, escaped quotes and
+// backslashes), with white space between items.
+func TestTranslateInputItems(t *testing.T) {
+	plan, err := translate(t, `{"model":"m","input":[ {"role":"user","content":"a ] b }, { \"q\" \\"} ,
+	  {"type":"message","role":"assistant","content":[{"type":"output_text","text":"x\\\"]\\\\"}]},
+	  {"type":"function_call","call_id":"c1","name":"f","arguments":"{\"a\":\"]\"}"},
+	  {"type":"function_call_output","call_id":"c1","output":"ok"}
+	]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := plan.Body.Input
+	if len(in) != 4 {
+		t.Fatalf("%d items: %+v", len(in), in)
+	}
+	if got := in[0].Content[0].Text; in[0].Role != codex.RoleUser || got != `a ] b }, { "q" \` {
+		t.Errorf("item 0: %s %q", in[0].Role, got)
+	}
+	if got := in[1].Content[0].Text; in[1].Role != codex.RoleAssistant || got != `x\"]\\` {
+		t.Errorf("item 1: %s %q", in[1].Role, got)
+	}
+	if in[2].Type != codex.ItemFunctionCall || in[2].Arguments != `{"a":"]"}` || in[3].Type != codex.ItemFunctionCallOutput || in[3].Output.Text != "ok" {
+		t.Errorf("items 2, 3: %+v %+v", in[2], in[3])
+	}
+	for _, c := range []struct{ body, param, msg string }{
+		{`{"model":"m","input":[{"role":"user","content":"x"}, 7]}`, "input[1]", "expected an object"},
+		{`{"model":"m","input":[{"role":"user","content":"x","phase":5}]}`, "input[0]", "not a valid message"},
+		{`{"model":"m","input":[{"type":"function_call","call_id":"c","name":"f","arguments":"{}","phase":5}]}`, "input[0]", "not a valid function_call item"},
+	} {
+		_, err := translate(t, c.body)
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Param == nil || *ae.Param != c.param || !strings.Contains(ae.Message, c.msg) {
+			t.Errorf("%s: %v, want %q on %s", c.body, err, c.msg, c.param)
+		}
+	}
+}
+
+func TestElements(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{`[]`, nil, true},
+		{` [ 1 , "a\"]" ,{"b":[1,{}]}, [ ] ,null,-2e3] `, []string{`1`, `"a\"]"`, `{"b":[1,{}]}`, `[ ]`, `null`, `-2e3`}, true},
+		{`["\\",2]`, []string{`"\\"`, `2`}, true},
+		{`{}`, nil, false},
+		{`[1,`, []string{`1`}, false},
+		{`["open`, nil, false},
+	} {
+		var got []string
+		ok := elements([]byte(c.in), func(el []byte) bool { got = append(got, string(el)); return true })
+		if ok != c.ok || strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%s: %q %v, want %q %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -53,16 +53,19 @@ func NewStore(maxAge time.Duration, maxBytes int64, maxCount int, now func() tim
 // Enabled reports whether the store keeps anything.
 func (s *Store) Enabled() bool { return s != nil && s.maxAge > 0 && s.maxBytes > 0 && s.maxCount > 0 }
 
-// Put keeps r and its conversation for owner.
+// Put keeps r and its conversation for owner. It is called before the
+// stream's last event is sent, so it must be quick.
 func (s *Store) Put(owner string, r *Response, conversation []codex.Item) {
 	if !s.Enabled() {
 		return
 	}
-	resp, err := json.Marshal(r)
+	// Written as the stream writes it (json.Marshal would scan it all again
+	// to HTML-escape it).
+	resp, err := r.AppendJSON(make([]byte, 0, r.sizeHint()))
 	if err != nil {
 		return
 	}
-	conv, err := json.Marshal(conversation)
+	conv, err := codex.AppendItems(nil, conversation)
 	if err != nil {
 		return
 	}

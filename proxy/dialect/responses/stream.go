@@ -94,7 +94,10 @@ func (a *answer) renamed(it *codex.Item) bool {
 	return ok
 }
 
-// clientItem returns the JSON of an item as the client must see it.
+// clientItem returns the JSON of an item as the client must see it,
+// compact (the response object's encoder copies it as it is): written by
+// json.Marshal, or the backend's raw item, which codex.DecodeEvent found
+// valid, compacted as it is copied.
 func (a *answer) clientItem(it *codex.Item, raw []byte) json.RawMessage {
 	if a.renamed(it) || raw == nil {
 		cp := *it
@@ -104,7 +107,7 @@ func (a *answer) clientItem(it *codex.Item, raw []byte) json.RawMessage {
 		b, _ := json.Marshal(cp)
 		return b
 	}
-	return append(json.RawMessage(nil), raw...)
+	return appendCompact(make(json.RawMessage, 0, len(raw)), raw)
 }
 
 // record keeps the item of a response.output_item.done event.
@@ -203,13 +206,13 @@ func (e *Encoder) Feed(dst []byte, ev *codex.Event) ([]byte, relay.Signal, error
 		// attempt produced was never sent.
 		e.reset(ev.Response)
 		e.seq, e.shown = 0, false
-		e.started, _ = json.Marshal(e.response("in_progress"))
+		e.start()
 		e.pending = e.lifecycleJSON(e.pending[:0], codex.EventCreated, e.started)
 		return dst, relay.SigNone, nil
 	case codex.EventInProgress:
 		// The same response object as response.created's.
-		if e.started == nil {
-			e.started, _ = json.Marshal(e.response("in_progress"))
+		if len(e.started) == 0 {
+			e.start()
 		}
 		e.pending = e.lifecycleJSON(e.pending, codex.EventInProgress, e.started)
 		return dst, relay.SigNone, nil
@@ -277,30 +280,46 @@ func (e *Encoder) frame(dst []byte, ev *codex.Event) []byte {
 	return dst // not an object: nothing a client could use
 }
 
-// lifecycle appends a response.* event carrying the response object.
+// start writes the response object of response.created and
+// response.in_progress into e.started (left empty if it cannot be
+// written), reusing its buffer.
+func (e *Encoder) start() {
+	var err error
+	if e.started, err = e.response("in_progress").AppendJSON(e.started[:0]); err != nil {
+		e.started = e.started[:0]
+	}
+}
+
+// lifecycle appends a response.* event carrying the response object,
+// written straight into dst; nothing if it cannot be written.
 func (e *Encoder) lifecycle(dst []byte, typ string, r *Response) []byte {
-	body, err := json.Marshal(r)
+	out, err := r.AppendJSON(e.lifecycleHead(dst, typ))
 	if err != nil {
 		return dst
 	}
-	return e.lifecycleJSON(dst, typ, body)
+	e.seq++
+	return append(out, "}\n\n"...)
 }
 
 // lifecycleJSON appends a response.* event carrying the response object
-// body (JSON).
+// body (JSON); nothing if body is empty.
 func (e *Encoder) lifecycleJSON(dst []byte, typ string, body []byte) []byte {
-	if body == nil {
+	if len(body) == 0 {
 		return dst
 	}
+	dst = append(e.lifecycleHead(dst, typ), body...)
+	e.seq++
+	return append(dst, "}\n\n"...)
+}
+
+// lifecycleHead appends a response.* event up to its response object.
+func (e *Encoder) lifecycleHead(dst []byte, typ string) []byte {
 	dst = appendFrameHead(dst, typ)
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, typ...)
 	dst = append(dst, `","sequence_number":`...)
 	dst = strconv.AppendInt(dst, e.seq, 10)
-	dst = append(dst, `,"response":`...)
-	dst = append(dst, body...)
-	e.seq++
-	return append(dst, "}\n\n"...)
+	return append(dst, `,"response":`...)
 }
 
 // shows reports whether the client would see anything of ev: an empty
