@@ -3,7 +3,8 @@ package upstream
 import (
 	"math"
 	"net/http"
-	"sort"
+	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,26 +30,32 @@ const (
 // or empty is left out, as the Codex CLI does. ok is false when none of
 // these headers is present.
 func ParseQuota(h http.Header, now time.Time) (q status.Quota, ok bool) {
-	var ids []string
+	var buf [4]string
+	ids := buf[:0] // usually one family, "codex"
 	for k := range h {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-") && strings.HasSuffix(lk, familySuffix) && len(lk) > len("x-")+len(familySuffix) {
-			ids = append(ids, lk[len("x-"):len(lk)-len(familySuffix)])
+		// Keys are canonical ("X-Codex-Primary-Used-Percent"); compared
+		// without case, and lowered only when they name a family.
+		if n := len(k) - len(familySuffix); n > len("x-") && strings.EqualFold(k[:len("x-")], "x-") && strings.EqualFold(k[n:], familySuffix) {
+			ids = append(ids, strings.ToLower(k[len("x-"):n]))
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		if (ids[i] == mainLimitID) != (ids[j] == mainLimitID) {
-			return ids[i] == mainLimitID
+	slices.SortFunc(ids, func(a, b string) int {
+		if (a == mainLimitID) != (b == mainLimitID) {
+			if a == mainLimitID {
+				return -1
+			}
+			return 1
 		}
-		return ids[i] < ids[j]
+		return strings.Compare(a, b)
 	})
 	for _, id := range ids {
-		prefix := "x-" + id + "-"
+		prefix := textproto.CanonicalMIMEHeaderKey("x-" + id + "-") // "X-Codex-"
+		name, _ := header(h, prefix+"Limit-Name")
 		q.Limits = append(q.Limits, status.Limit{
 			ID:        id,
-			Name:      strings.TrimSpace(h.Get(prefix + "limit-name")),
-			Primary:   parseWindow(h, prefix+"primary-", now),
-			Secondary: parseWindow(h, prefix+"secondary-", now),
+			Name:      name,
+			Primary:   parseWindow(h, prefix+"Primary-", now),
+			Secondary: parseWindow(h, prefix+"Secondary-", now),
 		})
 		ok = true
 	}
@@ -70,20 +77,21 @@ func ParseQuota(h http.Header, now time.Time) (q status.Quota, ok bool) {
 	return q, ok
 }
 
-// header returns the trimmed value of name and whether the header exists.
+// header returns the trimmed value of name (in canonical form, as the
+// keys of h are) and whether the header exists.
 func header(h http.Header, name string) (string, bool) {
-	vs := h.Values(name)
+	vs := h[name]
 	if len(vs) == 0 {
 		return "", false
 	}
 	return strings.TrimSpace(vs[0]), true
 }
 
-// parseWindow reads one window (prefix is "x-<id>-primary-" or
-// "x-<id>-secondary-"). It returns nil when the used percentage is missing
+// parseWindow reads one window (prefix is "X-<Id>-Primary-" or
+// "X-<Id>-Secondary-", canonical). It returns nil when the used percentage is missing
 // or when every value is zero or empty.
 func parseWindow(h http.Header, prefix string, now time.Time) *status.Window {
-	v, _ := header(h, prefix+"used-percent")
+	v, _ := header(h, prefix+"Used-Percent")
 	if v == "" {
 		return nil
 	}
@@ -92,18 +100,18 @@ func parseWindow(h http.Header, prefix string, now time.Time) *status.Window {
 		return nil
 	}
 	w := &status.Window{UsedPercent: used}
-	if v, _ := header(h, prefix+"window-minutes"); v != "" {
+	if v, _ := header(h, prefix+"Window-Minutes"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
 			w.WindowMinutes = n
 		}
 	}
-	if v, _ := header(h, prefix+"reset-at"); v != "" {
+	if v, _ := header(h, prefix+"Reset-At"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
 			w.ResetsAt = time.Unix(n, 0).UTC()
 		}
 	}
 	if w.ResetsAt.IsZero() {
-		if v, _ := header(h, prefix+"reset-after-seconds"); v != "" {
+		if v, _ := header(h, prefix+"Reset-After-Seconds"); v != "" {
 			if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
 				w.ResetsAt = now.Add(time.Duration(secs * float64(time.Second))).UTC()
 			}

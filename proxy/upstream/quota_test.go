@@ -154,3 +154,25 @@ func dumpQuota(q status.Quota) string {
 	}
 	return s
 }
+
+// BenchmarkParseQuota reads a Plus account's headers, as the relay does
+// after every answer.
+func BenchmarkParseQuota(b *testing.B) {
+	h := hdr(
+		"x-codex-active-limit", "codex", "x-codex-plan-type", "plus",
+		"x-codex-primary-used-percent", "12", "x-codex-primary-window-minutes", "300",
+		"x-codex-primary-reset-after-seconds", "1200", "x-codex-primary-reset-at", "1773860656",
+		"x-codex-secondary-used-percent", "40", "x-codex-secondary-window-minutes", "10080",
+		"x-codex-secondary-reset-after-seconds", "90000", "x-codex-secondary-reset-at", "1773960656",
+		"x-codex-credits-has-credits", "False", "x-codex-credits-balance", "", "x-codex-credits-unlimited", "False",
+		"content-type", "text/event-stream", "cf-ray", "abc-FRA", "openai-model", "gpt-5.4", "x-request-id", "req_1",
+		"date", "Mon, 07 Dec 2026 11:46:29 GMT", "server", "cloudflare", "x-models-etag", `W/"c8e3"`,
+	)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := ParseQuota(h, now); !ok {
+			b.Fatal("no quota")
+		}
+	}
+}
