@@ -344,7 +344,7 @@ func TestRequestJSONMatchesEncodingJSON(t *testing.T) {
 func TestRequestJSONRandom(t *testing.T) {
 	base := richRequest()
 	rng := rand.New(rand.NewPCG(7, 11))
-	alphabet := []string{"a", "Z", " ", "<", ">", "&", "\"", "\\", "\n", "\x00", "\x1f", "é", "\u2028", "🙂", "\xff", "/"}
+	alphabet := []string{"a", "Z", " ", "<", ">", "&", "\"", "\\", "\n", "\x00", "\x1f", "\b", "\f", "é", "\u2028", "🙂", "\xff", "/"}
 	str := func() string {
 		var b strings.Builder
 		for n := rng.IntN(8); n > 0; n-- {

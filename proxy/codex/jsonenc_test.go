@@ -9,7 +9,7 @@ import (
 )
 
 func TestAppendString(t *testing.T) {
-	for _, s := range []string{"", "plain", "quote\" back\\slash", "ctl\x00\x01\x1f\n\r\t", "ünïcødé 🎉", "\u2028\u2029", "bad\xffutf8", "<script>&"} {
+	for _, s := range []string{"", "plain", "quote\" back\\slash", "ctl\x00\x01\x1f\n\r\t\b\f", "ünïcødé 🎉", "\u2028\u2029", "bad\xffutf8", "<script>&"} {
 		got := AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
@@ -29,7 +29,7 @@ func TestAppendString(t *testing.T) {
 // of the 8-byte fast path.
 func TestAppendStringRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
-	pieces := []string{"a", "Z", "0", " ", "~", "\x7f", "\"", "\\", "<", "&", "\n", "\x00", "\x1f", "\x20", "é", "\u2028", "🙂", "\xff", "\xc3", "/"}
+	pieces := []string{"a", "Z", "0", " ", "~", "\x7f", "\"", "\\", "<", "&", "\n", "\x00", "\x1f", "\b", "\f", "\x20", "é", "\u2028", "🙂", "\xff", "\xc3", "/"}
 	for i := 0; i < 20000; i++ {
 		var b strings.Builder
 		for n := rng.IntN(40); n > 0; n-- {

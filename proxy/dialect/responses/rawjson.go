@@ -201,23 +201,17 @@ func skipValue(b []byte, i int) (int, bool) {
 // elements calls fn for each element of the JSON array b, as it is (a
 // slice of b), and reports whether b was an array it could walk. b must
 // be JSON that was decoded before (the request body is, as a whole): this
-// only finds the elements' bounds. fn returns false to stop.
+// finds the elements' bounds and does not check them. fn returns false to
+// stop.
 func elements(b []byte, fn func(el []byte) bool) bool {
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '[' {
 		return false
 	}
-	for i++; ; {
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return false
-		}
-		switch b[i] {
-		case ']':
-			return true
-		case ',':
-			i = skipWS(b, i+1)
-		}
+	if i = skipWS(b, i+1); i < len(b) && b[i] == ']' {
+		return true
+	}
+	for i < len(b) {
 		end, ok := skipValue(b, i)
 		if !ok {
 			return false
@@ -225,6 +219,17 @@ func elements(b []byte, fn func(el []byte) bool) bool {
 		if !fn(b[i:end]) {
 			return true
 		}
-		i = end
+		if i = skipWS(b, end); i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ']':
+			return true
+		case ',':
+			i = skipWS(b, i+1)
+		default:
+			return false
+		}
 	}
+	return false
 }

@@ -80,7 +80,10 @@ func (r *Response) AppendJSON(dst []byte) ([]byte, error) {
 
 // sizeHint is about the length of the response object's JSON.
 func (r *Response) sizeHint() int {
-	n := 640 + len(r.ToolChoice) + len(r.Text.Format.Schema)
+	n := 640 + len(r.ToolChoice) + len(r.Text.Format.Schema) + len(r.Text.Format.Description)
+	if r.Instructions != nil {
+		n += len(*r.Instructions) // an agent's, tens of kilobytes
+	}
 	for _, raw := range r.Tools {
 		n += len(raw) + 1
 	}

@@ -201,7 +201,7 @@ func fillMap(t *testing.T, rng *rand.Rand, v reflect.Value) {
 
 // stringPieces are what random strings are made of: everything the string
 // escaping treats specially, and runs of plain text for its fast path.
-var stringPieces = []string{"a", "plain text ", "0123456789abcdef", "<", ">", "&", `"`, `\`, "/", "\x00", "\x01", "\x1f",
+var stringPieces = []string{"a", "plain text ", "0123456789abcdef", "<", ">", "&", `"`, `\`, "/", "\x00", "\x01", "\x1f", "\b", "\f",
 	"\n", "\r", "\t", "\x7f", "\u2028", "\u2029", "\xff", "\xe2\x80", "\xed\xa0\x80", "é", "日本", "\U0001F600", "\ufffd", "</script>"}
 
 func randomString(rng *rand.Rand) string {

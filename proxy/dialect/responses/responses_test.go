@@ -334,6 +334,9 @@ func TestElements(t *testing.T) {
 		{`{}`, nil, false},
 		{`[1,`, []string{`1`}, false},
 		{`["open`, nil, false},
+		{`[1 2]`, []string{`1`}, false},
+		{`[1,]`, []string{`1`}, false},
+		{`[`, nil, false},
 	} {
 		var got []string
 		ok := elements([]byte(c.in), func(el []byte) bool { got = append(got, string(el)); return true })
