@@ -486,6 +486,9 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 		buf := x.sse.buf[:0]
 		buf, sig, ferr = enc.Feed(buf, ev)
 		x.sse.buf = buf
+		if cap(buf) > maxKeptFrames {
+			x.sse.buf = nil // a large burst's buffer is not kept for the stream's life
+		}
 		// Flush once per burst: while the next event is already
 		// buffered, the output waits in the response's buffer.
 		if !x.sse.send(buf, !morePending(stream)) {
@@ -510,7 +513,9 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 	if !x.committed && (len(*held) > 0 || sig == SigDone) {
 		x.answered()
 		x.commit()
-		if len(*held) > 0 && !x.sse.write(*held) {
+		ok := len(*held) == 0 || x.sse.write(*held)
+		*held = nil // sent; the stream may stay open for minutes
+		if !ok {
 			return &Failure{Err: errClientGone}, false
 		}
 	}
@@ -523,6 +528,11 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 	}
 	return nil, false
 }
+
+// maxKeptFrames is the largest frame buffer a stream keeps between events
+// (a delta's frames take a few hundred bytes; the first burst of an
+// agent's Responses stream, with its request echoed, a hundred kilobytes).
+const maxKeptFrames = 16 << 10
 
 // quietWait is how long an answer the client cannot see yet (hidden
 // reasoning) may stay silent: until the first-byte deadline, or one

@@ -134,6 +134,11 @@ func TestEncoderRelaysAndRenumbers(t *testing.T) {
 		}
 	}
 	out, _, _ = feed(e, out, []byte(evAdded))
+	if e.pending != nil || e.started != nil {
+		// An agent's response object is tens of kilobytes; the stream may
+		// stay open for minutes.
+		t.Errorf("the held events' buffers are kept once sent: %d, %d bytes", cap(e.pending), cap(e.started))
+	}
 	out, _, _ = feed(e, out, []byte(evDelta))
 	out, _, _ = feed(e, out, []byte(evDone))
 	out, sig, err := feed(e, out, []byte(evDoneAll))

@@ -250,10 +250,14 @@ func (e *Encoder) Fail(dst []byte, err *apierr.Error) []byte {
 	return e.lifecycle(dst, codex.EventFailed, e.failed(err))
 }
 
+// flush appends the events held back. Their buffers are let go then: the
+// response object of an agent's request (its instructions and tools
+// echoed) is tens of kilobytes, and the stream may stay open for minutes;
+// a retry's response.created writes them again.
 func (e *Encoder) flush(dst []byte) []byte {
 	if len(e.pending) > 0 {
 		dst = append(dst, e.pending...)
-		e.pending = e.pending[:0]
+		e.pending, e.started = nil, nil
 	}
 	return dst
 }
