@@ -165,11 +165,19 @@ func (r *rig) layout(b *testing.B, procs string, rt route, ts []target) []target
 		bareTLS, _ := startChild(b, "bare-tls", fake)
 		app, _ := startChild(b, "app", fake)
 		r.children = map[string]string{"direct": fake + "/codex/responses", "bare": bare, "bare-tls": bareTLS, "app": app}
+		if os.Getenv(appBEnv) != "" {
+			r.children["app-b"], _ = startChild(b, "app-b", fake)
+		}
+	}
+	if _, ok := r.children["app-b"]; ok && ts[len(ts)-1].name == "app" {
+		// The second app is asked in the same rotation, right after the first.
+		ts = append(ts[:len(ts):len(ts)], ts[len(ts)-1])
+		ts[len(ts)-1].name = "app-b"
 	}
 	out := make([]target, len(ts))
 	for i, t := range ts {
 		t.url = r.children[t.name]
-		if t.name == "app" {
+		if t.name == "app" || t.name == "app-b" {
 			t.url += rt.path
 		}
 		out[i] = t
@@ -421,6 +429,10 @@ func BenchmarkAddedLatency(b *testing.B) {
 						b.Fatalf("no target %s", name)
 					}
 				}
+				if v, ok := p50["app-b"]; ok {
+					b.ReportMetric(v, "ms-p50-app-b")
+					b.ReportMetric((v-p50["direct"])/(p50["bare"]-p50["direct"]), "added-ratio-b")
+				}
 				added := p50["app"] - p50["direct"]
 				b.ReportMetric(added/(p50["bare"]-p50["direct"]), "added-ratio")
 				b.ReportMetric(added/(p50["bare-tls"]-p50["direct"]), "added-ratio-tls")
@@ -594,7 +606,8 @@ func memNow() (heap, rss float64) {
 
 // appEnv is the app's extra configuration from $BENCH_APP_ENV
 // (comma-separated NAME=value pairs, e.g. CHATGPT_COMPRESS_BODY=false), for
-// measuring what one setting costs.
+// measuring what one setting costs. The app-b child (see appBEnv) reads
+// its own.
 func appEnv() map[string]string {
 	m := map[string]string{}
 	for _, kv := range strings.Split(os.Getenv("BENCH_APP_ENV"), ",") {

@@ -34,6 +34,12 @@ const (
 	// (runtime/trace; fake.trace, bare.trace, app.trace, …): where each
 	// program waited, and for what.
 	traceDirEnv = "BENCH_TRACE_DIR"
+	// BENCH_APP_B_ENV starts a second app child (target app-b) with these
+	// comma-separated NAME=value pairs as its configuration and in its
+	// environment, asked in the same rotation as the app: two builds or
+	// settings compared within one run (BenchmarkAddedLatency reports
+	// added-ratio-b), where separate runs drift apart.
+	appBEnv = "BENCH_APP_B_ENV"
 )
 
 // TestBenchChild is a child process of the benchmarks and the memory test:
@@ -114,7 +120,20 @@ func runAppChild(ctx context.Context, t *testing.T, fakeURL string) {
 func startChild(tb testing.TB, role, upstream string) (string, int) {
 	tb.Helper()
 	cmd := exec.Command(childBinary(tb), "-test.run=^TestBenchChild$")
-	cmd.Env = append(os.Environ(), childRoleEnv+"="+role, childUpstreamEnv+"="+upstream)
+	cmd.Env = os.Environ()
+	if role == "app-b" {
+		// A second app with its own configuration, its pairs also in its
+		// environment (for a switch a change under test reads there).
+		role = "app"
+		pairs := os.Getenv(appBEnv)
+		cmd.Env = append(cmd.Env, "BENCH_APP_ENV="+pairs)
+		for _, kv := range strings.Split(pairs, ",") {
+			if strings.Contains(kv, "=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+	}
+	cmd.Env = append(cmd.Env, childRoleEnv+"="+role, childUpstreamEnv+"="+upstream)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		tb.Fatal(err)
