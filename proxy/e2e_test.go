@@ -685,8 +685,8 @@ func TestUpstreamErrors(t *testing.T) {
 		h.fake.Enqueue(codextest.ErrorEvent("context_length_exceeded", "Your input exceeds the context window"))
 		_, err := h.client.Chat.Completions.New(ctx, basic)
 		ae := apiError(t, err, 400)
-		if ae.Code != "context_length_exceeded" {
-			t.Errorf("code = %q", ae.Code)
+		if ae.Code != "context_length_exceeded" || ae.Param != "messages" {
+			t.Errorf("code = %q, param = %q", ae.Code, ae.Param)
 		}
 	})
 	t.Run("failure_after_content_is_in_band", func(t *testing.T) {

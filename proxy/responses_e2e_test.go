@@ -483,8 +483,8 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 		h := newHarness(t, nil)
 		h.fake.Enqueue(codextest.ErrorEvent("context_length_exceeded", "Your input exceeds the context window"))
 		_, err := h.client.Responses.New(ctx, basic)
-		if ae := apiError(t, err, 400); ae.Code != "context_length_exceeded" {
-			t.Errorf("code %q", ae.Code)
+		if ae := apiError(t, err, 400); ae.Code != "context_length_exceeded" || ae.Param != "input" {
+			t.Errorf("code %q, param %q (the Responses API has no 'messages')", ae.Code, ae.Param)
 		}
 	})
 	t.Run("failed_after_output_is_response_failed", func(t *testing.T) {

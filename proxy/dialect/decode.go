@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,13 +52,63 @@ func DecodeJSON(body io.Reader, v any, what string) error {
 	}
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
-		field := ute.Field
-		if field == "" {
-			field = "the request body"
-		}
-		return apierr.InvalidRequest(ute.Field, "invalid type for '%s': expected %s, got %s", field, jsonKind(ute.Type), ute.Value).WithCode("invalid_type")
+		return typeError("", ute)
 	}
 	return apierr.InvalidRequest("", "the request body is not valid JSON: %v", err).WithCode("invalid_json")
+}
+
+// DecodeField decodes raw, a part of a body that was decoded as a whole
+// (so valid JSON), into v. A value of the wrong type is a 400 on the field
+// under param ("input[2]" and field "phase": 'input[2].phase'), in OpenAI's
+// words and without Go's type names.
+func DecodeField(raw []byte, v any, param string) error {
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		return typeError(param, ute)
+	}
+	return apierr.InvalidRequest(param, "Invalid value for '%s': %v", param, err).WithCode("invalid_value")
+}
+
+// typeError is the 400 for a value of the wrong JSON type at field ute.Field
+// under param.
+func typeError(param string, ute *json.UnmarshalTypeError) *apierr.Error {
+	p := param
+	if ute.Field != "" {
+		if p != "" {
+			p += "."
+		}
+		p += ute.Field
+	}
+	name := p
+	if name == "" {
+		name = "the request body"
+	}
+	got, num, _ := strings.Cut(ute.Value, " ") // "number 1e400": a number that does not fit
+	if got == "number" && num != "" {
+		if want := jsonKind(ute.Type); want == "an integer" {
+			return apierr.InvalidRequest(p, "Invalid value for '%s': expected an integer, but got %s instead.", name, num).WithCode("invalid_value")
+		}
+		return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for a number.", name, num).WithCode("invalid_value")
+	}
+	return apierr.InvalidRequest(p, "Invalid type for '%s': expected %s, but got %s instead.", name, jsonKind(ute.Type), article(got)).WithCode("invalid_type")
+}
+
+// article names a JSON kind as encoding/json reports it ("number",
+// "string", "object", "array", "bool") with its article.
+func article(kind string) string {
+	switch kind {
+	case "object", "array":
+		return "an " + kind
+	case "bool":
+		return "a boolean"
+	case "":
+		return "another JSON type"
+	}
+	return "a " + kind
 }
 
 // UnmarshalString decodes the JSON string raw into s, as json.Unmarshal
@@ -95,4 +146,30 @@ func jsonKind(t reflect.Type) string {
 		return jsonKind(t.Elem())
 	}
 	return "another JSON type"
+}
+
+// emptyObjectSchema is the parameters of a function tool that declares none.
+var emptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
+
+// FunctionParameters checks a function tool's parameters (the JSON Schema
+// at param): none or null is the empty object schema the backend wants,
+// anything but an object is a 400, as OpenAI answers it.
+func FunctionParameters(param string, raw json.RawMessage) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return emptyObjectSchema, nil
+	case raw[0] != '{':
+		kind := "a number"
+		switch raw[0] {
+		case '"':
+			kind = "a string"
+		case '[':
+			kind = "an array"
+		case 't', 'f':
+			kind = "a boolean"
+		}
+		return nil, apierr.InvalidRequest(param, "Invalid type for '%s': expected an object, but got %s instead.", param, kind).WithCode("invalid_type")
+	}
+	return raw, nil
 }

@@ -84,6 +84,10 @@ type Turn struct {
 	// KeepAlive is written when a committed stream has been quiet for a
 	// while; the default is an SSE comment.
 	KeepAlive []byte
+	// InputParam names the request field that holds the conversation in
+	// the client's dialect ("input"), for errors about its length; the
+	// default is "messages".
+	InputParam string
 }
 
 // Upstream sends Codex requests.
@@ -347,6 +351,9 @@ func (x *run) serve() error {
 		}
 		if !f.LimitedUntil.IsZero() {
 			x.noteUsageLimit(f)
+		}
+		if p := x.t.InputParam; p != "" && f.Err.Param != nil && *f.Err.Param == "messages" {
+			f.Err.Param = &p
 		}
 		x.out.Err = &status.ErrorInfo{Message: f.Err.Message, Status: f.Err.Status}
 		if x.committed {

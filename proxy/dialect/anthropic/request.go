@@ -488,9 +488,6 @@ func (b *builder) assistant(param string, bl []Block) error {
 	return nil
 }
 
-// emptySchema is the parameters of a tool that declares no input schema.
-var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
-
 // tools translates the tool definitions: client tools become function
 // tools; Anthropic's web search server tool becomes the backend's.
 func (b *builder) tools(tools []Tool) error {
@@ -502,9 +499,9 @@ func (b *builder) tools(tools []Tool) error {
 			if t.Name == "" {
 				return invalid(param+".name", "%s.name: Field required", param)
 			}
-			schema := t.InputSchema
-			if len(bytes.TrimSpace(schema)) == 0 || bytes.Equal(bytes.TrimSpace(schema), []byte("null")) {
-				schema = emptySchema
+			schema, err := dialect.FunctionParameters(param+".input_schema", t.InputSchema)
+			if err != nil {
+				return invalid(param+".input_schema", "%s.input_schema: Input should be a valid dictionary", param)
 			}
 			strict := false
 			body.Tools = append(body.Tools, codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(t.Name),

@@ -288,9 +288,6 @@ func (b *builder) call(id, name, args string, custom bool) codex.Item {
 	return codex.FunctionCall(id, b.names.Up(name), args)
 }
 
-// emptyObjectSchema is the parameters of a function tool that declares none.
-var emptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
-
 // scanCustom notes the custom tools before the history is translated, so
 // that their calls and results go upstream as custom items.
 func (b *builder) scanCustom(tools []Tool) {
@@ -352,10 +349,15 @@ func (b *builder) function(param string, t Tool) (codex.Tool, error) {
 	if spec.Name == "" {
 		return codex.Tool{}, apierr.InvalidRequest(param+".function.name", "a function tool needs function.name").WithCode("missing_required_parameter")
 	}
-	tool := codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(spec.Name), Description: spec.Description, Parameters: spec.Parameters}
-	if len(tool.Parameters) == 0 || bytes.Equal(bytes.TrimSpace(tool.Parameters), []byte("null")) {
-		tool.Parameters = emptyObjectSchema
+	pp := param + ".parameters"
+	if t.Function != nil {
+		pp = param + ".function.parameters"
 	}
+	params, err := dialect.FunctionParameters(pp, spec.Parameters)
+	if err != nil {
+		return codex.Tool{}, err
+	}
+	tool := codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(spec.Name), Description: spec.Description, Parameters: params}
 	strict := spec.Strict != nil && *spec.Strict
 	tool.Strict = &strict
 	return tool, nil

@@ -252,6 +252,8 @@ func TestRequestErrors(t *testing.T) {
 		"legacy_function":     `{"model":"gpt-5.5","messages":[{"role":"function","name":"f","content":"x"}]}`,
 		"legacy_functions":    `{"model":"gpt-5.5","functions":[{"name":"f"}],"messages":[{"role":"user","content":"x"}]}`,
 		"required_no_tools":   `{"model":"gpt-5.5","tool_choice":"required","messages":[{"role":"user","content":"x"}]}`,
+		"parameters_string":   `{"model":"gpt-5.5","tools":[{"type":"function","function":{"name":"f","parameters":"x"}}],"messages":[{"role":"user","content":"x"}]}`,
+		"parameters_array":    `{"model":"gpt-5.5","tools":[{"type":"function","function":{"name":"f","parameters":[1]}}],"messages":[{"role":"user","content":"x"}]}`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -62,7 +62,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner st
 		done = func(resp *Response, conv []codex.Item) { h.Store.Put(owner, resp, conv) }
 	}
 	id := NewID()
-	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client,
+	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client, InputParam: "input",
 		Hints: affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: dialect.SessionHeader(r.Header)}}
 	if plan.Stream {
 		turn.Encoder = NewEncoder(plan, id, h.Now, done)

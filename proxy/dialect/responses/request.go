@@ -216,19 +216,28 @@ func (b *builder) input(raw json.RawMessage) error {
 
 // item translates one input item.
 func (b *builder) item(param string, raw json.RawMessage) error {
+	if len(raw) == 0 || raw[0] != '{' {
+		return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object.", param).WithCode("invalid_type")
+	}
 	// Decoded as a message, the usual item, and only its type and role
 	// when it is not one.
 	var m messageItem
-	merr := json.Unmarshal(raw, &m)
+	merr := dialect.DecodeField(raw, &m, param)
 	if merr != nil {
 		var head struct {
-			Type string `json:"type"`
-			Role string `json:"role"`
+			Type json.RawMessage `json:"type"`
+			Role json.RawMessage `json:"role"`
 		}
-		if err := json.Unmarshal(raw, &head); err != nil {
-			return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object.", param).WithCode("invalid_type")
+		_ = json.Unmarshal(raw, &head) // an object: raw values always decode
+		for _, f := range []struct {
+			name string
+			raw  json.RawMessage
+			dst  *string
+		}{{"type", head.Type, &m.Type}, {"role", head.Role, &m.Role}} {
+			if err := dialect.DecodeField(f.raw, f.dst, param+"."+f.name); len(f.raw) > 0 && err != nil {
+				return err
+			}
 		}
-		m = messageItem{Type: head.Type, Role: head.Role}
 	}
 	typ := m.Type
 	if typ == "" && m.Role != "" {
@@ -237,13 +246,13 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 	switch typ {
 	case codex.ItemMessage:
 		if merr != nil {
-			return apierr.InvalidRequest(param, "%s is not a valid message: %v", param, merr).WithCode("invalid_value")
+			return merr
 		}
 		return b.message(param, &m)
 	case codex.ItemFunctionCall, codex.ItemCustomToolCall, codex.ItemFunctionCallOutput, codex.ItemCustomToolCallOutput, codex.ItemReasoning:
 		var it codex.Item
-		if err := json.Unmarshal(raw, &it); err != nil {
-			return apierr.InvalidRequest(param, "%s is not a valid %s item: %v", param, typ, err).WithCode("invalid_value")
+		if err := dialect.DecodeField(raw, &it, param); err != nil {
+			return err
 		}
 		if err := b.toolItem(param, &it); err != nil {
 			return err
@@ -257,8 +266,14 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 	}
 	if contains(passThroughItems, typ) {
 		var it codex.Item
-		if err := json.Unmarshal(raw, &it); err != nil {
-			return apierr.InvalidRequest(param, "%s is not a valid item: %v", param, err).WithCode("invalid_value")
+		if err := dialect.DecodeField(raw, &it, param); err != nil {
+			return err
+		}
+		if typ != "item_reference" {
+			// An item id is a lookup the backend cannot answer with
+			// store:false (the Codex CLI never sends one); a reference is
+			// nothing but its id.
+			it.Raw = withoutMember(it.Raw, "id")
 		}
 		b.items = append(b.items, it)
 		return nil
@@ -271,8 +286,10 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 func (b *builder) toolItem(param string, it *codex.Item) error {
 	switch it.Type {
 	case codex.ItemFunctionCall, codex.ItemCustomToolCall:
-		if it.CallID == "" || it.Name == "" {
-			return apierr.InvalidRequest(param, "a %s item needs a call_id and a name", it.Type).WithCode("missing_required_parameter")
+		for _, f := range []struct{ name, v string }{{"call_id", it.CallID}, {"name", it.Name}} {
+			if f.v == "" {
+				return apierr.InvalidRequest(param+"."+f.name, "Missing required parameter: '%s.%s'.", param, f.name).WithCode("missing_required_parameter")
+			}
 		}
 		it.Name = b.names.Up(it.Name)
 		if it.Type == codex.ItemFunctionCall && it.Arguments == "" {
@@ -334,8 +351,11 @@ func (b *builder) message(param string, m *messageItem) error {
 		}
 		parts = []codex.Content{codex.TextPart(typ, s)}
 	} else {
-		if err := json.Unmarshal(content, &parts); err != nil {
-			return apierr.InvalidRequest(param+".content", "%s.content must be a string or an array of content parts: %v", param, err).WithCode("invalid_type")
+		if content[0] != '[' {
+			return apierr.InvalidRequest(param+".content", "Invalid type for '%s.content': expected a string or an array of content parts.", param).WithCode("invalid_type")
+		}
+		if err := dialect.DecodeField(content, &parts, param+".content"); err != nil {
+			return err
 		}
 		for i := range parts {
 			if err := b.part(fmt.Sprintf("%s.content[%d]", param, i), role, &parts[i]); err != nil {
@@ -395,31 +415,30 @@ func (b *builder) part(param, role string, c *codex.Content) error {
 	return nil
 }
 
-// emptyObjectSchema is the parameters of a function tool that declares none.
-var emptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
-
 // tools translates the tool definitions.
 func (b *builder) tools(tools []json.RawMessage) error {
 	body := &b.p.Body
 	for i, raw := range tools {
 		param := fmt.Sprintf("tools[%d]", i)
 		var t functionTool
-		if err := json.Unmarshal(raw, &t); err != nil {
-			return apierr.InvalidRequest(param, "%s is not a valid tool: %v", param, err).WithCode("invalid_value")
+		if err := dialect.DecodeField(raw, &t, param); err != nil {
+			return err
 		}
 		switch t.Type {
 		case codex.ToolFunction:
+			pp := param + ".parameters"
 			if f := t.Function; f != nil && t.Name == "" {
 				t.Name, t.Description, t.Parameters, t.Strict = f.Name, f.Description, f.Parameters, f.Strict
+				pp = param + ".function.parameters"
 			}
 			if t.Name == "" {
 				return apierr.InvalidRequest(param+".name", "Missing required parameter: '%s.name'.", param).WithCode("missing_required_parameter")
 			}
-			tool := codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(t.Name), Description: t.Description, Strict: t.Strict, Parameters: t.Parameters}
-			if len(tool.Parameters) == 0 || bytes.Equal(bytes.TrimSpace(tool.Parameters), []byte("null")) {
-				tool.Parameters = emptyObjectSchema
+			params, err := dialect.FunctionParameters(pp, t.Parameters)
+			if err != nil {
+				return err
 			}
-			body.Tools = append(body.Tools, tool)
+			body.Tools = append(body.Tools, codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(t.Name), Description: t.Description, Strict: t.Strict, Parameters: params})
 		case codex.ToolCustom:
 			if t.Name == "" {
 				return apierr.InvalidRequest(param+".name", "Missing required parameter: '%s.name'.", param).WithCode("missing_required_parameter")
@@ -492,7 +511,7 @@ func echo(req *Request, body *codex.Request) Response {
 	if r.Tools == nil {
 		r.Tools = []json.RawMessage{}
 	}
-	if len(bytes.TrimSpace(r.ToolChoice)) == 0 {
+	if tc := bytes.TrimSpace(r.ToolChoice); len(tc) == 0 || string(tc) == "null" {
 		r.ToolChoice = json.RawMessage(`"auto"`)
 	}
 	if r.Truncation == "" {
@@ -501,7 +520,12 @@ func echo(req *Request, body *codex.Request) Response {
 	if r.ServiceTier == "" {
 		r.ServiceTier = "auto"
 	}
+	// What the client asked for, also when there are no tools and the
+	// backend is not told.
 	r.ParallelToolCalls = body.ParallelToolCalls == nil || *body.ParallelToolCalls
+	if req.ParallelToolCalls != nil {
+		r.ParallelToolCalls = *req.ParallelToolCalls
+	}
 	if req.PreviousResponseID != "" {
 		id := req.PreviousResponseID
 		r.PreviousResponseID = &id

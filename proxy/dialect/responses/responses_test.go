@@ -76,6 +76,9 @@ func TestTranslateRefusals(t *testing.T) {
 		{`{"model":"m","input":[{"role":"robot","content":"x"}]}`, "input[0].role"},
 		{`{"model":"m","input":"x","tools":[{"type":"code_interpreter"}]}`, "tools[0].type"},
 		{`{"model":"m","input":"x","tools":[{"type":"function"}]}`, "tools[0].name"},
+		{`{"model":"m","input":"x","tools":[{"type":"function","name":"f","parameters":"x"}]}`, "tools[0].parameters"},
+		{`{"model":"m","input":"x","tools":[{"type":"function","function":{"name":"f","parameters":[1]}}]}`, "tools[0].function.parameters"},
+		{`{"model":"m","input":"x","tools":[{"type":"function","name":7}]}`, "tools[0].name"},
 		{`{"model":"m","input":"x","tool_choice":"required"}`, "tool_choice"},
 		{`{"model":"m","input":"x","tool_choice":{"type":"function","name":"ghost"}}`, "tool_choice"},
 		{`{"model":"m","input":"x","text":{"format":{"type":"json_schema"}}}`, "text.format"},
@@ -316,13 +319,55 @@ func TestTranslateInputItems(t *testing.T) {
 	}
 	for _, c := range []struct{ body, param, msg string }{
 		{`{"model":"m","input":[{"role":"user","content":"x"}, 7]}`, "input[1]", "expected an object"},
-		{`{"model":"m","input":[{"role":"user","content":"x","phase":5}]}`, "input[0]", "not a valid message"},
-		{`{"model":"m","input":[{"type":"function_call","call_id":"c","name":"f","arguments":"{}","phase":5}]}`, "input[0]", "not a valid function_call item"},
+		{`{"model":"m","input":[{"role":"user","content":"x"}, null]}`, "input[1]", "expected an object"},
+		{`{"model":"m","input":[{"role":5,"content":"x"}]}`, "input[0].role", "Invalid type for 'input[0].role': expected a string, but got a number instead."},
+		{`{"model":"m","input":[{"type":["message"],"content":"x"}]}`, "input[0].type", "expected a string, but got an array instead"},
+		{`{"model":"m","input":[{"role":"user","content":"x","phase":5}]}`, "input[0].phase", "expected a string, but got a number"},
+		{`{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":5}]}]}`, "input[0].content.text", "expected a string"},
+		{`{"model":"m","input":[{"role":"user","content":7}]}`, "input[0].content", "expected a string or an array of content parts"},
+		{`{"model":"m","input":[{"type":"function_call","call_id":"c","name":"f","arguments":{"a":1}}]}`, "input[0].arguments", "expected a string, but got an object instead"},
+		{`{"model":"m","input":[{"type":"function_call","name":"f","arguments":"{}"}]}`, "input[0].call_id", "Missing required parameter: 'input[0].call_id'."},
+		{`{"model":"m","input":[{"type":"function_call","call_id":"c","arguments":"{}"}]}`, "input[0].name", "Missing required parameter"},
 	} {
 		_, err := translate(t, c.body)
 		var ae *apierr.Error
-		if !errors.As(err, &ae) || ae.Param == nil || *ae.Param != c.param || !strings.Contains(ae.Message, c.msg) {
+		if !errors.As(err, &ae) || ae.Param == nil || *ae.Param != c.param || !strings.Contains(ae.Message, c.msg) || strings.Contains(ae.Message, "Go ") {
 			t.Errorf("%s: %v, want %q on %s", c.body, err, c.msg, c.param)
+		}
+	}
+}
+
+// TestPassThroughItemsLoseTheirIDs: the backend takes no item ids with
+// store:false; a reference is its id.
+func TestPassThroughItemsLoseTheirIDs(t *testing.T) {
+	plan, err := translate(t, `{"model":"m","input":[{"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"id"}},{"type":"item_reference","id":"msg_1"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(plan.Body.Input)
+	if want := `[{"type":"web_search_call","status":"completed","action":{"type":"search","query":"id"}},{"type":"item_reference","id":"msg_1"}]`; string(b) != want {
+		t.Errorf("upstream input\n got %s\nwant %s", b, want)
+	}
+}
+
+// TestEchoOfDefaults: what the client set is echoed, also where the
+// backend is not told (no tools), and an explicit null is the default.
+func TestEchoOfDefaults(t *testing.T) {
+	for _, c := range []struct {
+		body     string
+		parallel bool
+		choice   string
+	}{
+		{`{"model":"m","input":"hi","parallel_tool_calls":false}`, false, `"auto"`},
+		{`{"model":"m","input":"hi","tool_choice":null}`, true, `"auto"`},
+		{`{"model":"m","input":"hi","tool_choice":"none","parallel_tool_calls":true}`, true, `"none"`},
+	} {
+		plan, err := translate(t, c.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Echo.ParallelToolCalls != c.parallel || string(plan.Echo.ToolChoice) != c.choice {
+			t.Errorf("%s: parallel_tool_calls %v, tool_choice %s", c.body, plan.Echo.ParallelToolCalls, plan.Echo.ToolChoice)
 		}
 	}
 }

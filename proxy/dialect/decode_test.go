@@ -1,0 +1,62 @@
+package dialect
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+)
+
+// TestDecodeErrorsInOpenAIWords: a value of the wrong type names its
+// field and both JSON kinds, without Go's type names.
+func TestDecodeErrorsInOpenAIWords(t *testing.T) {
+	type part struct {
+		Text string `json:"text"`
+	}
+	type req struct {
+		Temperature *float64 `json:"temperature"`
+		Parts       []part   `json:"parts"`
+		N           int      `json:"n"`
+	}
+	for _, c := range []struct{ body, param, msg, code string }{
+		{`{"temperature":"hot"}`, "temperature", "Invalid type for 'temperature': expected a number, but got a string instead.", "invalid_type"},
+		{`{"temperature":1e400}`, "temperature", "Invalid value for 'temperature': 1e400 is out of range for a number.", "invalid_value"},
+		{`{"n":1.5}`, "n", "Invalid value for 'n': expected an integer, but got 1.5 instead.", "invalid_value"},
+		{`{"parts":[{"text":true}]}`, "parts.text", "Invalid type for 'parts.text': expected a string, but got a boolean instead.", "invalid_type"},
+		{`[]`, "", "Invalid type for 'the request body': expected an object, but got an array instead.", "invalid_type"},
+	} {
+		var v req
+		err := DecodeJSON(bytes.NewReader([]byte(c.body)), &v, "a request")
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Message != c.msg || ae.Code == nil || *ae.Code != c.code || (c.param != "" && (ae.Param == nil || *ae.Param != c.param)) {
+			t.Errorf("%s: %+v", c.body, err)
+		}
+		// The same under a parent field.
+		err = DecodeField([]byte(c.body), &v, "input[3]")
+		if !errors.As(err, &ae) || ae.Param == nil || (c.param != "" && *ae.Param != "input[3]."+c.param) {
+			t.Errorf("%s under input[3]: %+v", c.body, err)
+		}
+	}
+	if err := DecodeField([]byte(`{"temperature":0.5}`), new(req), "x"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFunctionParameters(t *testing.T) {
+	for _, raw := range []string{``, ` null `} {
+		if got, err := FunctionParameters("p", []byte(raw)); err != nil || string(got) != `{"type":"object","properties":{}}` {
+			t.Errorf("%q: %s %v", raw, got, err)
+		}
+	}
+	if got, err := FunctionParameters("p", []byte(` {"type":"object"} `)); err != nil || string(got) != `{"type":"object"}` {
+		t.Errorf("object: %s %v", got, err)
+	}
+	for raw, kind := range map[string]string{`"x"`: "a string", `[1]`: "an array", `7`: "a number", `true`: "a boolean"} {
+		_, err := FunctionParameters("tools[0].parameters", []byte(raw))
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Message != "Invalid type for 'tools[0].parameters': expected an object, but got "+kind+" instead." {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}
