@@ -365,10 +365,24 @@ func TestResponsesStoreChain(t *testing.T) {
 	if err != nil || got.ID != r2.ID || got.OutputText() != "echo: second" {
 		t.Fatalf("get: %v %+v", err, got)
 	}
+	// Listing input items and cancelling are refused in words, through
+	// the SDK's own calls; an unknown id is a 404 as for GET.
+	_, err = h.client.Responses.InputItems.List(ctx, r2.ID, responses.InputItemListParams{})
+	if ae := apiError(t, err, 400); ae.Code != "unsupported_endpoint" || !strings.Contains(ae.Message, "previous_response_id") {
+		t.Errorf("input_items: %q %q", ae.Code, ae.Message)
+	}
+	_, err = h.client.Responses.Cancel(ctx, r2.ID)
+	if ae := apiError(t, err, 400); !strings.Contains(ae.Message, "background") {
+		t.Errorf("cancel: %q", ae.Message)
+	}
+	_, err = h.client.Responses.InputItems.List(ctx, "resp_unknown", responses.InputItemListParams{})
+	apiError(t, err, 404)
 	if err := h.client.Responses.Delete(ctx, r2.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = h.client.Responses.Get(ctx, r2.ID, responses.ResponseGetParams{})
+	apiError(t, err, 404)
+	_, err = h.client.Responses.Cancel(ctx, r2.ID)
 	apiError(t, err, 404)
 
 	// An unknown (or expired, or deleted) previous id: OpenAI's 404.

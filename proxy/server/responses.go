@@ -25,6 +25,16 @@ func (s *Server) getResponse(c echo.Context) error {
 	return c.JSONBlob(http.StatusOK, b)
 }
 
+// responseInputItems serves GET /v1/responses/{id}/input_items.
+func (s *Server) responseInputItems(c echo.Context) error {
+	return s.responsesHandler.InputItems(c.Param("id"), owner(c.Request()))
+}
+
+// cancelResponse serves POST /v1/responses/{id}/cancel.
+func (s *Server) cancelResponse(c echo.Context) error {
+	return s.responsesHandler.Cancel(c.Param("id"), owner(c.Request()))
+}
+
 // deleteResponse serves DELETE /v1/responses/{id}.
 func (s *Server) deleteResponse(c echo.Context) error {
 	d, err := s.responsesHandler.Delete(c.Param("id"), owner(c.Request()))

@@ -201,6 +201,8 @@ func (s *Server) routes() *echo.Echo {
 	v1.POST("/responses", s.responses)
 	v1.GET("/responses/:id", s.getResponse)
 	v1.DELETE("/responses/:id", s.deleteResponse)
+	v1.GET("/responses/:id/input_items", s.responseInputItems)
+	v1.POST("/responses/:id/cancel", s.cancelResponse)
 	// The Codex CLI's WebSocket attempt is answered before the key check.
 	e.GET("/v1/responses", responsesUpgrade)
 	// Anthropic Messages (Claude Code adds ?beta=true, which changes nothing).

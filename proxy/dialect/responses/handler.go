@@ -96,6 +96,26 @@ func (h *Handler) Get(id, owner string) ([]byte, error) {
 	return b, nil
 }
 
+// InputItems answers GET /v1/responses/{id}/input_items: a stored
+// response's conversation is kept only to be continued (its items have no
+// ids to page by), so listing it is refused in words, not as an unknown id.
+func (h *Handler) InputItems(id, owner string) error {
+	if _, ok := h.Store.Response(owner, id); !ok {
+		return NotFound(id)
+	}
+	return apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "Listing the input items of a response is not supported by ChatGPT-to-API: it keeps a response's conversation only to continue it with previous_response_id.").WithCode("unsupported_endpoint")
+}
+
+// Cancel answers POST /v1/responses/{id}/cancel: only a background
+// response can be cancelled, and this app runs none (background:true is
+// refused).
+func (h *Handler) Cancel(id, owner string) error {
+	if _, ok := h.Store.Response(owner, id); !ok {
+		return NotFound(id)
+	}
+	return apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "Only a response created with background=true can be cancelled, and ChatGPT-to-API runs none in the background.").WithCode("invalid_request")
+}
+
 // Delete forgets response id.
 func (h *Handler) Delete(id, owner string) (*Deleted, error) {
 	if !h.Store.Delete(owner, id) {
