@@ -502,6 +502,10 @@ func TestLocalErrors(t *testing.T) {
 		{"lone_high_surrogate", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a\ud800b"}]}`, nil, 400, "invalid_utf8"},
 		{"lone_low_surrogate", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"\udc00"}]}`, nil, 400, "invalid_utf8"},
 		{"foreign_origin", testKey, ok, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
+		// Dropped parameters are still typed, as at OpenAI.
+		{"temperature_string", testKey, `{"model":"gpt-5.5","temperature":"hot","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
+		{"max_tokens_huge", testKey, `{"model":"gpt-5.5","max_tokens":99999999999999999999,"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_value"},
+		{"second_role_number", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, nil, 400, "invalid_type"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -527,7 +531,15 @@ func TestLocalErrors(t *testing.T) {
 			if e["code"] != c.code {
 				t.Errorf("code = %v, want %s (%v)", e["code"], c.code, e["message"])
 			}
+			if c.name == "second_role_number" && e["param"] != "messages[1].role" {
+				t.Errorf("param = %v, want messages[1].role", e["param"])
+			}
 		})
+	}
+	// What the dropped parameters take is still answered.
+	resp, m := post(testKey, `{"model":"gpt-5.5","temperature":0.2,"top_p":1,"max_tokens":100,"max_completion_tokens":100,"stop":["\n"],"seed":1,"logit_bias":{"50256":-100},"presence_penalty":0,"frequency_penalty":0,"logprobs":false,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 {
+		t.Errorf("dropped parameters: %d %v", resp.StatusCode, m)
 	}
 	// Health needs no key; unknown routes are OpenAI-shaped 404s.
 	resp, err := http.Get(strings.TrimSuffix(h.base, "/v1") + "/healthz")

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -775,5 +776,42 @@ func TestClientMetadataPassesThrough(t *testing.T) {
 	}
 	if md := last(); len(md) != 9 || md["x-codex-turn-metadata"] == nil {
 		t.Errorf("client_metadata upstream = %v, want the CLI's nine keys", md)
+	}
+}
+
+// TestResponsesCodexLiteBody: the Codex CLI's own Responses-Lite body (its
+// tools in an additional_tools item) is answered for a Lite model and for
+// a classic one, each sent upstream in the shape its model needs, which
+// the fake checks.
+func TestResponsesCodexLiteBody(t *testing.T) {
+	raw, err := os.ReadFile("upstream/testdata/codex-cli-0.171.0/exec-rustls-responses-0.171.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, model := range []string{"gpt-5.6-luna", "gpt-5.5"} {
+		t.Run(model, func(t *testing.T) {
+			h := newHarness(t, nil)
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["model"] = model
+			body, _ := json.Marshal(m)
+			resp, frames := h.rawResponses(t, string(body), nil)
+			if resp.StatusCode != 200 || len(frames) == 0 || frames[len(frames)-1].event != "response.completed" {
+				b, _ := io.ReadAll(resp.Body)
+				t.Fatalf("status %d, %d frames: %s", resp.StatusCode, len(frames), b)
+			}
+			up := lastBody(t, h.fake)
+			lite := false
+			for _, it := range up["input"].([]any) {
+				if it.(map[string]any)["type"] == "additional_tools" {
+					lite = true
+				}
+			}
+			if lite != strings.HasSuffix(model, "-luna") || (!lite && len(up["tools"].([]any)) != 3) {
+				t.Errorf("upstream: lite=%v tools=%v", lite, up["tools"])
+			}
+		})
 	}
 }

@@ -29,8 +29,9 @@ var ErrTooLarge = apierr.Errorf(http.StatusRequestEntityTooLarge, "invalid_reque
 // whole body must be one JSON value.
 func DecodeJSON(body io.Reader, v any, what string) error {
 	var err error
+	var raw []byte // the body, when the server has read it
 	if b, ok := body.(interface{ Bytes() []byte }); ok {
-		raw := b.Bytes()
+		raw = b.Bytes()
 		if len(bytes.TrimSpace(raw)) == 0 {
 			err = io.EOF
 		} else {
@@ -52,7 +53,7 @@ func DecodeJSON(body io.Reader, v any, what string) error {
 	}
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
-		return typeError("", ute)
+		return typeError("", raw, ute)
 	}
 	return apierr.InvalidRequest("", "the request body is not valid JSON: %v", err).WithCode("invalid_json")
 }
@@ -68,20 +69,28 @@ func DecodeField(raw []byte, v any, param string) error {
 	}
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
-		return typeError(param, ute)
+		return typeError(param, raw, ute)
 	}
 	return apierr.InvalidRequest(param, "Invalid value for '%s': %v", param, err).WithCode("invalid_value")
 }
 
 // typeError is the 400 for a value of the wrong JSON type at field ute.Field
-// under param.
-func typeError(param string, ute *json.UnmarshalTypeError) *apierr.Error {
+// under param. raw, the JSON decoded (nil when unknown), gives the field's
+// array indices, which ute.Field leaves out ("messages[2].role", not
+// "messages.role").
+func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.Error {
+	field := ute.Field
+	if raw != nil && ute.Offset > 0 {
+		if full := pathAt(raw, int(ute.Offset)-1); withoutIndices(full) == field {
+			field = full
+		}
+	}
 	p := param
-	if ute.Field != "" {
-		if p != "" {
+	if field != "" {
+		if p != "" && field[0] != '[' {
 			p += "."
 		}
-		p += ute.Field
+		p += field
 	}
 	name := p
 	if name == "" {
@@ -89,10 +98,13 @@ func typeError(param string, ute *json.UnmarshalTypeError) *apierr.Error {
 	}
 	got, num, _ := strings.Cut(ute.Value, " ") // "number 1e400": a number that does not fit
 	if got == "number" && num != "" {
-		if want := jsonKind(ute.Type); want == "an integer" {
-			return apierr.InvalidRequest(p, "Invalid value for '%s': expected an integer, but got %s instead.", name, num).WithCode("invalid_value")
+		if jsonKind(ute.Type) != "an integer" {
+			return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for a number.", name, num).WithCode("invalid_value")
 		}
-		return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for a number.", name, num).WithCode("invalid_value")
+		if strings.ContainsAny(num, ".eE") {
+			return apierr.InvalidRequest(p, "Invalid type for '%s': expected an integer, but got %s instead.", name, num).WithCode("invalid_type")
+		}
+		return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for an integer.", name, num).WithCode("invalid_value")
 	}
 	return apierr.InvalidRequest(p, "Invalid type for '%s': expected %s, but got %s instead.", name, jsonKind(ute.Type), article(got)).WithCode("invalid_type")
 }
@@ -156,20 +168,48 @@ var emptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
 // anything but an object is a 400, as OpenAI answers it.
 func FunctionParameters(param string, raw json.RawMessage) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
+	if len(raw) == 0 || string(raw) == "null" {
 		return emptyObjectSchema, nil
-	case raw[0] != '{':
-		kind := "a number"
-		switch raw[0] {
-		case '"':
-			kind = "a string"
-		case '[':
-			kind = "an array"
-		case 't', 'f':
-			kind = "a boolean"
-		}
-		return nil, apierr.InvalidRequest(param, "Invalid type for '%s': expected an object, but got %s instead.", param, kind).WithCode("invalid_type")
+	}
+	if err := RequireObject(param, raw); err != nil {
+		return nil, err
 	}
 	return raw, nil
+}
+
+// RequireObject answers a JSON value at param that must be an object (a
+// JSON Schema) and is not, as OpenAI does; nil for an object.
+func RequireObject(param string, raw json.RawMessage) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '{' {
+		return nil
+	}
+	kind := "a number"
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		kind = "null"
+	case raw[0] == '"':
+		kind = "a string"
+	case raw[0] == '[':
+		kind = "an array"
+	case raw[0] == 't' || raw[0] == 'f':
+		kind = "a boolean"
+	}
+	return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object, but got %s instead.", param, kind).WithCode("invalid_type")
+}
+
+// withoutIndices drops the array indices from a path ("a[0].b[1]" is
+// "a.b"), as encoding/json names fields.
+func withoutIndices(path string) string {
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		if path[i] == '[' {
+			for i < len(path) && path[i] != ']' {
+				i++
+			}
+			continue
+		}
+		b.WriteByte(path[i])
+	}
+	return b.String()
 }

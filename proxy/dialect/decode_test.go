@@ -22,12 +22,16 @@ func TestDecodeErrorsInOpenAIWords(t *testing.T) {
 	for _, c := range []struct{ body, param, msg, code string }{
 		{`{"temperature":"hot"}`, "temperature", "Invalid type for 'temperature': expected a number, but got a string instead.", "invalid_type"},
 		{`{"temperature":1e400}`, "temperature", "Invalid value for 'temperature': 1e400 is out of range for a number.", "invalid_value"},
-		{`{"n":1.5}`, "n", "Invalid value for 'n': expected an integer, but got 1.5 instead.", "invalid_value"},
-		{`{"parts":[{"text":true}]}`, "parts.text", "Invalid type for 'parts.text': expected a string, but got a boolean instead.", "invalid_type"},
+		{`{"n":1.5}`, "n", "Invalid type for 'n': expected an integer, but got 1.5 instead.", "invalid_type"},
+		{`{"n":99999999999999999999}`, "n", "Invalid value for 'n': 99999999999999999999 is out of range for an integer.", "invalid_value"},
+		{`{"parts":[{"text":"a"}, {"text":true}]}`, "parts[1].text", "Invalid type for 'parts[1].text': expected a string, but got a boolean instead.", "invalid_type"},
+		{`{"parts":[{"text":"a"},5]}`, "parts[1]", "Invalid type for 'parts[1]': expected an object, but got a number instead.", "invalid_type"},
+		{`{"parts":[{"text":"a\"]},{"}, {"text":7}]}`, "parts[1].text", "Invalid type for 'parts[1].text': expected a string, but got a number instead.", "invalid_type"},
+		{`{"parts":[{"text":"]["},{"text":{"x":[1]}}]}`, "parts[1].text", "Invalid type for 'parts[1].text': expected a string, but got an object instead.", "invalid_type"},
 		{`[]`, "", "Invalid type for 'the request body': expected an object, but got an array instead.", "invalid_type"},
 	} {
 		var v req
-		err := DecodeJSON(bytes.NewReader([]byte(c.body)), &v, "a request")
+		err := DecodeJSON(bytes.NewBufferString(c.body), &v, "a request") // has Bytes, as the server's body
 		var ae *apierr.Error
 		if !errors.As(err, &ae) || ae.Message != c.msg || ae.Code == nil || *ae.Code != c.code || (c.param != "" && (ae.Param == nil || *ae.Param != c.param)) {
 			t.Errorf("%s: %+v", c.body, err)

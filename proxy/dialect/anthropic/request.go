@@ -140,9 +140,12 @@ func systemText(raw json.RawMessage) (string, error) {
 		}
 		return s, nil
 	}
-	var blocks []Block
-	if err := json.Unmarshal(raw, &blocks); err != nil {
+	if raw[0] != '[' {
 		return "", invalid("system", "system: Input should be a valid string or a list of text blocks")
+	}
+	var blocks []Block
+	if err := dialect.DecodeField(raw, &blocks, "system"); err != nil {
+		return "", err
 	}
 	parts := make([]string, 0, len(blocks))
 	for i, bl := range blocks {
@@ -169,9 +172,12 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 		}
 		return []Block{{Type: "text", Text: s}}, nil
 	}
-	var out []Block
-	if err := json.Unmarshal(raw, &out); err != nil {
+	if raw[0] != '[' {
 		return nil, invalid(param, "%s: Input should be a valid string or a list of content blocks", param)
+	}
+	var out []Block
+	if err := dialect.DecodeField(raw, &out, param); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

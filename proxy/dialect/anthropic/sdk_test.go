@@ -645,6 +645,7 @@ func TestBadInput(t *testing.T) {
 		{"tool_result without tool_use", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"x"}]}]}`, 400, "toolu_1"},
 		{"invalid JSON", `{"model":"gpt-5.5","max_tokens":5,"messages":[`, 400, "JSON"},
 		{"wrong type", `{"model":"gpt-5.5","max_tokens":"many","messages":[]}`, 400, "max_tokens"},
+		{"wrong type in the second message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, 400, "'messages[1].role': expected a string, but got a number instead"},
 		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.input_schema"},
 		{"no messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[]}`, 400, "messages"},
 		{"text document in a PDF's clothes", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/html","data":"PGI+"}}]}]}`, 400, "application/pdf"},

@@ -86,9 +86,12 @@ func (b *builder) responsesInput(raw json.RawMessage) error {
 		*in = append(*in, codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, s)))
 		return nil
 	}
+	if raw[0] != '[' {
+		return apierr.InvalidRequest("input", "Invalid type for 'input': expected a string or an array of items.").WithCode("invalid_type")
+	}
 	var items []inputItem
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return apierr.InvalidRequest("input", "input must be a string or an array of items: %v", err).WithCode("invalid_type")
+	if err := dialect.DecodeField(raw, &items, "input"); err != nil {
+		return err
 	}
 	for i, it := range items {
 		if err := b.inputItem(fmt.Sprintf("input[%d]", i), it); err != nil {
@@ -188,9 +191,12 @@ func inputParts(param string, raw json.RawMessage) ([]inputPart, error) {
 		}
 		return []inputPart{{Type: "input_text", Text: s}}, nil
 	}
-	var parts []inputPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if raw[0] != '[' {
 		return nil, apierr.InvalidRequest(param, "%s must be a string or an array of content parts", param).WithCode("invalid_type")
+	}
+	var parts []inputPart
+	if err := dialect.DecodeField(raw, &parts, param); err != nil {
+		return nil, err
 	}
 	return parts, nil
 }
@@ -255,8 +261,11 @@ func responsesText(body *codex.Request, t *TextControl) error {
 	switch f.Type {
 	case "text", "json_object":
 	case "json_schema":
-		if f.Name == "" || len(f.Schema) == 0 {
+		if f.Name == "" || isNull(f.Schema) {
 			return apierr.InvalidRequest("text.format", "a json_schema format needs a name and a schema").WithCode("missing_required_parameter")
+		}
+		if err := dialect.RequireObject("text.format.schema", f.Schema); err != nil {
+			return err
 		}
 	default:
 		return apierr.InvalidRequest("text.format.type", "text.format type %q is not supported (text, json_object or json_schema)", f.Type).WithCode("invalid_value")

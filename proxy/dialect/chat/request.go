@@ -190,6 +190,17 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 	if req.N != nil && *req.N != 1 {
 		return apierr.InvalidRequest("n", "n=%d is not supported: ChatGPT returns one choice per request", *req.N).WithCode("unsupported_value")
 	}
+	// stop is dropped, but it must still be what OpenAI takes: a string,
+	// an array of strings, or null.
+	if stop := bytes.TrimSpace(req.Stop); len(stop) > 0 && stop[0] != '"' && !isNull(stop) {
+		var list []string
+		if stop[0] != '[' {
+			return apierr.InvalidRequest("stop", "Invalid type for 'stop': expected a string or an array of strings.").WithCode("invalid_type")
+		}
+		if err := dialect.DecodeField(stop, &list, "stop"); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -478,8 +489,11 @@ func textFormat(body *codex.Request, rf *ResponseFormat) error {
 	case "text", "json_object":
 		body.Text = &codex.Text{Format: &codex.TextFormat{Type: rf.Type}}
 	case "json_schema":
-		if rf.JSONSchema == nil || rf.JSONSchema.Name == "" || len(rf.JSONSchema.Schema) == 0 {
+		if rf.JSONSchema == nil || rf.JSONSchema.Name == "" || isNull(rf.JSONSchema.Schema) {
 			return apierr.InvalidRequest("response_format.json_schema", "json_schema needs a name and a schema").WithCode("missing_required_parameter")
+		}
+		if err := dialect.RequireObject("response_format.json_schema.schema", rf.JSONSchema.Schema); err != nil {
+			return err
 		}
 		body.Text = &codex.Text{Format: &codex.TextFormat{
 			Type: "json_schema", Name: rf.JSONSchema.Name, Schema: rf.JSONSchema.Schema,
@@ -504,9 +518,12 @@ func textOf(raw json.RawMessage, param string) (string, error) {
 		}
 		return s, nil
 	}
-	var parts []ContentPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if raw[0] != '[' {
 		return "", apierr.InvalidRequest(param, "%s must be a string or an array of content parts", param).WithCode("invalid_type")
+	}
+	var parts []ContentPart
+	if err := dialect.DecodeField(raw, &parts, param); err != nil {
+		return "", err
 	}
 	var sb strings.Builder
 	for i, pt := range parts {
@@ -535,9 +552,12 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 		}
 		return []codex.Content{codex.TextPart(codex.PartInputText, s)}, 0, nil
 	}
-	var parts []ContentPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if raw[0] != '[' {
 		return nil, 0, apierr.InvalidRequest(param, "%s must be a string or an array of content parts", param).WithCode("invalid_type")
+	}
+	var parts []ContentPart
+	if err := dialect.DecodeField(raw, &parts, param); err != nil {
+		return nil, 0, err
 	}
 	if len(parts) == 0 {
 		return nil, 0, apierr.InvalidRequest(param, "%s is an empty array", param).WithCode("invalid_value")
@@ -565,4 +585,10 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 		}
 	}
 	return out, images, nil
+}
+
+// isNull reports whether a raw value is absent or null.
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
 }

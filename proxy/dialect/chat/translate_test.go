@@ -254,6 +254,14 @@ func TestRequestErrors(t *testing.T) {
 		"required_no_tools":   `{"model":"gpt-5.5","tool_choice":"required","messages":[{"role":"user","content":"x"}]}`,
 		"parameters_string":   `{"model":"gpt-5.5","tools":[{"type":"function","function":{"name":"f","parameters":"x"}}],"messages":[{"role":"user","content":"x"}]}`,
 		"parameters_array":    `{"model":"gpt-5.5","tools":[{"type":"function","function":{"name":"f","parameters":[1]}}],"messages":[{"role":"user","content":"x"}]}`,
+		"schema_string":       `{"model":"gpt-5.5","response_format":{"type":"json_schema","json_schema":{"name":"n","schema":"x"}},"messages":[{"role":"user","content":"x"}]}`,
+		"schema_null":         `{"model":"gpt-5.5","response_format":{"type":"json_schema","json_schema":{"name":"n","schema":null}},"messages":[{"role":"user","content":"x"}]}`,
+		"cursor_schema_array": `{"model":"gpt-5.5","input":"x","text":{"format":{"type":"json_schema","name":"n","schema":[]}}}`,
+		"cursor_input_number": `{"model":"gpt-5.5","input":5}`,
+		"cursor_item_field":   `{"model":"gpt-5.5","input":[{"role":"user","content":"hi","call_id":5}]}`,
+		"stop_number":         `{"model":"gpt-5.5","stop":5,"messages":[{"role":"user","content":"x"}]}`,
+		"stop_numbers":        `{"model":"gpt-5.5","stop":["a",5],"messages":[{"role":"user","content":"x"}]}`,
+		"part_text_number":    `{"model":"gpt-5.5","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":5}]}]}`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -264,8 +272,8 @@ func TestRequestErrors(t *testing.T) {
 			res, _ := testCatalog.Resolve(req.Model)
 			_, err := Chat(&req, res, Options{})
 			var oe *apierr.Error
-			if !errors.As(err, &oe) || oe.Status != 400 || oe.Message == "" {
-				t.Fatalf("want a 400 OpenAI error, got %v", err)
+			if !errors.As(err, &oe) || oe.Status != 400 || oe.Message == "" || strings.Contains(oe.Message, "Go ") || strings.Contains(oe.Message, "json:") {
+				t.Fatalf("want a 400 OpenAI error in its words, got %v", err)
 			}
 		})
 	}

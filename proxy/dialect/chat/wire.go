@@ -33,6 +33,20 @@ type ChatRequest struct {
 	ServiceTier  string          `json:"service_tier,omitempty"`
 	User         string          `json:"user,omitempty"`
 
+	// Dropped (the backend rejects them), but typed, so that a value of
+	// the wrong type is a 400 as at OpenAI rather than silently ignored.
+	Temperature         *float64           `json:"temperature,omitempty"`
+	TopP                *float64           `json:"top_p,omitempty"`
+	MaxTokens           *int64             `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int64             `json:"max_completion_tokens,omitempty"`
+	PresencePenalty     *float64           `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    *float64           `json:"frequency_penalty,omitempty"`
+	Seed                *int64             `json:"seed,omitempty"`
+	Logprobs            *bool              `json:"logprobs,omitempty"`
+	TopLogprobs         *int64             `json:"top_logprobs,omitempty"`
+	LogitBias           map[string]float64 `json:"logit_bias,omitempty"`
+	Stop                json.RawMessage    `json:"stop,omitempty"`
+
 	// Input, Instructions and Text belong to the Responses-shaped bodies
 	// Cursor's agent mode posts to this route (see cursor.go); metadata,
 	// store and include of such bodies are accepted and not forwarded.

@@ -233,24 +233,3 @@ func elements(b []byte, fn func(el []byte) bool) bool {
 	}
 	return false
 }
-
-// withoutMember returns the JSON object b without its top-level key (a new
-// slice), or b itself when it has no such key or is not an object.
-func withoutMember(b []byte, key string) []byte {
-	if field(b, key) == nil {
-		return b
-	}
-	out := make([]byte, 0, len(b))
-	out = append(out, '{')
-	members(b, func(m member) bool {
-		if string(b[m.keyStart:m.keyEnd]) == key {
-			return true
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(out, b[m.keyStart-1:m.valEnd]...)
-		return true
-	})
-	return append(out, '}')
-}

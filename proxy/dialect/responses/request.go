@@ -55,6 +55,9 @@ type builder struct {
 	names  dialect.ToolNames
 	images int
 	items  []codex.Item
+	// liteEffort is the reasoning effort of a configuration_update item
+	// (the Codex CLI's Responses-Lite body carries it there).
+	liteEffort string
 }
 
 // Translate turns req into a Plan for the resolved model. prev is the
@@ -72,7 +75,7 @@ func Translate(req *Request, res catalog.Resolution, prev []codex.Item, opts dia
 		body.Instructions = *req.Instructions
 	}
 	body.Tools = []codex.Tool{}
-	if err := b.tools(req.Tools); err != nil {
+	if err := b.tools("", req.Tools); err != nil {
 		return nil, err
 	}
 	if len(bytes.TrimSpace(req.Input)) == 0 || bytes.Equal(bytes.TrimSpace(req.Input), []byte("null")) {
@@ -136,6 +139,9 @@ func (b *builder) controls(req *Request, res catalog.Resolution, opts dialect.Op
 			want.Summary = r.GenerateSummary
 		}
 	}
+	if want.Effort == "" && b.liteEffort != "" {
+		want.Effort, want.Param = b.liteEffort, "input.reasoning.effort"
+	}
 	clamped, err := dialect.Reasoning(body, res, want, opts)
 	if err != nil {
 		return err
@@ -157,8 +163,11 @@ func (b *builder) controls(req *Request, res catalog.Resolution, opts dialect.Op
 			case "text", "json_object":
 				body.Text = &codex.Text{Format: &codex.TextFormat{Type: f.Type}}
 			case "json_schema":
-				if f.Name == "" || len(f.Schema) == 0 {
+				if f.Name == "" || len(bytes.TrimSpace(f.Schema)) == 0 || string(bytes.TrimSpace(f.Schema)) == "null" {
 					return apierr.InvalidRequest("text.format", "a json_schema format needs a name and a schema").WithCode("missing_required_parameter")
+				}
+				if err := dialect.RequireObject("text.format.schema", f.Schema); err != nil {
+					return err
 				}
 				cp := *f
 				body.Text = &codex.Text{Format: &cp}
@@ -261,6 +270,30 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 			b.items = append(b.items, it)
 		}
 		return nil
+	case codex.ItemAdditionalTools:
+		// The Codex CLI's Responses-Lite body declares its tools in the
+		// input; they are the request's tools (the upstream shape is the
+		// model's, chosen later).
+		var at struct {
+			Tools []json.RawMessage `json:"tools"`
+		}
+		if err := dialect.DecodeField(raw, &at, param); err != nil {
+			return err
+		}
+		return b.tools(param+".", at.Tools)
+	case codex.ItemConfigurationUpdate:
+		var cu struct {
+			Reasoning *struct {
+				Effort string `json:"effort"`
+			} `json:"reasoning"`
+		}
+		if err := dialect.DecodeField(raw, &cu, param); err != nil {
+			return err
+		}
+		if cu.Reasoning != nil {
+			b.liteEffort = cu.Reasoning.Effort
+		}
+		return nil
 	case "":
 		return apierr.InvalidRequest(param+".type", "Missing required parameter: '%s.type'.", param).WithCode("missing_required_parameter")
 	}
@@ -269,16 +302,13 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 		if err := dialect.DecodeField(raw, &it, param); err != nil {
 			return err
 		}
-		if typ != "item_reference" {
-			// An item id is a lookup the backend cannot answer with
-			// store:false (the Codex CLI never sends one); a reference is
-			// nothing but its id.
-			it.Raw = withoutMember(it.Raw, "id")
-		}
+		// As they came, ids included: the Codex CLI sends the ids of
+		// these items (web search, image generation, compaction) when it
+		// has them, and an item_reference is nothing but its id.
 		b.items = append(b.items, it)
 		return nil
 	}
-	supported := append([]string{codex.ItemMessage, codex.ItemFunctionCall, codex.ItemFunctionCallOutput, codex.ItemCustomToolCall, codex.ItemCustomToolCallOutput, codex.ItemReasoning}, passThroughItems...)
+	supported := append([]string{codex.ItemMessage, codex.ItemFunctionCall, codex.ItemFunctionCallOutput, codex.ItemCustomToolCall, codex.ItemCustomToolCallOutput, codex.ItemReasoning, codex.ItemAdditionalTools, codex.ItemConfigurationUpdate}, passThroughItems...)
 	return apierr.InvalidRequest(param+".type", "Invalid value: '%s'. Supported values are: %s.", typ, dialect.QuoteList(supported)).WithCode("invalid_value")
 }
 
@@ -416,10 +446,10 @@ func (b *builder) part(param, role string, c *codex.Content) error {
 }
 
 // tools translates the tool definitions.
-func (b *builder) tools(tools []json.RawMessage) error {
+func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 	body := &b.p.Body
 	for i, raw := range tools {
-		param := fmt.Sprintf("tools[%d]", i)
+		param := fmt.Sprintf("%stools[%d]", prefix, i)
 		var t functionTool
 		if err := dialect.DecodeField(raw, &t, param); err != nil {
 			return err

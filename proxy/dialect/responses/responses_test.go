@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,7 @@ func TestTranslateRefusals(t *testing.T) {
 		{`{"model":"m","input":"x","tool_choice":"required"}`, "tool_choice"},
 		{`{"model":"m","input":"x","tool_choice":{"type":"function","name":"ghost"}}`, "tool_choice"},
 		{`{"model":"m","input":"x","text":{"format":{"type":"json_schema"}}}`, "text.format"},
+		{`{"model":"m","input":"x","text":{"format":{"type":"json_schema","name":"n","schema":"x"}}}`, "text.format.schema"},
 		{`{"model":"m","input":[{"type":"custom_tool_call_output","call_id":"c","output":"x"}]}`, "input"},
 	} {
 		_, err := translate(t, c.body)
@@ -337,16 +339,16 @@ func TestTranslateInputItems(t *testing.T) {
 	}
 }
 
-// TestPassThroughItemsLoseTheirIDs: the backend takes no item ids with
-// store:false; a reference is its id.
-func TestPassThroughItemsLoseTheirIDs(t *testing.T) {
-	plan, err := translate(t, `{"model":"m","input":[{"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"id"}},{"type":"item_reference","id":"msg_1"}]}`)
+// TestPassThroughItemsAsTheyCame: the backend's own item types go as the
+// client sent them, ids included (the Codex CLI sends them).
+func TestPassThroughItemsAsTheyCame(t *testing.T) {
+	in := `[{"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"id"}},{"type":"item_reference","id":"msg_1"}]`
+	plan, err := translate(t, `{"model":"m","input":`+in+`}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(plan.Body.Input)
-	if want := `[{"type":"web_search_call","status":"completed","action":{"type":"search","query":"id"}},{"type":"item_reference","id":"msg_1"}]`; string(b) != want {
-		t.Errorf("upstream input\n got %s\nwant %s", b, want)
+	if b, _ := json.Marshal(plan.Body.Input); string(b) != in {
+		t.Errorf("upstream input\n got %s\nwant %s", b, in)
 	}
 }
 
@@ -393,5 +395,46 @@ func TestElements(t *testing.T) {
 		if ok != c.ok || strings.Join(got, "|") != strings.Join(c.want, "|") {
 			t.Errorf("%s: %q %v, want %q %v", c.in, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestTranslateCodexLiteBody takes the Codex CLI 0.171's own
+// Responses-Lite body (captured; tools in an additional_tools item, the
+// effort in a configuration_update item, ids on every item), as the CLI
+// sends it to a provider for a Lite model.
+func TestTranslateCodexLiteBody(t *testing.T) {
+	raw, err := os.ReadFile("../../upstream/testdata/codex-cli-0.171.0/exec-rustls-responses-0.171.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "reasoning") // the effort then comes from configuration_update alone
+	body, _ := json.Marshal(m)
+	plan, err := translate(t, string(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range plan.Body.Tools {
+		var ns struct{ Name string }
+		_ = json.Unmarshal(tl.Raw, &ns)
+		names = append(names, tl.Type+":"+ns.Name)
+	}
+	if got := strings.Join(names, ","); got != "namespace:functions,namespace:clock,namespace:collaboration" {
+		t.Errorf("tools %s", got)
+	}
+	if r := plan.Body.Reasoning; r == nil || r.Effort != "low" {
+		t.Errorf("reasoning %+v, want the configuration_update's effort", r)
+	}
+	for i, it := range plan.Body.Input {
+		if it.ID != "" || it.Type == codex.ItemAdditionalTools || it.Type == codex.ItemConfigurationUpdate {
+			t.Errorf("input[%d]: %s id=%q", i, it.Type, it.ID)
+		}
+	}
+	if len(plan.Body.Input) == 0 {
+		t.Error("no input")
 	}
 }
