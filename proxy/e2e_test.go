@@ -701,6 +701,16 @@ func TestUpstreamErrors(t *testing.T) {
 			t.Errorf("code = %q, param = %q", ae.Code, ae.Param)
 		}
 	})
+	t.Run("context_length_as_a_400", func(t *testing.T) {
+		// The backend's own 400 names its input; the chat client's is messages.
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Status(400, `{"error":{"message":"Your input exceeds the context window of this model.","type":"invalid_request_error","param":"input","code":"context_length_exceeded"}}`))
+		_, err := h.client.Chat.Completions.New(ctx, basic)
+		ae := apiError(t, err, 400)
+		if ae.Code != "context_length_exceeded" || ae.Param != "messages" {
+			t.Errorf("code = %q, param = %q", ae.Code, ae.Param)
+		}
+	})
 	t.Run("failure_after_content_is_in_band", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.fake.Enqueue(codextest.FailAfterText("partial answer", "server_error", "boom"))

@@ -352,7 +352,12 @@ func (x *run) serve() error {
 		if !f.LimitedUntil.IsZero() {
 			x.noteUsageLimit(f)
 		}
-		if p := x.t.InputParam; p != "" && f.Err.Param != nil && *f.Err.Param == "messages" {
+		if f.Err.Code != nil && *f.Err.Code == "context_length_exceeded" {
+			// In the client's words, whichever way the backend said it.
+			p := x.t.InputParam
+			if p == "" {
+				p = "messages"
+			}
 			f.Err.Param = &p
 		}
 		x.out.Err = &status.ErrorInfo{Message: f.Err.Message, Status: f.Err.Status}
