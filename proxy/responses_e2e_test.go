@@ -726,8 +726,27 @@ func TestCompressedBodies(t *testing.T) {
 	if st, _ := send("/responses", "gzip", []byte("not gzip")); st != 400 {
 		t.Errorf("corrupt gzip: %d", st)
 	}
-	if n := len(h.fake.ResponsesRequests()); n != 1 {
-		t.Errorf("%d upstream requests, want 1 (the gzip chat)", n)
+	// One limit for plain and compressed bodies: 1M is 1,048,576 bytes
+	// either way (echo alone read it as 1,000,000 for plain bodies).
+	pad := func(n int) []byte {
+		b := []byte(`{"model":"gpt-5.5","messages":[{"role":"user","content":"padded"}]`)
+		b = append(b, bytes.Repeat([]byte(" "), n-len(b)-1)...)
+		return append(b, '}')
+	}
+	for _, n := range []int{1_040_000, 1<<20 + 1} {
+		want := 200
+		if n > 1<<20 {
+			want = 413
+		}
+		if st, b := send("/chat/completions", "identity", pad(n)); st != want {
+			t.Errorf("plain body of %d bytes: %d, want %d: %.200s", n, st, want, b)
+		}
+		if st, b := send("/chat/completions", "gzip", gz(pad(n))); st != want {
+			t.Errorf("gzip body of %d bytes: %d, want %d: %.200s", n, st, want, b)
+		}
+	}
+	if n := len(h.fake.ResponsesRequests()); n != 3 {
+		t.Errorf("%d upstream requests, want 3 (the gzip chat, the padded ones within the limit)", n)
 	}
 }
 

@@ -185,7 +185,10 @@ func (s *Server) routes() *echo.Echo {
 		},
 	}))
 	e.Use(s.logRequests, s.originGuard)
-	e.Use(middleware.BodyLimit(s.cfg.BodyLimit))
+	// The limit in bytes as config.ParseSize reads it (binary units), the
+	// same for plain bodies as for decompressed ones (echo's own parsing
+	// of "50M" is decimal).
+	e.Use(middleware.BodyLimit(strconv.FormatInt(s.bodyLimit, 10) + "B"))
 	// The key is checked before a body is decompressed or scanned, so a
 	// client without it cannot make the server do that work.
 	authed := []echo.MiddlewareFunc{s.requireKey, s.decompress, s.checkUTF8}
