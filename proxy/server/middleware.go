@@ -87,7 +87,11 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 			key = strings.TrimSpace(c.Request().Header.Get("X-Api-Key"))
 		}
 		if key == "" {
-			return apierr.Errorf(http.StatusUnauthorized, "invalid_request_error", "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.").WithCode("invalid_api_key")
+			how := "'Authorization: Bearer KEY'"
+			if strings.HasPrefix(c.Request().URL.Path, "/v1/messages") {
+				how = "'x-api-key: KEY' (or 'Authorization: Bearer KEY')" // Anthropic's clients
+			}
+			return apierr.Errorf(http.StatusUnauthorized, "invalid_request_error", "You didn't provide an API key. Send it as %s. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.", how).WithCode("invalid_api_key")
 		}
 		sum := sha256.Sum256([]byte(key))
 		if subtle.ConstantTimeCompare(sum[:], s.keyHash) != 1 {

@@ -539,6 +539,17 @@ func TestSDKErrors(t *testing.T) {
 		h.Fake.Enqueue(codextest.Unauthorized(), codextest.Unauthorized())
 		_, err = h.client.Messages.New(ctx, basic)
 		apiErr(t, err, 401, "authentication_error")
+		// Without a key, the answer names the header Anthropic's clients send.
+		req, _ := http.NewRequest(http.MethodPost, h.root+"/v1/messages", strings.NewReader(`{}`))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || !strings.Contains(string(b), "x-api-key") {
+			t.Errorf("no key: %d %s", resp.StatusCode, b)
+		}
 	})
 	t.Run("403", func(t *testing.T) {
 		h := newHarness(t, nil)
