@@ -160,6 +160,23 @@ func TestCodexCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("lite_model", func(t *testing.T) {
+		// A Luna model exists only behind Responses Lite upstream; whatever
+		// shape the CLI sends the app, the backend gets the Lite body.
+		h := proxytest.New(t, nil)
+		cfg := strings.Replace(codexConfig(h.BaseURL, ""), `model = "gpt-5.5"`, `model = "gpt-5.6-luna"`, 1)
+		home := writeHome(t, map[string]string{"config.toml": cfg})
+		r := runCodex(t, bin, home, proxytest.APIKey, "say hi")
+		if r.err != nil || r.stdout != "echo: say hi\n" {
+			t.Fatalf("exit %v, stdout %q\nstderr: %s", r.err, r.stdout, r.stderr)
+		}
+		rec := h.LastResponses(t)
+		if rec.Header.Get("X-Openai-Internal-Codex-Responses-Lite") != "true" || rec.JSON["instructions"] != nil {
+			t.Errorf("upstream not Lite: header %q, instructions %v", rec.Header.Get("X-Openai-Internal-Codex-Responses-Lite"), rec.JSON["instructions"])
+		}
+		h.AssertNoRejections(t)
+	})
+
 	t.Run("usage_limit", func(t *testing.T) {
 		h := proxytest.New(t, nil)
 		h.Fake.Enqueue(codextest.UsageLimit("plus", 2*time.Hour))
