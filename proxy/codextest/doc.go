@@ -128,7 +128,9 @@
 //   - else if the last user message text (or its last text part: clients
 //     such as Claude Code put reminders in parts before the prompt) is
 //     "call:<name> <json args>" and
-//     <name> is a function tool of the request: that function_call (args
+//     <name> is a function tool of the request as the backend sees it (the
+//     app's upstream name: a client's dotted name such as fs.read_file
+//     arrives renamed, fs_read_file_<hash>): that function_call (args
 //     default to "{}"); "call-parallel:a,b <json args>" emits one call per
 //     listed tool present in tools (same args); when <name> is a custom
 //     tool of the request, the call is a custom_tool_call whose input is the
