@@ -547,18 +547,20 @@ func TestLocalErrors(t *testing.T) {
 		t.Fatalf("healthz: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	// A known path with the wrong method is a 405.
-	req, _ := http.NewRequest("GET", h.base+"/chat/completions", nil)
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 405 {
-		t.Fatalf("GET /chat/completions: %v %v", err, resp)
+	// A known path with the wrong method is a 405, on every route.
+	for _, mp := range [][2]string{{"GET", "/chat/completions"}, {"PUT", "/messages"}, {"GET", "/messages"}, {"DELETE", "/responses"}} {
+		req, _ := http.NewRequest(mp[0], h.base+mp[1], nil)
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 405 {
+			t.Fatalf("%s %s: %v %v", mp[0], mp[1], err, resp)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
 	// The health check applies the Host check too (a DNS-rebinding page
 	// must not learn that the app runs); containers and proxies name
 	// their host in CHATGPT_ALLOWED_HOSTS.
-	req, _ = http.NewRequest("GET", strings.TrimSuffix(h.base, "/v1")+"/healthz", nil)
+	req, _ := http.NewRequest("GET", strings.TrimSuffix(h.base, "/v1")+"/healthz", nil)
 	req.Host = "service-name:8100"
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 403 {

@@ -211,6 +211,8 @@ func (s *Server) routes() *echo.Echo {
 	// Anthropic Messages (Claude Code adds ?beta=true, which changes nothing).
 	v1.POST("/messages", s.messages)
 	v1.POST("/messages/count_tokens", s.countTokens)
+	v1.Match([]string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/messages", methodNotAllowed)
+	v1.Match([]string{http.MethodPut, http.MethodPatch, http.MethodDelete}, "/responses", methodNotAllowed)
 	// Some clients omit /v1.
 	e.POST("/chat/completions", s.chat, authed...)
 	e.POST("/responses", s.responses, authed...)
