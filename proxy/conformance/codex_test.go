@@ -177,6 +177,18 @@ func TestCodexCLI(t *testing.T) {
 		h.AssertNoRejections(t)
 	})
 
+	t.Run("lite_model_tool_round_trip", func(t *testing.T) {
+		h := proxytest.New(t, nil)
+		h.Fake.Enqueue(codextest.Reply(codextest.Call("exec_command", `{"cmd":"echo hello-from-lite"}`)))
+		cfg := strings.Replace(codexConfig(h.BaseURL, ""), `model = "gpt-5.5"`, `model = "gpt-5.6-luna"`, 1)
+		home := writeHome(t, map[string]string{"config.toml": cfg})
+		r := runCodex(t, bin, home, proxytest.APIKey, "run echo")
+		if r.err != nil || !strings.HasPrefix(r.stdout, "tool said: ") || !strings.Contains(r.stdout, "hello-from-lite") {
+			t.Fatalf("exit %v, stdout %q\nstderr: %s", r.err, r.stdout, r.stderr)
+		}
+		h.AssertNoRejections(t)
+	})
+
 	t.Run("usage_limit", func(t *testing.T) {
 		h := proxytest.New(t, nil)
 		h.Fake.Enqueue(codextest.UsageLimit("plus", 2*time.Hour))
