@@ -504,7 +504,8 @@ func TestLocalErrors(t *testing.T) {
 		{"foreign_origin", testKey, ok, []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
 		// Dropped parameters are still typed, as at OpenAI.
 		{"temperature_string", testKey, `{"model":"gpt-5.5","temperature":"hot","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
-		{"max_tokens_huge", testKey, `{"model":"gpt-5.5","max_tokens":99999999999999999999,"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_value"},
+		{"max_tokens_string", testKey, `{"model":"gpt-5.5","max_tokens":"10","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
+		{"second_tool_name_number", testKey, `{"tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":          5}}],"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
 		{"second_role_number", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, nil, 400, "invalid_type"},
 	}
 	for _, c := range cases {
@@ -534,10 +535,15 @@ func TestLocalErrors(t *testing.T) {
 			if c.name == "second_role_number" && e["param"] != "messages[1].role" {
 				t.Errorf("param = %v, want messages[1].role", e["param"])
 			}
+			// A tool's own decoder counts its offsets from the tool: the
+			// index is then left out rather than guessed.
+			if p := e["param"]; c.name == "second_tool_name_number" && p != "tools[1].function.name" && p != "tools.function.name" {
+				t.Errorf("param = %v, want tools[1].function.name", p)
+			}
 		})
 	}
 	// What the dropped parameters take is still answered.
-	resp, m := post(testKey, `{"model":"gpt-5.5","temperature":0.2,"top_p":1,"max_tokens":100,"max_completion_tokens":100,"stop":["\n"],"seed":1,"logit_bias":{"50256":-100},"presence_penalty":0,"frequency_penalty":0,"logprobs":false,"messages":[{"role":"user","content":"hi"}]}`)
+	resp, m := post(testKey, `{"model":"gpt-5.5","temperature":0.2,"top_p":1,"max_tokens":100,"max_completion_tokens":4096.0,"stop":["\n"],"seed":1,"logit_bias":{"50256":-100},"presence_penalty":0,"frequency_penalty":0,"logprobs":false,"messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != 200 {
 		t.Errorf("dropped parameters: %d %v", resp.StatusCode, m)
 	}
@@ -706,11 +712,26 @@ func TestUpstreamErrors(t *testing.T) {
 	t.Run("context_length_as_a_400", func(t *testing.T) {
 		// The backend's own 400 names its input; the chat client's is messages.
 		h := newHarness(t, nil)
-		h.fake.Enqueue(codextest.Status(400, `{"error":{"message":"Your input exceeds the context window of this model.","type":"invalid_request_error","param":"input","code":"context_length_exceeded"}}`))
+		tooLong := codextest.Status(400, `{"error":{"message":"Your input exceeds the context window of this model.","type":"invalid_request_error","param":"input","code":"context_length_exceeded"}}`)
+		h.fake.Enqueue(tooLong)
 		_, err := h.client.Chat.Completions.New(ctx, basic)
 		ae := apiError(t, err, 400)
 		if ae.Code != "context_length_exceeded" || ae.Param != "messages" {
 			t.Errorf("code = %q, param = %q", ae.Code, ae.Param)
+		}
+		// Cursor's agent bodies on this route carry input, not messages.
+		h.fake.Enqueue(tooLong)
+		req, _ := http.NewRequest("POST", h.base+"/chat/completions", strings.NewReader(`{"model":"gpt-5.5","input":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e struct{ Error struct{ Param, Code string } }
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if resp.StatusCode != 400 || e.Error.Code != "context_length_exceeded" || e.Error.Param != "input" {
+			t.Errorf("Cursor body: %d %+v", resp.StatusCode, e.Error)
 		}
 	})
 	t.Run("failure_after_content_is_in_band", func(t *testing.T) {

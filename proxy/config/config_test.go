@@ -65,6 +65,7 @@ func TestInvalid(t *testing.T) {
 		"origin_scheme": {"CHATGPT_ALLOWED_ORIGINS": "evil.com"},
 		"body_limit":    {"CHATGPT_BODY_LIMIT": "10XB"},
 		"body_zero":     {"CHATGPT_BODY_LIMIT": "0"},
+		"body_overflow": {"CHATGPT_BODY_LIMIT": "9000000000G"},
 	} {
 		if _, err := LoadFrom(env(m)); err == nil {
 			t.Errorf("%s: want an error", name)

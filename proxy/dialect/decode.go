@@ -80,8 +80,13 @@ func DecodeField(raw []byte, v any, param string) error {
 // "messages.role").
 func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.Error {
 	field := ute.Field
+	got, num, _ := strings.Cut(ute.Value, " ") // "number 1e400": a number that does not fit
 	if raw != nil && ute.Offset > 0 {
-		if full := pathAt(raw, int(ute.Offset)-1); withoutIndices(full) == field {
+		// The offset is the body's unless a type's own UnmarshalJSON
+		// reported it (then it counts from that value): the path is used
+		// only when it names the same field and a value of the kind
+		// reported.
+		if full, first, ok := valueAt(raw, int(ute.Offset)-1); ok && withoutIndices(full) == field && kindStarts(got, first) {
 			field = full
 		}
 	}
@@ -96,7 +101,6 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 	if name == "" {
 		name = "the request body"
 	}
-	got, num, _ := strings.Cut(ute.Value, " ") // "number 1e400": a number that does not fit
 	if got == "number" && num != "" {
 		if jsonKind(ute.Type) != "an integer" {
 			return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for a number.", name, num).WithCode("invalid_value")
@@ -212,4 +216,22 @@ func withoutIndices(path string) string {
 		b.WriteByte(path[i])
 	}
 	return b.String()
+}
+
+// kindStarts reports whether a JSON value starting with first is of the
+// kind encoding/json names ("number", "string", "object", "array", "bool").
+func kindStarts(kind string, first byte) bool {
+	switch kind {
+	case "number":
+		return first == '-' || (first >= '0' && first <= '9')
+	case "string":
+		return first == '"'
+	case "object":
+		return first == '{'
+	case "array":
+		return first == '['
+	case "bool":
+		return first == 't' || first == 'f'
+	}
+	return false
 }

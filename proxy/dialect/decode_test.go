@@ -3,6 +3,8 @@ package dialect
 import (
 	"bytes"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
@@ -62,5 +64,49 @@ func TestFunctionParameters(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Message != "Invalid type for 'tools[0].parameters': expected an object, but got "+kind+" instead." {
 			t.Errorf("%s: %v", raw, err)
 		}
+	}
+}
+
+// TestValueAt walks to the value under an offset.
+func TestValueAt(t *testing.T) {
+	b := []byte(` {"a":[1, {"b\u0031":"x\"]"}, [true]], "c" : null} `)
+	for _, c := range []struct {
+		at   string // the text whose first byte is the position
+		path string
+		ok   bool
+	}{
+		{`1,`, "a[0]", true},
+		{`{"b`, "a[1]", true},
+		{`"x`, `a[1].b1`, true},
+		{`]"}`, `a[1].b1`, true},
+		{`true`, "a[2][0]", true},
+		{`null`, "c", true},
+		{`, "c"`, "", false}, // between values
+	} {
+		pos := bytes.Index(b, []byte(c.at))
+		path, _, ok := valueAt(b, pos)
+		if path != c.path || ok != c.ok {
+			t.Errorf("at %q: %q %v, want %q %v", c.at, path, ok, c.path, c.ok)
+		}
+	}
+	if _, _, ok := valueAt(b, len(b)+5); ok {
+		t.Error("a position past the text was found")
+	}
+}
+
+// BenchmarkValueAt is the walk on an adversarial body: long keys and a
+// long array before the error (it must stay linear in the body's size).
+func BenchmarkValueAt(b *testing.B) {
+	for _, size := range []int{1 << 17, 1 << 20} {
+		body := []byte(`{"` + strings.Repeat("k", size/16) + `":[` + strings.Repeat("0,", size/2) + `0],"model":5}`)
+		pos := bytes.LastIndexByte(body, '5')
+		b.Run(strconv.Itoa(len(body)), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if path, _, ok := valueAt(body, pos); !ok || path != "model" {
+					b.Fatal(path, ok)
+				}
+			}
+		})
 	}
 }

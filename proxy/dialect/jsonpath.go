@@ -1,21 +1,39 @@
 package dialect
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
-// pathAt returns the path (OpenAI's notation: messages[0].content) of the
-// innermost value of the JSON text b that holds the byte at pos, or "" when
-// b cannot be walked to it. b is JSON that encoding/json has read up to
-// pos, so this only follows its structure.
-func pathAt(b []byte, pos int) string {
+// valueAt returns the path (OpenAI's notation: messages[0].content) of the
+// innermost value of the JSON text b that holds the byte at pos, and that
+// value's first byte; ok is false when b cannot be walked to pos. b is
+// JSON that encoding/json has read up to pos, so this only follows its
+// structure. It reads b once, up to pos, and builds one path.
+func valueAt(b []byte, pos int) (path string, first byte, ok bool) {
+	if pos < 0 || pos >= len(b) {
+		return "", 0, false
+	}
 	w := pathWalker{b: b, pos: pos}
-	w.value(w.ws(0), "")
-	return w.found
+	w.value(w.ws(0))
+	return w.path, w.first, w.ok
+}
+
+// segment is one step of a path: an object key (raw, quotes included) or
+// an array index.
+type segment struct {
+	key   []byte
+	index int
 }
 
 type pathWalker struct {
 	b     []byte
 	pos   int
-	found string
+	stack []segment
+	done  bool // the walk is over
+	ok    bool // pos was found: path and first are set
+	path  string
+	first byte
 }
 
 func (w *pathWalker) ws(i int) int {
@@ -25,81 +43,120 @@ func (w *pathWalker) ws(i int) int {
 	return i
 }
 
-// value walks the value at i, at path, and returns the index after it
-// (-1 when the text ends or breaks first).
-func (w *pathWalker) value(i int, path string) int {
-	if i >= len(w.b) {
-		return -1
-	}
-	if i <= w.pos {
-		w.found = path
-	}
-	switch w.b[i] {
-	case '{':
-		return w.container(i, '}', func(i, n int) (int, string) {
-			end := w.str(i)
-			if end < 0 {
-				return -1, ""
-			}
-			key, err := strconv.Unquote(string(w.b[i:end]))
-			if err != nil {
-				key = string(w.b[i+1 : end-1])
-			}
-			i = w.ws(end)
-			if i >= len(w.b) || w.b[i] != ':' {
-				return -1, ""
-			}
-			if path != "" {
-				key = path + "." + key
-			}
-			return w.ws(i + 1), key
-		})
-	case '[':
-		return w.container(i, ']', func(i, n int) (int, string) {
-			return i, path + "[" + strconv.Itoa(n) + "]"
-		})
-	case '"':
-		return w.str(i)
-	}
-	for i < len(w.b) {
-		switch w.b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
+// found ends the walk at the value starting at i, the innermost one that
+// holds pos.
+func (w *pathWalker) found(i int) {
+	var sb strings.Builder
+	for _, s := range w.stack {
+		if s.key == nil {
+			sb.WriteString("[" + strconv.Itoa(s.index) + "]")
+			continue
 		}
-		i++
+		if sb.Len() > 0 {
+			sb.WriteByte('.')
+		}
+		key, err := strconv.Unquote(string(s.key))
+		if err != nil {
+			key = string(s.key[1 : len(s.key)-1])
+		}
+		sb.WriteString(key)
 	}
-	return i
+	w.path, w.first, w.ok, w.done = sb.String(), w.b[i], true, true
 }
 
-// container walks an object or array opening at i and closing with end;
-// member reads what precedes the n-th member's value and returns where the
-// value starts and its path.
-func (w *pathWalker) container(i int, end byte, member func(i, n int) (int, string)) int {
+// value walks the value at i and returns the index after it, or -1 when
+// the walk ends (pos found, or the text breaks).
+func (w *pathWalker) value(i int) int {
+	if i >= len(w.b) || i > w.pos {
+		w.done = true // pos is in white space or punctuation: no value
+		return -1
+	}
+	var end int
+	switch w.b[i] {
+	case '{', '[':
+		if i == w.pos {
+			w.found(i)
+			return -1
+		}
+		return w.container(i)
+	case '"':
+		end = w.str(i)
+	default:
+		end = i
+	literal:
+		for ; end < len(w.b); end++ {
+			switch w.b[end] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				break literal
+			}
+		}
+	}
+	if end < 0 || w.pos < end {
+		w.found(i)
+		return -1
+	}
+	return end
+}
+
+// container walks the object or array opening at i.
+func (w *pathWalker) container(i int) int {
+	object, depth := w.b[i] == '{', len(w.stack)
+	closing := byte(']')
+	if object {
+		closing = '}'
+	}
 	i = w.ws(i + 1)
-	for n := 0; i < len(w.b) && i <= w.pos; n++ {
-		if w.b[i] == end {
+	for n := 0; ; n++ {
+		if i >= len(w.b) {
+			w.done = true
+			return -1
+		}
+		if w.b[i] == closing {
+			if w.pos <= i {
+				w.done = true // pos is between this container's values
+				return -1
+			}
 			return i + 1
 		}
 		if n > 0 {
 			if w.b[i] != ',' {
+				w.done = true
 				return -1
 			}
 			i = w.ws(i + 1)
 		}
-		start, path := member(i, n)
-		if start < 0 {
+		seg := segment{index: n}
+		if object {
+			end := w.str(i)
+			if end < 0 {
+				w.done = true
+				return -1
+			}
+			seg.key = w.b[i:end]
+			if i = w.ws(end); i >= len(w.b) || w.b[i] != ':' {
+				w.done = true
+				return -1
+			}
+			i = w.ws(i + 1)
+		}
+		if i > w.pos {
+			w.done = true // pos is between this container's values
 			return -1
 		}
-		if i = w.value(start, path); i < 0 {
+		w.stack = append(w.stack[:depth], seg)
+		if i = w.value(i); i < 0 {
 			return -1
 		}
+		w.stack = w.stack[:depth]
 		i = w.ws(i)
 	}
-	return -1 // past pos: nothing after it matters
 }
 
 // str returns the index after the string starting at b[i] == '"', or -1.
 func (w *pathWalker) str(i int) int {
+	if i >= len(w.b) || w.b[i] != '"' {
+		return -1
+	}
 	for i++; i < len(w.b); i++ {
 		switch w.b[i] {
 		case '\\':

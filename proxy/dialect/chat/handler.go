@@ -42,6 +42,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	}
 	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client,
 		Hints: affinity.Hints{CacheKey: req.PromptCacheKey, SessionID: dialect.SessionHeader(r.Header), User: req.User}}
+	if ResponsesShaped(req) {
+		turn.InputParam = "input" // Cursor's agent bodies carry input, not messages
+	}
 	if plan.Stream {
 		turn.Encoder = &encoder{NewTranslator(plan, h.Response)}
 	} else {

@@ -35,15 +35,17 @@ type ChatRequest struct {
 
 	// Dropped (the backend rejects them), but typed, so that a value of
 	// the wrong type is a 400 as at OpenAI rather than silently ignored.
+	// The integer ones take any number (a Python client's 1000.0 too):
+	// they are not used, so only their kind is checked.
 	Temperature         *float64           `json:"temperature,omitempty"`
 	TopP                *float64           `json:"top_p,omitempty"`
-	MaxTokens           *int64             `json:"max_tokens,omitempty"`
-	MaxCompletionTokens *int64             `json:"max_completion_tokens,omitempty"`
+	MaxTokens           *float64           `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *float64           `json:"max_completion_tokens,omitempty"`
 	PresencePenalty     *float64           `json:"presence_penalty,omitempty"`
 	FrequencyPenalty    *float64           `json:"frequency_penalty,omitempty"`
-	Seed                *int64             `json:"seed,omitempty"`
+	Seed                *float64           `json:"seed,omitempty"`
 	Logprobs            *bool              `json:"logprobs,omitempty"`
-	TopLogprobs         *int64             `json:"top_logprobs,omitempty"`
+	TopLogprobs         *float64           `json:"top_logprobs,omitempty"`
 	LogitBias           map[string]float64 `json:"logit_bias,omitempty"`
 	Stop                json.RawMessage    `json:"stop,omitempty"`
 

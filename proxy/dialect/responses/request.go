@@ -58,6 +58,10 @@ type builder struct {
 	// liteEffort is the reasoning effort of a configuration_update item
 	// (the Codex CLI's Responses-Lite body carries it there).
 	liteEffort string
+	// declared are the tools seen, by type and name: a tool declared again
+	// (in tools and in an additional_tools item, or in two such items) is
+	// sent once.
+	declared map[string]bool
 }
 
 // Translate turns req into a Plan for the resolved model. prev is the
@@ -453,6 +457,20 @@ func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 		var t functionTool
 		if err := dialect.DecodeField(raw, &t, param); err != nil {
 			return err
+		}
+		name := t.Name
+		if t.Function != nil && name == "" {
+			name = t.Function.Name
+		}
+		if name != "" {
+			key := t.Type + "\x00" + name
+			if b.declared[key] && prefix != "" {
+				continue // declared before; the client's own tools array is left as it is
+			}
+			if b.declared == nil {
+				b.declared = map[string]bool{}
+			}
+			b.declared[key] = true
 		}
 		switch t.Type {
 		case codex.ToolFunction:

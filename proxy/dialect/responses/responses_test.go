@@ -437,4 +437,13 @@ func TestTranslateCodexLiteBody(t *testing.T) {
 	if len(plan.Body.Input) == 0 {
 		t.Error("no input")
 	}
+	// The same tools declared again (a second additional_tools item, or
+	// in tools too) are sent once.
+	plan, err = translate(t, `{"model":"m","tools":[{"type":"function","name":"f"}],"input":[
+		{"type":"additional_tools","role":"developer","tools":[{"type":"function","name":"f"},{"type":"namespace","name":"ns","tools":[]}]},
+		{"type":"additional_tools","role":"developer","tools":[{"type":"namespace","name":"ns","tools":[]}]},
+		{"role":"user","content":"hi"}]}`)
+	if err != nil || len(plan.Body.Tools) != 2 {
+		t.Errorf("%v: %d tools", err, len(plan.Body.Tools))
+	}
 }
