@@ -474,6 +474,16 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 		if ae.Code != "usage_limit_reached" || ae.Type != "usage_limit_reached" || ae.Response.Header.Get("Retry-After") == "" {
 			t.Errorf("code=%q type=%q", ae.Code, ae.Type)
 		}
+		// The backend's own fields, which the Codex CLI reads to say when
+		// to try again.
+		var extra struct {
+			PlanType        string `json:"plan_type"`
+			ResetsAt        int64  `json:"resets_at"`
+			ResetsInSeconds int64  `json:"resets_in_seconds"`
+		}
+		if err := json.Unmarshal([]byte(ae.RawJSON()), &extra); err != nil || extra.PlanType != "plus" || extra.ResetsAt < time.Now().Unix() || extra.ResetsInSeconds < 3*3600-60 {
+			t.Errorf("usage-limit fields %+v (%v) in %s", extra, err, ae.RawJSON())
+		}
 		if n := len(h.fake.ResponsesRequests()); n != 1 {
 			t.Errorf("usage limit sent %d requests", n)
 		}
@@ -815,6 +825,11 @@ func TestResponsesCodexLiteBody(t *testing.T) {
 				t.Fatal(err)
 			}
 			m["model"] = model
+			// A turn that called the CLI's exec tool, in its namespace:
+			// the Lite backend refuses the call without it.
+			m["input"] = append(m["input"].([]any),
+				map[string]any{"type": "custom_tool_call", "call_id": "call_1", "name": "exec", "namespace": "functions", "input": "text(1)"},
+				map[string]any{"type": "custom_tool_call_output", "call_id": "call_1", "output": "1"})
 			body, _ := json.Marshal(m)
 			resp, frames := h.rawResponses(t, string(body), nil)
 			if resp.StatusCode != 200 || len(frames) == 0 || frames[len(frames)-1].event != "response.completed" {

@@ -18,6 +18,12 @@ type Error struct {
 	Param   *string     `json:"param"`
 	Code    *string     `json:"code"`
 	Header  http.Header `json:"-"`
+	// PlanType, ResetsAt (epoch seconds) and ResetsInSeconds are set on a
+	// usage_limit_reached error, as the backend sends them: the Codex CLI
+	// reads them to say when to try again.
+	PlanType        string `json:"plan_type,omitempty"`
+	ResetsAt        int64  `json:"resets_at,omitempty"`
+	ResetsInSeconds int64  `json:"resets_in_seconds,omitempty"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }

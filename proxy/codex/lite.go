@@ -1,5 +1,7 @@
 package codex
 
+import "slices"
+
 // The Responses-Lite shape (docs/protocol.md §1): what
 // the Codex CLI sends for models whose catalog entry has
 // use_responses_lite. It has no top-level instructions or tools; the
@@ -115,10 +117,21 @@ func liteNamespaces(tools []Tool) []Tool {
 			out = append(out, t)
 		}
 	}
-	if len(plain) > 0 {
-		out = append([]Tool{{Type: ToolNamespace, Name: FunctionsNamespace, Tools: plain}}, out...)
+	if len(plain) == 0 {
+		return out
 	}
-	return out
+	// The plain tools go in the functions namespace: the client's own,
+	// when it declared one (the Codex CLI does), else a new one first.
+	for i, ns := range out {
+		if ns.Name == FunctionsNamespace {
+			merged := ns
+			merged.Raw = nil
+			merged.Tools = append(slices.Clip(ns.Tools), plain...)
+			out[i] = merged
+			return out
+		}
+	}
+	return append([]Tool{{Type: ToolNamespace, Name: FunctionsNamespace, Tools: plain}}, out...)
 }
 
 // declaredIn maps each declared tool name to its namespace.

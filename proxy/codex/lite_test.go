@@ -135,3 +135,52 @@ func TestLiteUnsupportedTool(t *testing.T) {
 		t.Errorf("web_search not refused: %q", got)
 	}
 }
+
+// TestLiteClientNamespaces: a client's own functions namespace (the Codex
+// CLI's, as it came: Raw) takes the plain tools too, one namespace of that
+// name; a history call into a client namespace keeps its namespace.
+func TestLiteClientNamespaces(t *testing.T) {
+	r := liteFixture()
+	cli := Tool{Type: ToolNamespace, Name: FunctionsNamespace, Tools: []Tool{{Type: ToolCustom, Name: "exec"}},
+		Raw: json.RawMessage(`{"type":"namespace","name":"functions","description":"","tools":[{"type":"custom","name":"exec"}]}`)}
+	kb := Tool{Type: ToolNamespace, Name: "mcp__kb", Tools: []Tool{{Type: ToolFunction, Name: "lookup"}},
+		Raw: json.RawMessage(`{"type":"namespace","name":"mcp__kb","description":"","tools":[{"type":"function","name":"lookup"}]}`)}
+	r.Tools = append(r.Tools, cli, kb)
+	r.Input = append(r.Input,
+		Item{Type: ItemCustomToolCall, CallID: "c3", Name: "exec", Namespace: FunctionsNamespace, Input: "text(1)"},
+		Item{Type: ItemCustomToolCallOutput, CallID: "c3", Output: Output{Text: "1"}},
+		Item{Type: ItemFunctionCall, CallID: "c4", Name: "lookup", Namespace: "mcp__kb", Arguments: "{}"},
+		Item{Type: ItemFunctionCallOutput, CallID: "c4", Output: Output{Text: "found"}})
+	b, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Input []struct {
+			Type, Name, Namespace string
+			Tools                 []struct {
+				Name  string
+				Tools []struct{ Name string }
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &body); err != nil {
+		t.Fatal(err)
+	}
+	decl := body.Input[0]
+	if decl.Type != ItemAdditionalTools || len(decl.Tools) != 2 || decl.Tools[0].Name != FunctionsNamespace || decl.Tools[1].Name != "mcp__kb" {
+		t.Fatalf("declared %+v", decl)
+	}
+	var names []string
+	for _, x := range decl.Tools[0].Tools {
+		names = append(names, x.Name)
+	}
+	if got := strings.Join(names, ","); got != "exec,get_weather,apply_patch" {
+		t.Errorf("functions namespace holds %s", got)
+	}
+	for _, it := range body.Input {
+		if (it.Name == "exec" && it.Namespace != FunctionsNamespace) || (it.Name == "lookup" && it.Namespace != "mcp__kb") {
+			t.Errorf("%s %s lost its namespace: %q", it.Type, it.Name, it.Namespace)
+		}
+	}
+}

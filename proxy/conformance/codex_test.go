@@ -178,8 +178,11 @@ func TestCodexCLI(t *testing.T) {
 	})
 
 	t.Run("lite_model_tool_round_trip", func(t *testing.T) {
+		// For a Luna model the CLI declares its tools in its own functions
+		// namespace (exec runs JavaScript) and sends each call back with
+		// that namespace, which the Lite backend requires.
 		h := proxytest.New(t, nil)
-		h.Fake.Enqueue(codextest.Reply(codextest.Call("exec_command", `{"cmd":"echo hello-from-lite"}`)))
+		h.Fake.Enqueue(codextest.Reply(codextest.CustomCall("exec", `text("hello-from-lite")`)))
 		cfg := strings.Replace(codexConfig(h.BaseURL, ""), `model = "gpt-5.5"`, `model = "gpt-5.6-luna"`, 1)
 		home := writeHome(t, map[string]string{"config.toml": cfg})
 		r := runCodex(t, bin, home, proxytest.APIKey, "run echo")
@@ -194,7 +197,10 @@ func TestCodexCLI(t *testing.T) {
 		h.Fake.Enqueue(codextest.UsageLimit("plus", 2*time.Hour))
 		home := writeHome(t, map[string]string{"config.toml": codexConfig(h.BaseURL, "")})
 		r := runCodex(t, bin, home, proxytest.APIKey, "hi")
-		if r.err == nil || !strings.Contains(r.stderr, "usage limit") {
+		// The plan and the reset reach the CLI, which then says when to
+		// try again (plan_type and resets_at in the error, as the backend
+		// sends them).
+		if r.err == nil || !strings.Contains(r.stderr, "usage limit") || !strings.Contains(r.stderr, "try again at") {
 			t.Fatalf("exit %v\nstderr: %s", r.err, r.stderr)
 		}
 		if n := len(h.Fake.ResponsesRequests()); n != 1 {

@@ -164,6 +164,10 @@ func usageLimit(eb *codex.ErrorBody, header http.Header, now time.Time) *Failure
 	}
 	msg += "."
 	f := &Failure{Err: apierr.Errorf(http.StatusTooManyRequests, "usage_limit_reached", "%s", msg).WithCode("usage_limit_reached"), LimitedUntil: until, Plan: plan}
+	f.Err.PlanType = plan
+	if !until.IsZero() {
+		f.Err.ResetsAt, f.Err.ResetsInSeconds = until.Unix(), max(int64(until.Sub(now)/time.Second), 0)
+	}
 	setRetryAfter(f.Err, until.Sub(now))
 	// Retrying cannot help until the reset; the OpenAI SDKs honour this
 	// header (without it, some sleep for the whole Retry-After).

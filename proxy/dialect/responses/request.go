@@ -462,6 +462,12 @@ func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 		if t.Function != nil && name == "" {
 			name = t.Function.Name
 		}
+		if t.Type == codex.ToolNamespace {
+			if err := b.namespace(param, raw); err != nil {
+				return err
+			}
+			continue
+		}
 		if name != "" {
 			key := t.Type + "\x00" + name
 			if b.declared[key] && prefix != "" {
@@ -504,6 +510,39 @@ func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 			body.Tools = append(body.Tools, codex.Tool{Type: t.Type, Raw: append(json.RawMessage(nil), raw...)})
 		}
 	}
+	return nil
+}
+
+// namespace adds a namespace tool (a group of function and custom tools,
+// as the Codex CLI declares its own). Its tools are read, so that a Lite
+// upstream body can name the namespace of each tool call in the history;
+// it goes upstream as the client wrote it, unless a namespace of the same
+// name was declared before (the CLI may declare its tools again): then the
+// two are merged, each tool once.
+func (b *builder) namespace(param string, raw json.RawMessage) error {
+	var ns codex.Tool
+	if err := dialect.DecodeField(raw, &ns, param); err != nil {
+		return err
+	}
+	if ns.Name == "" {
+		return apierr.InvalidRequest(param+".name", "Missing required parameter: '%s.name'.", param).WithCode("missing_required_parameter")
+	}
+	tools := b.p.Body.Tools
+	for i := range tools {
+		if tools[i].Type != codex.ToolNamespace || tools[i].Name != ns.Name {
+			continue
+		}
+		have := &tools[i]
+		have.Raw = nil // written from its fields from now on
+		for _, t := range ns.Tools {
+			if !slices.ContainsFunc(have.Tools, func(x codex.Tool) bool { return x.Name == t.Name }) {
+				have.Tools = append(have.Tools, t)
+			}
+		}
+		return nil
+	}
+	ns.Type, ns.Raw = codex.ToolNamespace, append(json.RawMessage(nil), raw...)
+	b.p.Body.Tools = append(tools, ns)
 	return nil
 }
 

@@ -426,6 +426,11 @@ func TestTranslateCodexLiteBody(t *testing.T) {
 	if got := strings.Join(names, ","); got != "namespace:functions,namespace:clock,namespace:collaboration" {
 		t.Errorf("tools %s", got)
 	}
+	// The namespace's tools are known, so that a Lite body upstream can
+	// name the namespace of each call in the history.
+	if fs := plan.Body.Tools[0].Tools; len(fs) == 0 || fs[0].Name != "exec" {
+		t.Errorf("functions namespace read as %+v", fs)
+	}
 	if r := plan.Body.Reasoning; r == nil || r.Effort != "low" {
 		t.Errorf("reasoning %+v, want the configuration_update's effort", r)
 	}
