@@ -434,7 +434,14 @@ func (b *builder) part(param, role string, c *codex.Content) error {
 		if err != nil {
 			return apierr.InvalidRequest(param+".image_url", "%v", err).WithCode("invalid_image_url")
 		}
-		c.ImageURL, c.Detail = u, ""
+		switch c.Detail {
+		case "", "auto", "low", "high", "original":
+			// As the client sent it (the Codex CLI sends "original"); a
+			// Lite body upstream leaves it out.
+		default:
+			return apierr.InvalidRequest(param+".detail", "Invalid value: '%s'. Supported values are: 'auto', 'low', 'high', and 'original'.", c.Detail).WithCode("invalid_value")
+		}
+		c.ImageURL = u
 		b.images++
 	case codex.PartInputFile:
 		if c.FileID != "" {

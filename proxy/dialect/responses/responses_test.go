@@ -452,3 +452,20 @@ func TestTranslateCodexLiteBody(t *testing.T) {
 		t.Errorf("%v: %d tools", err, len(plan.Body.Tools))
 	}
 }
+
+// TestImageDetail: an image's detail goes upstream as the client sent it
+// (the Codex CLI sends "original"); an unknown one is refused.
+func TestImageDetail(t *testing.T) {
+	plan, err := translate(t, `{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,AAAA","detail":"original"}]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := plan.Body.Input[0].Content[0].Detail; d != "original" {
+		t.Errorf("detail %q", d)
+	}
+	_, err = translate(t, `{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,AAAA","detail":"huge"}]}]}`)
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Param == nil || *ae.Param != "input[0].content[0].detail" {
+		t.Errorf("detail huge: %v", err)
+	}
+}
