@@ -121,15 +121,22 @@ func liteNamespaces(tools []Tool) []Tool {
 		return out
 	}
 	// The plain tools go in the functions namespace: the client's own,
-	// when it declared one (the Codex CLI does), else a new one first.
+	// when it declared one (the Codex CLI does), else a new one first. The
+	// client's is written as it came unless a plain tool is new to it.
 	for i, ns := range out {
-		if ns.Name == FunctionsNamespace {
-			merged := ns
-			merged.Raw = nil
-			merged.Tools = append(slices.Clip(ns.Tools), plain...)
-			out[i] = merged
-			return out
+		if ns.Name != FunctionsNamespace {
+			continue
 		}
+		merged := ns
+		merged.Tools = slices.Clip(ns.Tools)
+		for _, t := range plain {
+			if !slices.ContainsFunc(merged.Tools, func(x Tool) bool { return x.Name == t.Name }) {
+				merged.Tools = append(merged.Tools, t)
+				merged.Raw = nil
+			}
+		}
+		out[i] = merged
+		return out
 	}
 	return append([]Tool{{Type: ToolNamespace, Name: FunctionsNamespace, Tools: plain}}, out...)
 }

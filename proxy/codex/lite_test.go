@@ -184,3 +184,20 @@ func TestLiteClientNamespaces(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteClientNamespaceKept: plain tools the client's functions
+// namespace already holds add nothing: the namespace goes as the client
+// wrote it (keys this model does not know included), each tool once.
+func TestLiteClientNamespaceKept(t *testing.T) {
+	r := liteFixture()
+	raw := `{"type":"namespace","name":"functions","description":"","defer_loading":true,"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}},{"type":"custom","name":"apply_patch"}]}`
+	r.Tools = append(r.Tools, Tool{Type: ToolNamespace, Name: FunctionsNamespace, Raw: json.RawMessage(raw),
+		Tools: []Tool{{Type: ToolFunction, Name: "get_weather"}, {Type: ToolCustom, Name: "apply_patch"}}})
+	b, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), raw) || strings.Count(string(b), `"name":"get_weather","parameters"`) != 1 {
+		t.Errorf("the client's namespace changed or a tool doubled: %s", b)
+	}
+}

@@ -470,7 +470,7 @@ func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 			name = t.Function.Name
 		}
 		if t.Type == codex.ToolNamespace {
-			if err := b.namespace(param, raw); err != nil {
+			if err := b.namespace(param, raw, prefix != ""); err != nil {
 				return err
 			}
 			continue
@@ -523,10 +523,11 @@ func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 // namespace adds a namespace tool (a group of function and custom tools,
 // as the Codex CLI declares its own). Its tools are read, so that a Lite
 // upstream body can name the namespace of each tool call in the history;
-// it goes upstream as the client wrote it, unless a namespace of the same
-// name was declared before (the CLI may declare its tools again): then the
-// two are merged, each tool once.
-func (b *builder) namespace(param string, raw json.RawMessage) error {
+// it goes upstream as the client wrote it, unless it comes again in an
+// additional_tools item (again is where the CLI may declare its tools a
+// second time): then the two are merged, each tool once, and the first is
+// written from its fields only when the second brings a new tool.
+func (b *builder) namespace(param string, raw json.RawMessage, again bool) error {
 	var ns codex.Tool
 	if err := dialect.DecodeField(raw, &ns, param); err != nil {
 		return err
@@ -536,14 +537,14 @@ func (b *builder) namespace(param string, raw json.RawMessage) error {
 	}
 	tools := b.p.Body.Tools
 	for i := range tools {
-		if tools[i].Type != codex.ToolNamespace || tools[i].Name != ns.Name {
+		if !again || tools[i].Type != codex.ToolNamespace || tools[i].Name != ns.Name {
 			continue
 		}
 		have := &tools[i]
-		have.Raw = nil // written from its fields from now on
 		for _, t := range ns.Tools {
 			if !slices.ContainsFunc(have.Tools, func(x codex.Tool) bool { return x.Name == t.Name }) {
 				have.Tools = append(have.Tools, t)
+				have.Raw = nil // written from its fields from now on
 			}
 		}
 		return nil

@@ -451,6 +451,12 @@ func TestTranslateCodexLiteBody(t *testing.T) {
 	if err != nil || len(plan.Body.Tools) != 2 {
 		t.Errorf("%v: %d tools", err, len(plan.Body.Tools))
 	}
+	// Declared again as it was, a namespace goes as the client wrote it.
+	ns := `{"type":"namespace","name":"functions","description":"","defer_loading":true,"tools":[{"type":"custom","name":"exec"}]}`
+	plan, err = translate(t, `{"model":"m","input":[{"type":"additional_tools","tools":[`+ns+`]},{"type":"additional_tools","tools":[`+ns+`]},{"role":"user","content":"hi"}]}`)
+	if err != nil || len(plan.Body.Tools) != 1 || string(plan.Body.Tools[0].Raw) != ns {
+		t.Errorf("%v: %+v", err, plan.Body.Tools)
+	}
 }
 
 // TestImageDetail: an image's detail goes upstream as the client sent it
