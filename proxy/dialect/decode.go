@@ -86,7 +86,7 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 		// reported it (then it counts from that value): the path is used
 		// only when it names the same field and a value of the kind
 		// reported.
-		if full, first, ok := valueAt(raw, int(ute.Offset)-1); ok && withoutIndices(full) == field && kindStarts(got, first) {
+		if full, first, ok := valueAt(raw, int(ute.Offset)-1); ok && withoutIndices(full) == field && kindOf(first) == got {
 			field = full
 		}
 	}
@@ -121,8 +121,8 @@ func article(kind string) string {
 		return "an " + kind
 	case "bool":
 		return "a boolean"
-	case "":
-		return "another JSON type"
+	case "null", "":
+		return "null"
 	}
 	return "a " + kind
 }
@@ -171,14 +171,13 @@ var emptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
 // at param): none or null is the empty object schema the backend wants,
 // anything but an object is a 400, as OpenAI answers it.
 func FunctionParameters(param string, raw json.RawMessage) (json.RawMessage, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if Absent(raw) {
 		return emptyObjectSchema, nil
 	}
 	if err := RequireObject(param, raw); err != nil {
 		return nil, err
 	}
-	return raw, nil
+	return bytes.TrimSpace(raw), nil
 }
 
 // RequireObject answers a JSON value at param that must be an object (a
@@ -188,18 +187,17 @@ func RequireObject(param string, raw json.RawMessage) error {
 	if len(raw) > 0 && raw[0] == '{' {
 		return nil
 	}
-	kind := "a number"
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-		kind = "null"
-	case raw[0] == '"':
-		kind = "a string"
-	case raw[0] == '[':
-		kind = "an array"
-	case raw[0] == 't' || raw[0] == 'f':
-		kind = "a boolean"
+	got := "null"
+	if !Absent(raw) {
+		got = article(kindOf(raw[0]))
 	}
-	return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object, but got %s instead.", param, kind).WithCode("invalid_type")
+	return apierr.InvalidRequest(param, "Invalid type for '%s': expected an object, but got %s instead.", param, got).WithCode("invalid_type")
+}
+
+// Absent reports whether a raw JSON value is missing or null.
+func Absent(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
 }
 
 // withoutIndices drops the array indices from a path ("a[0].b[1]" is
@@ -218,20 +216,21 @@ func withoutIndices(path string) string {
 	return b.String()
 }
 
-// kindStarts reports whether a JSON value starting with first is of the
-// kind encoding/json names ("number", "string", "object", "array", "bool").
-func kindStarts(kind string, first byte) bool {
-	switch kind {
-	case "number":
-		return first == '-' || (first >= '0' && first <= '9')
-	case "string":
-		return first == '"'
-	case "object":
-		return first == '{'
-	case "array":
-		return first == '['
-	case "bool":
-		return first == 't' || first == 'f'
+// kindOf names the kind of a JSON value by its first byte, as
+// encoding/json names kinds ("number", "string", "object", "array",
+// "bool", "null").
+func kindOf(first byte) string {
+	switch first {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
 	}
-	return false
+	return "number"
 }

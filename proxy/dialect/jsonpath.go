@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 )
@@ -15,7 +16,7 @@ func valueAt(b []byte, pos int) (path string, first byte, ok bool) {
 		return "", 0, false
 	}
 	w := pathWalker{b: b, pos: pos}
-	w.value(w.ws(0))
+	w.value(SkipSpace(w.b, 0))
 	return w.path, w.first, w.ok
 }
 
@@ -34,13 +35,6 @@ type pathWalker struct {
 	ok    bool // pos was found: path and first are set
 	path  string
 	first byte
-}
-
-func (w *pathWalker) ws(i int) int {
-	for i < len(w.b) && (w.b[i] == ' ' || w.b[i] == '\t' || w.b[i] == '\n' || w.b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // found ends the walk at the value starting at i, the innermost one that
@@ -80,7 +74,10 @@ func (w *pathWalker) value(i int) int {
 		}
 		return w.container(i)
 	case '"':
-		end = w.str(i)
+		var closed bool
+		if end, closed = StringEnd(w.b, i); !closed {
+			end = len(w.b) // pos is in it
+		}
 	default:
 		end = i
 	literal:
@@ -91,7 +88,7 @@ func (w *pathWalker) value(i int) int {
 			}
 		}
 	}
-	if end < 0 || w.pos < end {
+	if w.pos < end {
 		w.found(i)
 		return -1
 	}
@@ -105,7 +102,7 @@ func (w *pathWalker) container(i int) int {
 	if object {
 		closing = '}'
 	}
-	i = w.ws(i + 1)
+	i = SkipSpace(w.b, i+1)
 	for n := 0; ; n++ {
 		if i >= len(w.b) {
 			w.done = true
@@ -123,21 +120,25 @@ func (w *pathWalker) container(i int) int {
 				w.done = true
 				return -1
 			}
-			i = w.ws(i + 1)
+			i = SkipSpace(w.b, i+1)
 		}
 		seg := segment{index: n}
 		if object {
-			end := w.str(i)
-			if end < 0 {
+			if i >= len(w.b) || w.b[i] != '"' {
+				w.done = true
+				return -1
+			}
+			end, ok := StringEnd(w.b, i)
+			if !ok {
 				w.done = true
 				return -1
 			}
 			seg.key = w.b[i:end]
-			if i = w.ws(end); i >= len(w.b) || w.b[i] != ':' {
+			if i = SkipSpace(w.b, end); i >= len(w.b) || w.b[i] != ':' {
 				w.done = true
 				return -1
 			}
-			i = w.ws(i + 1)
+			i = SkipSpace(w.b, i+1)
 		}
 		if i > w.pos {
 			w.done = true // pos is between this container's values
@@ -148,22 +149,42 @@ func (w *pathWalker) container(i int) int {
 			return -1
 		}
 		w.stack = w.stack[:depth]
-		i = w.ws(i)
+		i = SkipSpace(w.b, i)
 	}
 }
 
-// str returns the index after the string starting at b[i] == '"', or -1.
-func (w *pathWalker) str(i int) int {
-	if i >= len(w.b) || w.b[i] != '"' {
-		return -1
-	}
-	for i++; i < len(w.b); i++ {
-		switch w.b[i] {
-		case '\\':
+// SkipSpace returns the index of the first byte at or after i in b that
+// is not JSON white space.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
 			i++
-		case '"':
-			return i + 1
+		default:
+			return i
 		}
 	}
-	return -1
+	return i
+}
+
+// StringEnd returns the index after the JSON string starting at b[i] ==
+// '"', and false when it is not closed. It finds each quote with
+// bytes.IndexByte; a quote is escaped when an odd number of backslashes
+// precede it.
+func StringEnd(b []byte, i int) (int, bool) {
+	for i++; ; {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return 0, false
+		}
+		i += j
+		k := i
+		for k > 0 && b[k-1] == '\\' {
+			k--
+		}
+		i++
+		if (i-1-k)%2 == 0 {
+			return i, true
+		}
+	}
 }

@@ -45,7 +45,7 @@ func StreamFailure(b *codex.ErrorBody, now time.Time) *Failure {
 	case "usage_not_included":
 		f.Err = apierr.Errorf(http.StatusForbidden, "permission_error", "%s", "Codex is not included in this ChatGPT plan. To use it, upgrade to Plus: https://chatgpt.com/explore/plus").WithCode(code)
 	case "context_length_exceeded", "context_too_large":
-		f.Err = apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", "the conversation is too long for the model's context window: "+msg).WithCode("context_length_exceeded").WithParam("messages")
+		f.Err = apierr.Errorf(http.StatusBadRequest, "invalid_request_error", "%s", "the conversation is too long for the model's context window: "+msg).WithCode("context_length_exceeded") // the relay names the dialect's field
 	case "insufficient_quota":
 		f.Err = apierr.Errorf(http.StatusTooManyRequests, "insufficient_quota", "%s", msg).WithCode(code)
 	case "invalid_prompt":

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
 )
 
 // hostGuard refuses requests whose Host header names anything but the bound
@@ -88,7 +89,7 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if key == "" {
 			how := "'Authorization: Bearer KEY'"
-			if strings.HasPrefix(c.Request().URL.Path, "/v1/messages") {
+			if anthropic.Wants(c.Request()) {
 				how = "'x-api-key: KEY' (or 'Authorization: Bearer KEY')" // Anthropic's clients
 			}
 			return apierr.Errorf(http.StatusUnauthorized, "invalid_request_error", "You didn't provide an API key. Send it as %s. The key is in the tray menu (Copy API key) or printed by 'chatgpt-to-api api-key'.", how).WithCode("invalid_api_key")

@@ -261,7 +261,7 @@ func responsesText(body *codex.Request, t *TextControl) error {
 	switch f.Type {
 	case "text", "json_object":
 	case "json_schema":
-		if f.Name == "" || isNull(f.Schema) {
+		if f.Name == "" || dialect.Absent(f.Schema) {
 			return apierr.InvalidRequest("text.format", "a json_schema format needs a name and a schema").WithCode("missing_required_parameter")
 		}
 		if err := dialect.RequireObject("text.format.schema", f.Schema); err != nil {

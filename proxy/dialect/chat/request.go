@@ -192,7 +192,7 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 	}
 	// stop is dropped, but it must still be what OpenAI takes: a string,
 	// an array of strings, or null.
-	if stop := bytes.TrimSpace(req.Stop); len(stop) > 0 && stop[0] != '"' && !isNull(stop) {
+	if stop := bytes.TrimSpace(req.Stop); len(stop) > 0 && stop[0] != '"' && !dialect.Absent(stop) {
 		var list []string
 		if stop[0] != '[' {
 			return apierr.InvalidRequest("stop", "Invalid type for 'stop': expected a string or an array of strings.").WithCode("invalid_type")
@@ -489,7 +489,7 @@ func textFormat(body *codex.Request, rf *ResponseFormat) error {
 	case "text", "json_object":
 		body.Text = &codex.Text{Format: &codex.TextFormat{Type: rf.Type}}
 	case "json_schema":
-		if rf.JSONSchema == nil || rf.JSONSchema.Name == "" || isNull(rf.JSONSchema.Schema) {
+		if rf.JSONSchema == nil || rf.JSONSchema.Name == "" || dialect.Absent(rf.JSONSchema.Schema) {
 			return apierr.InvalidRequest("response_format.json_schema", "json_schema needs a name and a schema").WithCode("missing_required_parameter")
 		}
 		if err := dialect.RequireObject("response_format.json_schema.schema", rf.JSONSchema.Schema); err != nil {
@@ -585,10 +585,4 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 		}
 	}
 	return out, images, nil
-}
-
-// isNull reports whether a raw value is absent or null.
-func isNull(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
 }

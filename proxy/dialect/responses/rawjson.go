@@ -1,8 +1,9 @@
 package responses
 
 import (
-	"bytes"
 	"strconv"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 )
 
 // The backend already speaks this dialect, so most events are relayed as
@@ -20,13 +21,13 @@ type member struct {
 // members calls fn for each top-level member of the JSON object b and
 // reports whether b was an object it could walk. fn returns false to stop.
 func members(b []byte, fn func(m member) bool) bool {
-	i := skipWS(b, 0)
+	i := dialect.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
 	}
 	i++
 	for {
-		i = skipWS(b, i)
+		i = dialect.SkipSpace(b, i)
 		if i >= len(b) {
 			return false
 		}
@@ -34,21 +35,21 @@ func members(b []byte, fn func(m member) bool) bool {
 			return true
 		}
 		if b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = dialect.SkipSpace(b, i+1)
 		}
 		if i >= len(b) || b[i] != '"' {
 			return false
 		}
-		end, ok := skipString(b, i)
+		end, ok := dialect.StringEnd(b, i)
 		if !ok {
 			return false
 		}
 		m := member{keyStart: i + 1, keyEnd: end - 1}
-		i = skipWS(b, end)
+		i = dialect.SkipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return false
 		}
-		i = skipWS(b, i+1)
+		i = dialect.SkipSpace(b, i+1)
 		m.valStart = i
 		if i, ok = skipValue(b, i); !ok {
 			return false
@@ -99,7 +100,7 @@ func appendFrame(dst []byte, typ string, raw []byte, seq int64) ([]byte, bool) {
 		// Not sent by this backend; put it first.
 		dst = append(dst, `{"sequence_number":`...)
 		dst = strconv.AppendInt(dst, seq, 10)
-		if i := skipWS(raw, lo+1); i < hi && raw[i] != '}' {
+		if i := dialect.SkipSpace(raw, lo+1); i < hi && raw[i] != '}' {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, raw[lo+1:hi]...)
@@ -109,7 +110,7 @@ func appendFrame(dst []byte, typ string, raw []byte, seq int64) ([]byte, bool) {
 
 // span returns the bounds of b without leading and trailing whitespace.
 func span(b []byte) (lo, hi int) {
-	lo, hi = skipWS(b, 0), len(b)
+	lo, hi = dialect.SkipSpace(b, 0), len(b)
 	for hi > lo && (b[hi-1] == ' ' || b[hi-1] == '\t' || b[hi-1] == '\n' || b[hi-1] == '\r') {
 		hi--
 	}
@@ -123,38 +124,6 @@ func appendFrameHead(dst []byte, typ string) []byte {
 	return append(dst, "\ndata: "...)
 }
 
-func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"'.
-func skipString(b []byte, i int) (int, bool) {
-	for i++; ; {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return 0, false
-		}
-		i += j
-		// The quote is escaped if an odd number of backslashes precede it.
-		k := i
-		for k > 0 && b[k-1] == '\\' {
-			k--
-		}
-		i++
-		if (i-1-k)%2 == 0 {
-			return i, true
-		}
-	}
-}
-
 // skipValue returns the index after the JSON value starting at b[i]. The
 // input is JSON the relay already decoded, so this only finds the end.
 func skipValue(b []byte, i int) (int, bool) {
@@ -163,13 +132,13 @@ func skipValue(b []byte, i int) (int, bool) {
 	}
 	switch b[i] {
 	case '"':
-		return skipString(b, i)
+		return dialect.StringEnd(b, i)
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
 			switch b[i] {
 			case '"':
-				end, ok := skipString(b, i)
+				end, ok := dialect.StringEnd(b, i)
 				if !ok {
 					return 0, false
 				}
@@ -204,11 +173,11 @@ func skipValue(b []byte, i int) (int, bool) {
 // finds the elements' bounds and does not check them. fn returns false to
 // stop.
 func elements(b []byte, fn func(el []byte) bool) bool {
-	i := skipWS(b, 0)
+	i := dialect.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
 		return false
 	}
-	if i = skipWS(b, i+1); i < len(b) && b[i] == ']' {
+	if i = dialect.SkipSpace(b, i+1); i < len(b) && b[i] == ']' {
 		return true
 	}
 	for i < len(b) {
@@ -219,14 +188,14 @@ func elements(b []byte, fn func(el []byte) bool) bool {
 		if !fn(b[i:end]) {
 			return true
 		}
-		if i = skipWS(b, end); i >= len(b) {
+		if i = dialect.SkipSpace(b, end); i >= len(b) {
 			return false
 		}
 		switch b[i] {
 		case ']':
 			return true
 		case ',':
-			i = skipWS(b, i+1)
+			i = dialect.SkipSpace(b, i+1)
 		default:
 			return false
 		}

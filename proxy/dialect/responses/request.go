@@ -167,7 +167,7 @@ func (b *builder) controls(req *Request, res catalog.Resolution, opts dialect.Op
 			case "text", "json_object":
 				body.Text = &codex.Text{Format: &codex.TextFormat{Type: f.Type}}
 			case "json_schema":
-				if f.Name == "" || len(bytes.TrimSpace(f.Schema)) == 0 || string(bytes.TrimSpace(f.Schema)) == "null" {
+				if f.Name == "" || dialect.Absent(f.Schema) {
 					return apierr.InvalidRequest("text.format", "a json_schema format needs a name and a schema").WithCode("missing_required_parameter")
 				}
 				if err := dialect.RequireObject("text.format.schema", f.Schema); err != nil {
@@ -242,14 +242,12 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 			Role json.RawMessage `json:"role"`
 		}
 		_ = json.Unmarshal(raw, &head) // an object: raw values always decode
-		for _, f := range []struct {
-			name string
-			raw  json.RawMessage
-			dst  *string
-		}{{"type", head.Type, &m.Type}, {"role", head.Role, &m.Role}} {
-			if err := dialect.DecodeField(f.raw, f.dst, param+"."+f.name); len(f.raw) > 0 && err != nil {
-				return err
-			}
+		m = messageItem{}
+		if err := decodeIfSet(head.Type, &m.Type, param+".type"); err != nil {
+			return err
+		}
+		if err := decodeIfSet(head.Role, &m.Role, param+".role"); err != nil {
+			return err
 		}
 	}
 	typ := m.Type
@@ -314,6 +312,14 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 	}
 	supported := append([]string{codex.ItemMessage, codex.ItemFunctionCall, codex.ItemFunctionCallOutput, codex.ItemCustomToolCall, codex.ItemCustomToolCallOutput, codex.ItemReasoning, codex.ItemAdditionalTools, codex.ItemConfigurationUpdate}, passThroughItems...)
 	return apierr.InvalidRequest(param+".type", "Invalid value: '%s'. Supported values are: %s.", typ, dialect.QuoteList(supported)).WithCode("invalid_value")
+}
+
+// decodeIfSet decodes raw into v when the field is present.
+func decodeIfSet(raw json.RawMessage, v any, param string) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	return dialect.DecodeField(raw, v, param)
 }
 
 // toolItem checks a tool call or output item and maps its tool name.
@@ -465,15 +471,15 @@ func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 		if err := dialect.DecodeField(raw, &t, param); err != nil {
 			return err
 		}
-		name := t.Name
-		if t.Function != nil && name == "" {
-			name = t.Function.Name
-		}
 		if t.Type == codex.ToolNamespace {
 			if err := b.namespace(param, raw, prefix != ""); err != nil {
 				return err
 			}
 			continue
+		}
+		name := t.Name
+		if t.Function != nil && name == "" {
+			name = t.Function.Name
 		}
 		if name != "" {
 			key := t.Type + "\x00" + name

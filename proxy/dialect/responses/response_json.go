@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 )
 
 // The response object is written by hand, field by field, rather than with
@@ -345,7 +346,7 @@ func firstSpace(b []byte) int {
 // stringEnd returns the index after the string starting at b[i] == '"'
 // (len(b) if it is not closed).
 func stringEnd(b []byte, i int) int {
-	if end, ok := skipString(b, i); ok {
+	if end, ok := dialect.StringEnd(b, i); ok {
 		return end
 	}
 	return len(b)
