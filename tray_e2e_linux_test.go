@@ -152,13 +152,17 @@ func TestTrayRealBinaryOverDBus(t *testing.T) {
 	}
 
 	// Signed in from the session token, with a live expiry; no request yet.
+	// The menu is retitled item by item, so a layout read while the
+	// start-up token exchange ends can show the new expiry beside the
+	// old "Refreshing token…": the wait is for the settled menu.
 	reSignedIn := regexp.MustCompile(`^Signed in as ann@example\.com \(Plus\)$`)
 	reToken := regexp.MustCompile(`^Token expires in (\d+) min$`)
 	n := item.WaitLayout(t, ctx, "the signed-in menu", func(n traytest.Node) bool {
 		_, ok1 := n.Find(reSignedIn)
 		_, ok2 := n.Find(reToken)
 		_, ok3 := n.FindLabel("Requests: 0 today · 0 total")
-		return ok1 && ok2 && ok3
+		_, ok4 := n.FindLabel("Refresh token now")
+		return ok1 && ok2 && ok3 && ok4
 	})
 	t.Logf("menu at start:\n%s", strings.Join(n.Labels(), "\n"))
 	tok, _ := n.Find(reToken)
