@@ -110,7 +110,13 @@ func TestBenchChild(t *testing.T) {
 // runAppChild serves the app core in front of the fake at fakeURL until
 // ctx ends.
 func runAppChild(ctx context.Context, t *testing.T, fakeURL string) {
-	h := proxytest.Start(t, fakeURL, appEnv())
+	// The app alone in its process, as the app runs: the scheduler
+	// follows the load (CHATGPT_ADAPTIVE_PROCS's default).
+	env := map[string]string{"CHATGPT_ADAPTIVE_PROCS": "true"}
+	for k, v := range appEnv() {
+		env[k] = v
+	}
+	h := proxytest.Start(t, fakeURL, env)
 	fmt.Println("BASE_URL=" + h.BaseURL)
 	<-ctx.Done()
 }

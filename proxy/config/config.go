@@ -40,6 +40,8 @@ type Config struct {
 	// Responses API store (previous_response_id, GET /v1/responses/{id}).
 	ResponsesKeep   time.Duration
 	ResponsesMemory string
+	// AdaptiveProcs: one CPU for Go's scheduler while the load is low.
+	AdaptiveProcs bool
 
 	// Upstream.
 	BaseURL        string // e.g. https://chatgpt.com/backend-api
@@ -116,6 +118,7 @@ var Settings = []Setting{
 	{Name: "CHATGPT_BODY_LIMIT", Default: "50M", Help: "Largest request body accepted (after decompression, for zstd, gzip and deflate bodies).", apply: str(func(c *Config) *string { return &c.BodyLimit })},
 	{Name: "CHATGPT_RESPONSES_KEEP", Default: "24h", Help: "How long /v1/responses answers are kept in memory for previous_response_id and GET /v1/responses/{id} (0 keeps none; nothing survives a restart).", apply: duration(func(c *Config) *time.Duration { return &c.ResponsesKeep })},
 	{Name: "CHATGPT_RESPONSES_MEMORY", Default: "64M", Help: "Memory for kept /v1/responses answers; the oldest go first when it is full.", apply: str(func(c *Config) *string { return &c.ResponsesMemory })},
+	{Name: "CHATGPT_ADAPTIVE_PROCS", Default: "true", Help: "Run Go's scheduler on one CPU while fewer than three requests are in flight (less latency and CPU for one client at a time) and on every CPU under more load. false keeps every CPU; a GOMAXPROCS in the environment always wins.", apply: boolean(func(c *Config) *bool { return &c.AdaptiveProcs })},
 
 	{Name: "CHATGPT_BASE_URL", Default: "https://chatgpt.com/backend-api", Help: "Backend base URL; requests go to {base}/codex/responses.", apply: str(func(c *Config) *string { return &c.BaseURL })},
 	{Name: "CHATGPT_PROXY", Help: "Outbound proxy for every upstream request: http://host:port, socks5://host:port (user:pass@ allowed).", Secret: true, apply: str(func(c *Config) *string { return &c.Proxy })},

@@ -44,6 +44,9 @@ func Start(t testing.TB, baseURL string, env map[string]string) *Harness {
 		"CHATGPT_BASE_URL": baseURL,
 		"CHATGPT_PORT":     "0",
 		"CHATGPT_API_KEY":  APIKey,
+		// The test binary runs other tests beside the app: its
+		// scheduler stays as the test runner set it.
+		"CHATGPT_ADAPTIVE_PROCS": "false",
 	}
 	for k, v := range env {
 		vars[k] = v

@@ -32,6 +32,8 @@ type reclaimer struct {
 	// few connections, and a quiet spell of ordinary use keeps its warm
 	// connection: trim runs only after bursts.
 	trim func()
+	// idle runs with every reclaim (the scheduler's governor narrows).
+	idle func()
 }
 
 // burstRequests is the number of requests at once from which the idle
@@ -84,6 +86,9 @@ func (r *reclaimer) fire() {
 		free = freeMemory
 	}
 	free()
+	if r.idle != nil {
+		r.idle()
+	}
 }
 
 // freeMemory collects twice, so that the contents of sync.Pools (buffers
@@ -103,11 +108,14 @@ func (r *reclaimer) stop() {
 	r.mu.Unlock()
 }
 
-// trackIdle counts requests in flight for the reclaimer.
+// trackIdle counts requests in flight for the reclaimer and the
+// scheduler's governor.
 func (s *Server) trackIdle(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		s.reclaim.begin()
+		s.procs.begin()
 		defer s.reclaim.end()
+		defer s.procs.end()
 		return next(c)
 	}
 }

@@ -74,6 +74,7 @@ type Server struct {
 	allowedHosts map[string]bool
 	boundPort    int
 	reclaim      reclaimer
+	procs        *procGovernor
 	stopping     atomic.Bool
 	relay        *relay.Relay
 	chatHandler  *chat.Handler
@@ -111,6 +112,10 @@ func New(o Options) (*Server, error) {
 	s := &Server{Options: o, cfg: o.Config, log: o.Logger, boundPort: o.Config.Port}
 	if u, ok := o.Upstream.(interface{ CloseIdleConnections() }); ok {
 		s.reclaim.trim = u.CloseIdleConnections
+	}
+	if o.Config.AdaptiveProcs {
+		s.procs = newProcGovernor()
+		s.reclaim.idle = s.procs.idle
 	}
 	if o.APIKey != "" {
 		sum := sha256.Sum256([]byte(o.APIKey))
@@ -241,6 +246,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	appCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// Nothing is in flight yet: one CPU until the load says otherwise.
+	s.procs.idle()
+	defer s.procs.release()
 	srv := &http.Server{
 		Handler:           s.e,
 		ReadHeaderTimeout: 10 * time.Second,
