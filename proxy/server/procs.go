@@ -1,9 +1,9 @@
 package server
 
 import (
+	"context"
 	"os"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -11,10 +11,10 @@ import (
 // The thresholds of procGovernor.
 const (
 	// wideAt is the number of requests at once from which the scheduler
-	// gets every CPU.
+	// gets every CPU it started with.
 	wideAt = 3
-	// narrowAfter is how long fewer requests than wideAt must have been
-	// in flight before the scheduler goes back to one CPU.
+	// narrowAfter is how long fewer than wideAt requests must have been in
+	// flight before the scheduler goes back to one CPU.
 	narrowAfter = 2 * time.Second
 )
 
@@ -25,49 +25,53 @@ const (
 // wakes a second thread for each hand-off and lets it spin looking for
 // work, which costs latency and CPU on a laptop where the client and the
 // app share the cores. So the scheduler runs on one CPU (GOMAXPROCS=1)
-// while fewer than wideAt requests are in flight, and on the runtime's
-// default (every CPU, or the container's limit) as soon as more are,
-// until the load has stayed low for narrowAfter. A GOMAXPROCS set in the
-// environment is left alone.
+// while fewer than wideAt requests are in flight, and on as many as it
+// started with as soon as more are, until the load has stayed low for
+// narrowAfter. A GOMAXPROCS in the environment is left alone, and so is a
+// single CPU.
 //
-// begin and end are called for every request; in the steady state of
-// either kind of load they cost one atomic add and a load or two.
+// begin and end are called for every request and never switch themselves:
+// a switch stops the world, which waits for a garbage collection's mark
+// phase to end, so it runs in the governor's own goroutine (run), which
+// begin and end wake when the load calls for it. In the steady state of
+// either kind of load they cost an atomic add and a load or two.
 type procGovernor struct {
 	active   atomic.Int32
-	narrowed atomic.Bool
 	busy     atomic.Int64 // when wideAt requests were last in flight, in now's units
+	narrowed atomic.Bool  // what run last set
+	kick     chan struct{}
 
-	mu   sync.Mutex        // orders the switches
-	set  func(narrow bool) // setProcs; tests replace it
+	wide int               // GOMAXPROCS when the governor was made
+	set  func(narrow bool) // the runtime setting; tests replace it
 	now  func() int64      // monotonic nanoseconds
-	stop bool              // the server stopped: no more switches
 }
 
-// newProcGovernor returns a governor, or nil when the runtime's setting
-// is the user's (GOMAXPROCS in the environment) or there is only one CPU
-// to begin with.
+// newProcGovernor returns a governor, or nil when the runtime's setting is
+// the user's (GOMAXPROCS in the environment) or there is only one CPU to
+// begin with.
 func newProcGovernor() *procGovernor {
-	if os.Getenv("GOMAXPROCS") != "" || runtime.GOMAXPROCS(0) < 2 {
+	wide := runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") != "" || wide < 2 {
 		return nil
 	}
 	start := time.Now()
-	g := &procGovernor{set: setProcs, now: func() int64 { return int64(time.Since(start)) }}
+	g := &procGovernor{
+		kick: make(chan struct{}, 1),
+		wide: wide,
+		now:  func() int64 { return int64(time.Since(start)) },
+	}
+	g.set = func(narrow bool) {
+		if narrow {
+			runtime.GOMAXPROCS(1)
+		} else {
+			runtime.GOMAXPROCS(g.wide)
+		}
+	}
 	g.busy.Store(-int64(narrowAfter)) // no load before the start
 	return g
 }
 
-// setProcs narrows the scheduler to one CPU or gives it the runtime's
-// default back. Either stops the world for a moment.
-func setProcs(narrow bool) {
-	if narrow {
-		runtime.GOMAXPROCS(1)
-		return
-	}
-	runtime.SetDefaultGOMAXPROCS()
-}
-
-// begin counts a request in; it widens the scheduler when it makes
-// wideAt requests at once.
+// begin counts a request in.
 func (g *procGovernor) begin() {
 	if g == nil {
 		return
@@ -75,32 +79,40 @@ func (g *procGovernor) begin() {
 	if g.active.Add(1) >= wideAt {
 		g.busy.Store(g.now())
 		if g.narrowed.Load() {
-			g.switchTo(false)
+			g.wake()
 		}
 	}
 }
 
-// end counts a request out; it narrows the scheduler when the load has
-// stayed below wideAt for narrowAfter.
+// end counts a request out.
 func (g *procGovernor) end() {
 	if g == nil {
 		return
 	}
 	n := g.active.Add(-1)
-	if n >= wideAt {
+	if n >= wideAt-1 {
+		// Still busy, or the load only just became low.
 		g.busy.Store(g.now())
 		return
 	}
 	if !g.narrowed.Load() && g.quiet() {
-		g.switchTo(true)
+		g.wake()
 	}
 }
 
-// idle narrows the scheduler when nothing is in flight (the reclaimer
-// calls it once the server has been idle for a while).
+// idle asks for a look at the load when the server has been idle for a
+// while (the reclaimer calls it).
 func (g *procGovernor) idle() {
-	if g != nil && !g.narrowed.Load() && g.active.Load() == 0 {
-		g.switchTo(true)
+	if g != nil && !g.narrowed.Load() {
+		g.wake()
+	}
+}
+
+// wake asks run to look at the load.
+func (g *procGovernor) wake() {
+	select {
+	case g.kick <- struct{}{}:
+	default: // a look is already due
 	}
 }
 
@@ -110,29 +122,49 @@ func (g *procGovernor) quiet() bool {
 	return g.active.Load() < wideAt && g.now()-g.busy.Load() >= int64(narrowAfter)
 }
 
-// switchTo narrows or widens the scheduler unless it already is, or the
-// load changed meanwhile.
-func (g *procGovernor) switchTo(narrow bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.stop || g.narrowed.Load() == narrow || (narrow && !g.quiet()) || (!narrow && g.active.Load() < wideAt) {
-		return
-	}
-	g.set(narrow)
-	g.narrowed.Store(narrow)
-}
-
-// release gives the scheduler its default back for good (the server
-// stopped; the process may go on doing other work).
-func (g *procGovernor) release() {
+// run switches the scheduler as the load asks until ctx is done, then
+// gives it the CPUs it started with back. The server starts idle, so the
+// first look narrows it.
+func (g *procGovernor) run(ctx context.Context) {
 	if g == nil {
 		return
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer g.restore()
+	g.settle()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-g.kick:
+			g.settle()
+		}
+	}
+}
+
+// settle switches until the setting fits the load. Looking again after
+// each switch catches a begin that made wideAt while the switch to one
+// CPU ran: either it saw narrowed set and woke run, or this look sees its
+// request.
+func (g *procGovernor) settle() {
+	for {
+		narrow := g.narrowed.Load()
+		switch {
+		case narrow && g.active.Load() >= wideAt:
+			narrow = false
+		case !narrow && g.quiet():
+			narrow = true
+		default:
+			return
+		}
+		g.set(narrow)
+		g.narrowed.Store(narrow)
+	}
+}
+
+// restore gives the scheduler the CPUs it started with.
+func (g *procGovernor) restore() {
 	if g.narrowed.Load() {
 		g.set(false)
 		g.narrowed.Store(false)
 	}
-	g.stop = true
 }

@@ -246,9 +246,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	appCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Nothing is in flight yet: one CPU until the load says otherwise.
-	s.procs.idle()
-	defer s.procs.release()
+	// The scheduler follows the load while the server runs (one CPU to
+	// begin with: nothing is in flight yet), and gets its CPUs back once
+	// it stopped.
+	procsCtx, stopProcs := context.WithCancel(context.Background())
+	procsDone := make(chan struct{})
+	go func() { defer close(procsDone); s.procs.run(procsCtx) }()
+	defer func() { stopProcs(); <-procsDone }()
 	srv := &http.Server{
 		Handler:           s.e,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -38,7 +38,9 @@ type encoderClass struct {
 }
 
 // processEncoders is the process's encoders, shared by every client.
-var processEncoders = sync.OnceValues(func() (*encoders, error) { return newEncoders(runtime.GOMAXPROCS(0)) })
+// One per CPU of the machine, not per GOMAXPROCS, which the server lowers
+// while the load is low.
+var processEncoders = sync.OnceValues(func() (*encoders, error) { return newEncoders(runtime.NumCPU()) })
 
 // CompressBody appends the zstd frame of body to dst exactly as the Codex
 // identity compresses request bodies (the benchmarks compress their
