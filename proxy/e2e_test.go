@@ -1018,7 +1018,11 @@ func TestValidEscapesPass(t *testing.T) {
 // response body closed before its end takes the connection with it), on
 // every route, streamed or not. The fake ends each body a moment after its
 // last event, as a network may; each request starts once the app has
-// recorded the previous one (after it finished the upstream stream).
+// recorded the previous one (after it finished the upstream stream). The
+// app's own background reads would take a connection of their own when
+// they overlap a request, so the quota is not polled and the counting
+// starts once the start-up catalog read has ended (a response seen before
+// it would also kick a second one for its ETag).
 func TestUpstreamConnectionReused(t *testing.T) {
 	late := codextest.BehaviorFunc(func(w http.ResponseWriter, r *http.Request, req *codextest.ResponsesRequest) {
 		codextest.DefaultResponder(w, r, req)
@@ -1027,7 +1031,8 @@ func TestUpstreamConnectionReused(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	})
-	h := newHarness(t, nil, codextest.WithResponder(late))
+	h := newHarness(t, map[string]string{"CHATGPT_QUOTA_REFRESH": "0"}, codextest.WithResponder(late))
+	waitFor(t, h.core.Catalog().Live)
 	bodies := map[string]string{
 		"/chat/completions": `{"model":"gpt-5.4","stream":%v,"messages":[{"role":"user","content":"hi"}]}`,
 		"/responses":        `{"model":"gpt-5.4","stream":%v,"input":"hi"}`,
@@ -1048,8 +1053,7 @@ func TestUpstreamConnectionReused(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	ask("/chat/completions", false) // the start-up requests (models, usage) may open connections meanwhile
-	time.Sleep(50 * time.Millisecond)
+	ask("/chat/completions", false)
 	base := h.fake.Connections()
 	for i := 0; i < 2; i++ {
 		for _, path := range []string{"/chat/completions", "/responses", "/messages"} {
