@@ -401,13 +401,22 @@ func TestAdminAPI(t *testing.T) {
 	if issuer.Exchanges() <= before {
 		t.Error("/admin/refresh did not exchange the session again")
 	}
-	code, st = call("GET", "/status", key, "")
-	raw, _ := json.Marshal(st)
-	if code != 200 || strings.Contains(string(raw), session) || strings.Contains(string(raw), key) {
-		t.Fatalf("status leaks a secret or failed: %d", code)
-	}
-	if st["requests"].(map[string]any)["total"].(float64) < 2 {
-		t.Errorf("requests not counted: %v", st["requests"])
+	// A request is counted once its answer has ended, which can be after
+	// the client has it: the wait is for both requests to be counted.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, st = call("GET", "/status", key, "")
+		raw, _ := json.Marshal(st)
+		if code != 200 || strings.Contains(string(raw), session) || strings.Contains(string(raw), key) {
+			t.Fatalf("status leaks a secret or failed: %d", code)
+		}
+		if st["requests"].(map[string]any)["total"].(float64) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("requests not counted: %v", st["requests"])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	a.stop(t)
 	assertNowhere(t, session, root, a.output())
