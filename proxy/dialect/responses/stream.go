@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -256,7 +257,11 @@ func (e *Encoder) Fail(dst []byte, err *apierr.Error) []byte {
 // a retry's response.created writes them again.
 func (e *Encoder) flush(dst []byte) []byte {
 	if len(e.pending) > 0 {
-		dst = append(dst, e.pending...)
+		if len(dst) == 0 && cap(e.pending) >= cap(dst) {
+			dst = e.pending // the first burst goes out in the buffer it was held in
+		} else {
+			dst = append(dst, e.pending...)
+		}
 		e.pending, e.started = nil, nil
 	}
 	return dst
@@ -288,15 +293,25 @@ func (e *Encoder) frame(dst []byte, ev *codex.Event) []byte {
 // response.in_progress into e.started (left empty if it cannot be
 // written), reusing its buffer.
 func (e *Encoder) start() {
+	r := e.response("in_progress")
+	if cap(e.started) == 0 {
+		e.started = make([]byte, 0, r.sizeHint())
+	}
 	var err error
-	if e.started, err = e.response("in_progress").AppendJSON(e.started[:0]); err != nil {
+	if e.started, err = r.AppendJSON(e.started[:0]); err != nil {
 		e.started = e.started[:0]
+	}
+	if cap(e.pending) == 0 {
+		// Room for created and in_progress, and the frames that follow
+		// them in the first burst.
+		e.pending = make([]byte, 0, 2*len(e.started)+1024)
 	}
 }
 
 // lifecycle appends a response.* event carrying the response object,
 // written straight into dst; nothing if it cannot be written.
 func (e *Encoder) lifecycle(dst []byte, typ string, r *Response) []byte {
+	dst = slices.Grow(dst, r.sizeHint()+128)
 	out, err := r.AppendJSON(e.lifecycleHead(dst, typ))
 	if err != nil {
 		return dst
