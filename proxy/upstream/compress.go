@@ -12,7 +12,8 @@ import (
 // literals costs more time (about a third of compressing a small body)
 // than the bytes it saves are worth. Bodies the size of an agent's
 // (tools, instructions, history: tens of kilobytes) get the full
-// treatment.
+// treatment. Small bodies from zsmallMin up go to the small encoder
+// (zsmall.go), the rest of them to klauspost's with raw literals.
 const smallBody = 8 << 10
 
 // encoders compresses request bodies with zstd, as the Codex CLI does. It
@@ -77,6 +78,9 @@ func newEncoders(n int) (*encoders, error) {
 
 // EncodeAll appends the zstd frame of src to dst.
 func (e *encoders) EncodeAll(src, dst []byte) []byte {
+	if len(src) >= zsmallMin && len(src) < smallBody {
+		return compressSmall(dst, src)
+	}
 	c := &e.classes[1]
 	if len(src) < smallBody {
 		c = &e.classes[0]
