@@ -139,12 +139,15 @@ func TestEncoderRelaysAndRenumbers(t *testing.T) {
 		}
 	}
 	out, _, _ = feed(e, out, []byte(evAdded))
+	if len(out) != 0 {
+		t.Fatalf("a message's start was written before its text: %q", out)
+	}
+	out, _, _ = feed(e, out, []byte(evDelta))
 	if e.pending != nil || e.started != nil {
 		// An agent's response object is tens of kilobytes; the stream may
 		// stay open for minutes.
 		t.Errorf("the held events' buffers are kept once sent: %d, %d bytes", cap(e.pending), cap(e.started))
 	}
-	out, _, _ = feed(e, out, []byte(evDelta))
 	out, _, _ = feed(e, out, []byte(evDone))
 	out, sig, err := feed(e, out, []byte(evDoneAll))
 	if err != nil || sig != relay.SigDone {
@@ -188,13 +191,51 @@ func TestEncoderRetryStartsOver(t *testing.T) {
 	// The attempt failed before output; the relay retries.
 	out, _, _ = feed(e, out, []byte(evCreated))
 	out, _, _ = feed(e, out, []byte(evAdded))
-	if n := strings.Count(string(out), "response.created\n"); n != 1 || !strings.Contains(string(out), `"sequence_number":1,`) || strings.Contains(string(out), `"sequence_number":2`) {
+	out, _, _ = feed(e, out, []byte(evDelta))
+	if n := strings.Count(string(out), "response.created\n"); n != 1 || !strings.Contains(string(out), `"sequence_number":2,`) || strings.Contains(string(out), `"sequence_number":3`) {
 		t.Errorf("after a retry:\n%s", out)
 	}
 	// A failure after output: response.failed, never completed.
 	out = e.Fail(out[:0], apierr.Errorf(502, "upstream_error", "cut").WithCode("stream_closed"))
 	if !strings.Contains(string(out), `"status":"failed"`) || !strings.Contains(string(out), `"code":"stream_closed"`) {
 		t.Errorf("fail frame: %s", out)
+	}
+}
+
+// TestEncoderFirstBurstInOneWrite: a message's start (its item and empty
+// content part) waits with created and in_progress for its first text, so
+// that the client is woken once for all of them; a part that carries text
+// shows at once.
+func TestEncoderFirstBurstInOneWrite(t *testing.T) {
+	plan, _ := translate(t, `{"model":"m","input":"hi"}`)
+	e := NewEncoder(plan, "resp_x", fixedNow, nil)
+	evInProgress := `{"type":"response.in_progress","sequence_number":1,"response":{"id":"resp_up","created_at":5,"status":"in_progress","output":[]}}`
+	evPart := `{"type":"response.content_part.added","sequence_number":6,"item_id":"msg_1","output_index":1,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}`
+	for _, ev := range []string{evCreated, evInProgress, evAdded, evPart} {
+		out, sig, err := feed(e, nil, []byte(ev))
+		if len(out) != 0 || err != nil {
+			t.Fatalf("%.60s: wrote %q (%v) before any text", ev, out, err)
+		}
+		if ev == evAdded && sig != relay.SigOutput {
+			t.Errorf("a message's start: signal %v, want output (the backend is answering)", sig)
+		}
+	}
+	out, _, _ := feed(e, nil, []byte(evDelta))
+	var types []string
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n\n") {
+		ev, _, _ := strings.Cut(f, "\n")
+		types = append(types, strings.TrimPrefix(ev, "event: "))
+	}
+	want := "response.created response.in_progress response.output_item.added response.content_part.added response.output_text.delta"
+	if got := strings.Join(types, " "); got != want {
+		t.Fatalf("first write: %s\nwant %s", got, want)
+	}
+
+	e = NewEncoder(plan, "resp_y", fixedNow, nil)
+	_, _, _ = feed(e, nil, []byte(evCreated))
+	out, _, _ = feed(e, nil, []byte(`{"type":"response.content_part.added","sequence_number":2,"item_id":"msg_1","output_index":0,"content_index":0,"part":{"type":"output_text","text":"already","annotations":[]}}`))
+	if !strings.Contains(string(out), "response.content_part.added") {
+		t.Fatalf("a part with text waited: %q", out)
 	}
 }
 

@@ -342,11 +342,16 @@ func (e *Encoder) lifecycleHead(dst []byte, typ string) []byte {
 }
 
 // shows reports whether the client would see anything of ev: an empty
-// reasoning item or summary part shows nothing yet.
+// reasoning item or summary part shows nothing yet, and neither does a
+// message's start (its item and its first, empty content part), whose
+// text follows at once. Until something shows, the events wait and go out
+// with the first that does, in one write: each write wakes the client, and
+// a failure before any text still gets its own status.
 func shows(ev *codex.Event) bool {
 	switch ev.Type {
 	case codex.EventItemAdded, codex.EventItemDone:
-		if it := ev.Item; it != nil && it.Type == codex.ItemReasoning {
+		it := ev.Item
+		if it != nil && it.Type == codex.ItemReasoning {
 			for _, s := range it.Summary {
 				if s.Text != "" {
 					return true
@@ -354,8 +359,13 @@ func shows(ev *codex.Event) bool {
 			}
 			return false
 		}
+		if ev.Type == codex.EventItemAdded && it != nil && it.Type == codex.ItemMessage && len(it.Content) == 0 {
+			return false
+		}
 	case codex.EventSummaryPartAdded:
 		return false
+	case codex.EventPartAdded:
+		return ev.Part != nil && ev.Part.Text != ""
 	}
 	return true
 }
