@@ -1,39 +1,42 @@
 package upstream
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
 
-// smallBody is the body size under which literals are stored without
-// entropy coding: building a Huffman table for a few hundred bytes of
-// literals costs more time (about a third of compressing a small body)
-// than the bytes it saves are worth. Bodies the size of an agent's
-// (tools, instructions, history: tens of kilobytes) get the full
-// treatment. Small bodies from zsmallMin up go to the small encoder
-// (zsmall.go), the rest of them to klauspost's with raw literals.
+// smallBody is the body size from which klauspost's encoder compresses a
+// body (with entropy-coded literals: bodies the size of an agent's, tools,
+// instructions and history of tens of kilobytes); smaller bodies, most
+// requests, go to the small encoder (zsmall.go).
 const smallBody = 8 << 10
 
-// encoders compresses request bodies with zstd, as the Codex CLI does. It
-// keeps one encoder per core and body class (small, full) and hands out
-// the one used last: an encoder's hash table (256 KiB) is then likely
-// still in the cache, which for the small bodies of most requests costs
-// more than the compression itself. A request waits when every encoder of
-// its class is busy.
+// The Codex CLI compresses with libzstd's streaming interface
+// (zstd::stream::encode_all at the default level), which writes a frame
+// header without the content size and with a 2 MiB window: a descriptor
+// byte 0x00 (no single segment, no checksum, no dictionary) and a window
+// descriptor 0x58. Every frame the app sends starts with the same header.
+const (
+	cliWindow = 2 << 20
+)
+
+// cliFrameHeader is the magic number and frame header of the CLI's frames.
+var cliFrameHeader = [...]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58}
+
+// encoders compresses the bodies from smallBody up with zstd, as the Codex
+// CLI does. It keeps one encoder per core and hands out the one used last
+// (its tables are then likely still in the cache). A request waits when
+// every encoder is busy.
 //
 // The encoders write no content checksum (the CLI's encoder, zstd's
-// defaults, writes none) and use klauspost's fastest level: the bytes differ
-// from the CLI's at any level (it is another implementation), and the
-// fastest level's smaller table keeps small bodies cheap.
+// defaults, writes none) and use klauspost's fastest level: the bytes
+// differ from the CLI's at any level (it is another implementation); the
+// frame header is the CLI's (cliFrameHeader).
 type encoders struct {
-	mu      sync.Mutex
-	classes [2]encoderClass // small, full
-}
-
-// encoderClass is the encoders of one body class.
-type encoderClass struct {
+	mu   sync.Mutex
 	free []*zstd.Encoder // most recently used last
 	cond *sync.Cond
 }
@@ -57,45 +60,90 @@ func CompressBody(dst, body []byte) ([]byte, error) {
 
 func newEncoders(n int) (*encoders, error) {
 	e := &encoders{}
-	for i := range e.classes {
-		c := &e.classes[i]
-		c.cond = sync.NewCond(&e.mu)
-		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true),
-			zstd.WithEncoderCRC(false), zstd.WithEncoderLevel(zstd.SpeedFastest),
-			zstd.WithNoEntropyCompression(i == 0)}
-		for j := 0; j < max(n, 1); j++ {
-			// An encoder allocates its tables on first use: the ones a
-			// request never needs cost little.
-			enc, err := zstd.NewWriter(nil, opts...)
-			if err != nil {
-				return nil, err
-			}
-			c.free = append(c.free, enc)
+	e.cond = sync.NewCond(&e.mu)
+	opts := []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true),
+		zstd.WithEncoderCRC(false), zstd.WithEncoderLevel(zstd.SpeedFastest),
+		// Matches reach back at most as far as the CLI's window.
+		zstd.WithWindowSize(cliWindow)}
+	for range max(n, 1) {
+		// An encoder allocates its tables on first use: the ones a
+		// request never needs cost little.
+		enc, err := zstd.NewWriter(nil, opts...)
+		if err != nil {
+			return nil, err
 		}
+		e.free = append(e.free, enc)
 	}
 	return e, nil
 }
 
 // EncodeAll appends the zstd frame of src to dst.
 func (e *encoders) EncodeAll(src, dst []byte) []byte {
-	if len(src) >= zsmallMin && len(src) < smallBody {
+	if len(src) < smallBody {
 		return compressSmall(dst, src)
 	}
-	c := &e.classes[1]
-	if len(src) < smallBody {
-		c = &e.classes[0]
-	}
 	e.mu.Lock()
-	for len(c.free) == 0 {
-		c.cond.Wait()
+	for len(e.free) == 0 {
+		e.cond.Wait()
 	}
-	enc := c.free[len(c.free)-1]
-	c.free = c.free[:len(c.free)-1]
+	enc := e.free[len(e.free)-1]
+	e.free = e.free[:len(e.free)-1]
 	e.mu.Unlock()
+	start := len(dst)
 	dst = enc.EncodeAll(src, dst)
 	e.mu.Lock()
-	c.free = append(c.free, enc)
+	e.free = append(e.free, enc)
 	e.mu.Unlock()
-	c.cond.Signal()
+	e.cond.Signal()
+	return withCLIHeader(dst, start)
+}
+
+// withCLIHeader replaces the frame header klauspost wrote at dst[start:]
+// (it records the content size and may declare a single segment) with the
+// CLI's. The blocks stay valid: none is larger than 128 KiB, and no match
+// reaches further back than cliWindow.
+func withCLIHeader(dst []byte, start int) []byte {
+	n, err := frameHeaderLen(dst[start:])
+	if err != nil {
+		panic(fmt.Sprintf("upstream: klauspost's zstd frame: %v", err)) // its own output
+	}
+	if n == len(cliFrameHeader) {
+		copy(dst[start:], cliFrameHeader[:])
+		return dst
+	}
+	rest := len(dst) - start - n
+	if n > len(cliFrameHeader) {
+		copy(dst[start:], cliFrameHeader[:])
+		copy(dst[start+len(cliFrameHeader):], dst[start+n:])
+		return dst[:start+len(cliFrameHeader)+rest]
+	}
+	grow := len(cliFrameHeader) - n
+	dst = append(dst, make([]byte, grow)...)
+	copy(dst[start+len(cliFrameHeader):], dst[start+n:start+n+rest])
+	copy(dst[start:], cliFrameHeader[:])
 	return dst
+}
+
+// frameHeaderLen returns the length of a zstd frame's magic number and
+// header (RFC 8878 3.1.1.1).
+func frameHeaderLen(f []byte) (int, error) {
+	if len(f) < 5 || f[0] != 0x28 || f[1] != 0xb5 || f[2] != 0x2f || f[3] != 0xfd {
+		return 0, fmt.Errorf("no zstd frame")
+	}
+	fhd := f[4]
+	n := 5
+	single := fhd&0x20 != 0
+	if !single {
+		n++ // window descriptor
+	}
+	n += [4]int{0, 1, 2, 4}[fhd&0x03] // dictionary id
+	fcs := [4]int{0, 2, 4, 8}[fhd>>6]
+	if fcs == 0 && single {
+		fcs = 1
+	}
+	n += fcs
+	if n > len(f) {
+		return 0, fmt.Errorf("a frame header of %d bytes in %d", n, len(f))
+	}
+	return n, nil
 }

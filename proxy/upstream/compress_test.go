@@ -21,7 +21,7 @@ func TestEncodersConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Small and large bodies: both encoder classes.
+			// Small and large bodies: the small encoder and klauspost's.
 			body := bytes.Repeat([]byte(fmt.Sprintf(`{"n":%d,"text":"hello"}`, i)), 50+i*40)
 			for j := 0; j < 20; j++ {
 				frame := e.EncodeAll(body, nil)
@@ -44,9 +44,9 @@ func TestEncodersConcurrent(t *testing.T) {
 	}
 }
 
-// TestSmallBodiesSkipLiteralEntropy checks the two body classes: a small
-// body's literals are stored raw (no Huffman table to build), a large
-// one's are entropy-coded, and both decode.
+// TestSmallBodiesSkipLiteralEntropy checks the two encoders: a small
+// body's literals are stored raw (the small encoder builds no Huffman
+// table), a large one's are entropy-coded (klauspost's), and both decode.
 func TestSmallBodiesSkipLiteralEntropy(t *testing.T) {
 	e, dec := encodersAndDecoder(t, 1)
 	// Words and numbers: literals a Huffman table would shrink.
@@ -105,7 +105,7 @@ func literalsRaw(t *testing.T, frame []byte) bool {
 	return false
 }
 
-// encodersAndDecoder returns n encoders of each class and a decoder.
+// encodersAndDecoder returns n encoders and a decoder.
 func encodersAndDecoder(t *testing.T, n int) (*encoders, *zstd.Decoder) {
 	t.Helper()
 	e, err := newEncoders(n)

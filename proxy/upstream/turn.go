@@ -116,7 +116,13 @@ func contextWindowID(thread string) string {
 	copy(b[:], sum[:16])
 	ms := uuidMillis(thread)
 	if ms == 0 {
-		ms = uint64(time.Now().UnixMilli())
+		// A thread id that is not a UUIDv7 (a client's own session id)
+		// carries no time: a moment of the day before today, picked by
+		// the id, keeps the window id the same for every turn of the day
+		// (the current time gave each turn another).
+		const day = uint64(24 * time.Hour / time.Millisecond)
+		today := uint64(time.Now().UnixMilli()) / day * day
+		ms = today - day + binary.BigEndian.Uint64(sum[20:28])%day
 	}
 	ms += 20 + uint64(sum[16])%180
 	putUUIDv7(&b, ms)

@@ -94,3 +94,21 @@ func TestUUIDFormatAndMillis(t *testing.T) {
 		}
 	}
 }
+
+// TestContextWindowIDStable: a thread id that is not a UUIDv7 (a client's
+// own session id) gets the same context window id on every turn, and one
+// of the last two days; another thread gets another.
+func TestContextWindowIDStable(t *testing.T) {
+	a := contextWindowID("client-session-42")
+	time.Sleep(3 * time.Millisecond)
+	if b := contextWindowID("client-session-42"); b != a {
+		t.Fatalf("the window id changed between two turns: %s, %s", a, b)
+	}
+	if contextWindowID("client-session-43") == a {
+		t.Fatal("two threads share a window id")
+	}
+	ms := uuidMillis(a)
+	if age := time.Since(time.UnixMilli(int64(ms))); age < 0 || age > 48*time.Hour+time.Second {
+		t.Fatalf("window id %s is %v old", a, age)
+	}
+}

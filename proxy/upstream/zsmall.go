@@ -13,20 +13,22 @@ import (
 // meanwhile), and it builds entropy tables for a few dozen sequences. In
 // place (the relay benchmark's app process, one client) that took 30 µs on
 // average for a 1.8 KB body, several times its microbenchmark; this
-// encoder takes 12 µs there. This encoder keeps an 8 KiB table, finds matches
+// encoder takes 12 µs there. It keeps an 8 KiB table, finds matches
 // greedily, stores literals raw and codes the sequences with the format's
-// predefined tables: one pass, a few microseconds, cold or warm. Its frames
-// are ordinary zstd frames (single segment, content size, no checksum, one
-// block), as klauspost writes for bodies of this size; the bytes differ
-// from the Codex CLI's at any level, as klauspost's did.
+// predefined tables: one pass, a few microseconds. Its frames carry the
+// Codex CLI's frame header (cliFrameHeader: no content size, a 2 MiB
+// window) and one block; the block's bytes differ from the CLI's
+// (libzstd's level 3 codes literals with Huffman tables), as klauspost's
+// did.
 
-// The bodies this encoder takes: from zsmallMin (the smallest body whose
-// content size fits the two-byte field), below smallBody.
 const (
-	zsmallMin     = 256
 	zsmallHashLog = 12
 	zsmallMinRun  = 4 // the shortest match looked for (the format allows 3)
 )
+
+// Positions in the hash table are uint16, and a body is one block (at most
+// 128 KiB): smallBody must stay within both.
+const _ uint16 = smallBody
 
 // zsmallEncoder is one encoder's state; it is reused through zsmallPool.
 type zsmallEncoder struct {
@@ -41,8 +43,8 @@ type zseq struct {
 
 var zsmallPool = sync.Pool{New: func() any { return &zsmallEncoder{seqs: make([]zseq, 0, 256)} }}
 
-// compressSmall appends the zstd frame of src (zsmallMin ≤ len(src) <
-// smallBody) to dst.
+// compressSmall appends the zstd frame of src (shorter than smallBody) to
+// dst.
 func compressSmall(dst, src []byte) []byte {
 	e := zsmallPool.Get().(*zsmallEncoder)
 	dst = e.frame(dst, src)
@@ -54,9 +56,7 @@ func compressSmall(dst, src []byte) []byte {
 // block when compressing would not make it smaller.
 func (e *zsmallEncoder) frame(dst, src []byte) []byte {
 	n := len(src)
-	// Magic number; frame header descriptor 0x60: single segment, a
-	// two-byte content size (stored less 256), no checksum, no dictionary.
-	dst = append(dst, 0x28, 0xb5, 0x2f, 0xfd, 0x60, byte(n-256), byte((n-256)>>8))
+	dst = append(dst, cliFrameHeader[:]...)
 	hdr := len(dst)
 	dst = append(dst, 0, 0, 0) // block header, written below
 	e.match(src)

@@ -16,11 +16,11 @@ import (
 // zsmallInputs are bodies of every kind the small encoder must get right:
 // JSON like the requests', text that never repeats (a raw block), runs
 // (overlapping matches), long matches and long literal runs (the large
-// length codes), at sizes across the class.
+// length codes), at sizes across the class, the tiny ones too.
 func zsmallInputs(r *rand.Rand) [][]byte {
 	words := strings.Fields("the model input type message role user content text tools function call id session thread turn 019a metadata <b> & \" \\ é 漢")
 	var out [][]byte
-	for _, n := range []int{zsmallMin, zsmallMin + 1, 300, 1621, 4095, 4096, 4097, smallBody - 1} {
+	for _, n := range []int{1, 3, 4, 5, 255, 256, 257, 300, 1621, 4095, 4096, 4097, smallBody - 1} {
 		json := make([]byte, 0, n)
 		for len(json) < n {
 			json = fmt.Appendf(json, `{"%s":"%s-%d"},`, words[r.IntN(len(words))], words[r.IntN(len(words))], r.IntN(1000))
@@ -36,34 +36,32 @@ func zsmallInputs(r *rand.Rand) [][]byte {
 		block = append(block, noise[:n-len(block)]...)
 		out = append(out, json[:n], noise, zeros, mixed[:n], block[:n])
 	}
+	// Cuts of them at random lengths.
+	for range 300 {
+		in := out[r.IntN(len(out))]
+		out = append(out, in[:1+r.IntN(len(in))])
+	}
 	return out
 }
 
-func TestSmallFramesDecode(t *testing.T) {
+// TestSmallFrames checks every frame's header (the Codex CLI's) and that
+// klauspost's decoder gives the body back; dst's bytes are kept.
+func TestSmallFrames(t *testing.T) {
 	dec, err := zstd.NewReader(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dec.Close()
-	r := rand.New(rand.NewPCG(1, 2))
-	inputs := zsmallInputs(r)
-	for range 300 {
-		n := zsmallMin + r.IntN(smallBody-zsmallMin)
-		in := zsmallInputs(r)[r.IntN(5)*0+r.IntN(40)%40]
-		if len(in) > n {
-			in = in[:n]
-		}
-		inputs = append(inputs, in)
-	}
-	for i, in := range inputs {
-		if len(in) < zsmallMin {
-			continue
-		}
+	for i, in := range zsmallInputs(rand.New(rand.NewPCG(1, 2))) {
 		frame := compressSmall([]byte("prefix"), in)
 		if !bytes.HasPrefix(frame, []byte("prefix")) {
 			t.Fatalf("input %d: dst's bytes were overwritten", i)
 		}
-		out, err := dec.DecodeAll(frame[len("prefix"):], nil)
+		frame = frame[len("prefix"):]
+		if !bytes.HasPrefix(frame, cliFrameHeader[:]) {
+			t.Fatalf("input %d: frame header % x, want the CLI's % x", i, frame[:6], cliFrameHeader)
+		}
+		out, err := dec.DecodeAll(frame, nil)
 		if err != nil {
 			t.Fatalf("input %d (%d bytes): %v", i, len(in), err)
 		}
@@ -73,11 +71,11 @@ func TestSmallFramesDecode(t *testing.T) {
 	}
 }
 
-// TestSmallFramesDecodeWithLibzstd decodes the small encoder's frames with
-// the reference implementation (the zstd command, libzstd), the decoder
-// family a backend is most likely to use: klauspost's decoder agreeing is
-// not enough.
-func TestSmallFramesDecodeWithLibzstd(t *testing.T) {
+// TestFramesDecodeWithLibzstd decodes the app's frames, small and large
+// (klauspost's blocks behind the CLI's header, up to a body larger than the
+// window), with the reference implementation (the zstd command, libzstd),
+// the decoder family a backend is most likely to use.
+func TestFramesDecodeWithLibzstd(t *testing.T) {
 	zstdCmd, err := exec.LookPath("zstd")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -87,32 +85,51 @@ func TestSmallFramesDecodeWithLibzstd(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	inputs := zsmallInputs(r)
-	for range 60 {
-		in := inputs[r.IntN(len(inputs))]
-		n := zsmallMin + r.IntN(len(in)-zsmallMin+1)
-		inputs = append(inputs, in[:n])
+	prose := proseOf(r, 3*cliWindow)
+	for _, n := range []int{smallBody, smallBody + 1, 100 << 10, cliWindow + 5000, 3 * cliWindow} {
+		inputs = append(inputs, prose[:n])
 	}
-	dir := t.TempDir()
-	for i, in := range inputs {
-		if len(in) < zsmallMin || len(in) >= smallBody {
-			continue
-		}
-		name := filepath.Join(dir, fmt.Sprintf("in%03d.zst", i))
-		if err := os.WriteFile(name, compressSmall(nil, in), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(zstdCmd, "-q", "-d", "-c", name).Output()
-		if err != nil {
-			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = ee.Stderr
-			}
-			t.Fatalf("input %d (%d bytes): zstd -d: %v %s", i, len(in), err, stderr)
-		}
-		if !bytes.Equal(out, in) {
-			t.Fatalf("input %d (%d bytes) came back different from zstd -d", i, len(in))
-		}
+	e, err := newEncoders(1)
+	if err != nil {
+		t.Fatal(err)
 	}
+	// All frames in one file: zstd -d writes their bodies one after the
+	// other.
+	var frames, want []byte
+	for _, in := range inputs {
+		start := len(frames)
+		frames = e.EncodeAll(in, frames)
+		if !bytes.HasPrefix(frames[start:], cliFrameHeader[:]) {
+			t.Fatalf("a %d-byte body: frame header % x, want the CLI's", len(in), frames[start:start+6])
+		}
+		want = append(want, in...)
+	}
+	name := filepath.Join(t.TempDir(), "frames.zst")
+	if err := os.WriteFile(name, frames, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(zstdCmd, "-q", "-d", "-c", name).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("zstd -d: %v %s", err, stderr)
+	}
+	if !bytes.Equal(out, want) {
+		t.Fatalf("zstd -d gave %d bytes back, want %d (or different ones)", len(out), len(want))
+	}
+}
+
+// proseOf returns n bytes of words and numbers: text that compresses
+// like a request's, with matches near and far.
+func proseOf(r *rand.Rand, n int) []byte {
+	words := strings.Fields("alpha beta gamma delta echo foxtrot golf hotel india juliet kilo lima")
+	b := make([]byte, 0, n+16)
+	for len(b) < n {
+		b = fmt.Appendf(b, "%s%d ", words[r.IntN(len(words))], r.IntN(100000))
+	}
+	return b[:n]
 }
 
 // BenchmarkSmallBody compresses a small request body with the small
