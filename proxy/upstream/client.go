@@ -248,7 +248,7 @@ func (c *Client) Responses(ctx context.Context, r Request) (*Stream, error) {
 	u := c.base + "/codex/responses"
 	body := r.Body
 	compressed := false
-	var hb headerBuilder
+	hb := headerBuilder{kv: make([][2]string, 0, 24)} // the CLI's headers, and room for the client's
 	if c.cfg.Identity == IdentityChrome {
 		c.chromeResponsesHeaders(&hb, r)
 	} else {
