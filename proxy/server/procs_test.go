@@ -223,22 +223,27 @@ func TestProcGovernorConcurrent(t *testing.T) {
 		}
 	}
 	waitFor("at the start", true)
-	stopNoise := make(chan struct{})
-	var noise sync.WaitGroup
-	for range 2 { // one client each, all the time: never three by themselves
-		noise.Go(func() {
-			for {
-				select {
-				case <-stopNoise:
-					return
-				default:
+	// Two clients asking all the time: never three requests by themselves.
+	noise := func() (stop func()) {
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					g.begin()
+					runtime.Gosched()
+					g.end()
 				}
-				g.begin()
-				runtime.Gosched()
-				g.end()
-			}
-		})
+			})
+		}
+		return func() { close(done); wg.Wait() }
 	}
+	stopNoise := noise()
 	for round := range 30 {
 		var held sync.WaitGroup
 		release := make(chan struct{})
@@ -253,28 +258,12 @@ func TestProcGovernorConcurrent(t *testing.T) {
 		close(release)
 		held.Wait()
 		if round%2 == 0 {
-			close(stopNoise)
-			noise.Wait()
+			stopNoise()
 			waitFor("the burst over", true)
-			stopNoise = make(chan struct{})
-			for range 2 {
-				noise.Go(func() {
-					for {
-						select {
-						case <-stopNoise:
-							return
-						default:
-						}
-						g.begin()
-						runtime.Gosched()
-						g.end()
-					}
-				})
-			}
+			stopNoise = noise()
 		}
 	}
-	close(stopNoise)
-	noise.Wait()
+	stopNoise()
 	cancel()
 	<-done
 	if g.active.Load() != 0 {
