@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 
@@ -581,6 +583,39 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 					t.Errorf("requests = %d, want 1: output was produced, a retry would spend the quota again", n)
 				}
 			})
+		}
+	})
+	// A failure after the message started but before its first text (held
+	// back with created and in_progress, so answered with a status): the
+	// quota is spent, so the answer tells the client's SDK not to send the
+	// request again, and an SDK that retries 5xx by itself does not.
+	t.Run("failure_after_message_start_is_not_retried_by_the_sdk", func(t *testing.T) {
+		messageStartThenFailure := codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
+			st := codextest.NewStream(w, req)
+			_ = st.Begin()
+			_ = st.PartialText("")
+			_ = st.Failed("server_error", "boom")
+		})
+		for _, stream := range []bool{true, false} {
+			h := newHarness(t, nil)
+			h.fake.Enqueue(codextest.Repeat(messageStartThenFailure, 3)...)
+			sdk := openai.NewClient(option.WithBaseURL(h.base), option.WithAPIKey(testKey), option.WithMaxRetries(2))
+			var err error
+			if stream {
+				s := sdk.Responses.NewStreaming(ctx, basic)
+				for s.Next() {
+				}
+				err = s.Err()
+			} else {
+				_, err = sdk.Responses.New(ctx, basic)
+			}
+			var apiErr *openai.Error
+			if !errors.As(err, &apiErr) || apiErr.StatusCode < 500 || apiErr.Response.Header.Get("X-Should-Retry") != "false" {
+				t.Fatalf("stream %v: %v, want a 5xx with X-Should-Retry: false", stream, err)
+			}
+			if n := len(h.fake.ResponsesRequests()); n != 1 {
+				t.Errorf("stream %v: requests = %d, want 1: the SDK sent the request again and spent the quota twice", stream, n)
+			}
 		}
 	})
 	// A non-streamed answer whose first item takes longer than the

@@ -373,6 +373,16 @@ func (x *run) serve() error {
 			}
 			continue
 		}
+		if x.produced {
+			// The backend had started answering (hidden reasoning, a
+			// message's start): the quota is spent. The app does not send
+			// the request again, and neither should the client's SDK,
+			// which would retry a 5xx by itself.
+			if f.Err.Header == nil {
+				f.Err.Header = http.Header{}
+			}
+			f.Err.Header.Set("X-Should-Retry", "false")
+		}
 		return f.Err
 	}
 }

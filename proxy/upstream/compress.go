@@ -107,21 +107,17 @@ func withCLIHeader(dst []byte, start int) []byte {
 	if err != nil {
 		panic(fmt.Sprintf("upstream: klauspost's zstd frame: %v", err)) // its own output
 	}
-	if n == len(cliFrameHeader) {
-		copy(dst[start:], cliFrameHeader[:])
-		return dst
+	// Never shorter than the CLI's: a header without a single segment has
+	// a window descriptor, one with a single segment a content size. (An
+	// empty body would have none; EncodeAll sends those, like every body
+	// under smallBody, to the small encoder.)
+	if n < len(cliFrameHeader) {
+		panic(fmt.Sprintf("upstream: a zstd frame header of %d bytes", n))
 	}
 	rest := len(dst) - start - n
-	if n > len(cliFrameHeader) {
-		copy(dst[start:], cliFrameHeader[:])
-		copy(dst[start+len(cliFrameHeader):], dst[start+n:])
-		return dst[:start+len(cliFrameHeader)+rest]
-	}
-	grow := len(cliFrameHeader) - n
-	dst = append(dst, make([]byte, grow)...)
-	copy(dst[start+len(cliFrameHeader):], dst[start+n:start+n+rest])
 	copy(dst[start:], cliFrameHeader[:])
-	return dst
+	copy(dst[start+len(cliFrameHeader):], dst[start+n:])
+	return dst[:start+len(cliFrameHeader)+rest]
 }
 
 // frameHeaderLen returns the length of a zstd frame's magic number and

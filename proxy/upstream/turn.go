@@ -122,7 +122,7 @@ func contextWindowID(thread string) string {
 		// (the current time gave each turn another).
 		const day = uint64(24 * time.Hour / time.Millisecond)
 		today := uint64(time.Now().UnixMilli()) / day * day
-		ms = today - day + binary.BigEndian.Uint64(sum[20:28])%day
+		ms = today - day + binary.BigEndian.Uint64(sum[20:28])%(day-200) // - 200: never after now
 	}
 	ms += 20 + uint64(sum[16])%180
 	putUUIDv7(&b, ms)

@@ -237,6 +237,12 @@ func TestEncoderFirstBurstInOneWrite(t *testing.T) {
 	if !strings.Contains(string(out), "response.content_part.added") {
 		t.Fatalf("a part with text waited: %q", out)
 	}
+	e = NewEncoder(plan, "resp_z", fixedNow, nil)
+	_, _, _ = feed(e, nil, []byte(evCreated))
+	out, _, _ = feed(e, nil, []byte(`{"type":"response.content_part.added","sequence_number":2,"item_id":"msg_1","output_index":0,"content_index":0,"part":{"type":"refusal","refusal":"I can't"}}`))
+	if !strings.Contains(string(out), "I can't") {
+		t.Fatalf("a refusal part waited: %q", out)
+	}
 }
 
 func TestEncoderRenamedTools(t *testing.T) {

@@ -343,8 +343,8 @@ func (e *Encoder) lifecycleHead(dst []byte, typ string) []byte {
 
 // shows reports whether the client would see anything of ev: an empty
 // reasoning item or summary part shows nothing yet, and neither does a
-// message's start (its item and its first, empty content part), whose
-// text follows at once. Until something shows, the events wait and go out
+// message's start (its item without content) or any empty content part:
+// the text follows at once. Until something shows, the events wait and go out
 // with the first that does, in one write: each write wakes the client, and
 // a failure before any text still gets its own status.
 func shows(ev *codex.Event) bool {
@@ -365,7 +365,7 @@ func shows(ev *codex.Event) bool {
 	case codex.EventSummaryPartAdded:
 		return false
 	case codex.EventPartAdded:
-		return ev.Part != nil && ev.Part.Text != ""
+		return ev.Part != nil && (ev.Part.Text != "" || ev.Part.Refusal != "")
 	}
 	return true
 }
