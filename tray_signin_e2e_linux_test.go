@@ -467,7 +467,9 @@ func TestTraySignInAndSignOut(t *testing.T) {
 func TestTraySignInTimeoutAndDenied(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*livenessDeadline)
 	defer cancel()
-	d := startSignInDesktop(t, ctx, codextest.AuthOptions{AuthorizeError: "access_denied"}, "CHATGPT_SIGNIN_TIMEOUT=2s")
+	// Long enough for a loaded machine to see the waiting menu before the
+	// timeout ends it.
+	d := startSignInDesktop(t, ctx, codextest.AuthOptions{AuthorizeError: "access_denied"}, "CHATGPT_SIGNIN_TIMEOUT=5s")
 
 	// Nobody signs in: the sign-in gives up with a sentence, not an error.
 	d.click(exact("Sign in…"))
