@@ -589,6 +589,21 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 	// back with created and in_progress, so answered with a status): the
 	// quota is spent, so the answer tells the client's SDK not to send the
 	// request again, and an SDK that retries 5xx by itself does not.
+	// The app's own retries of a failure before any output are the only
+	// ones: an SDK that retries 5xx by itself would multiply them.
+	t.Run("retries_are_not_multiplied_by_the_sdk", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.fake.Enqueue(codextest.Repeat(codextest.Cut(""), 9)...)
+		sdk := openai.NewClient(option.WithBaseURL(h.base), option.WithAPIKey(testKey), option.WithMaxRetries(2))
+		_, err := sdk.Responses.New(ctx, basic)
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Response.Header.Get("X-Should-Retry") != "false" {
+			t.Fatalf("%v, want a 502 with X-Should-Retry: false", err)
+		}
+		if n := len(h.fake.ResponsesRequests()); n != 3 {
+			t.Errorf("requests = %d, want 1 + the app's 2 retries", n)
+		}
+	})
 	t.Run("failure_after_message_start_is_not_retried_by_the_sdk", func(t *testing.T) {
 		messageStartThenFailure := codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
 			st := codextest.NewStream(w, req)

@@ -373,11 +373,12 @@ func (x *run) serve() error {
 			}
 			continue
 		}
-		if x.produced {
+		if x.produced || attempt > 0 {
 			// The backend had started answering (hidden reasoning, a
-			// message's start): the quota is spent. The app does not send
-			// the request again, and neither should the client's SDK,
-			// which would retry a 5xx by itself.
+			// message's start): the quota is spent, and the app does not
+			// send the request again. Or the app already did, as many
+			// times as it may. Either way the client's SDK, which would
+			// retry a 5xx by itself, should not either.
 			if f.Err.Header == nil {
 				f.Err.Header = http.Header{}
 			}

@@ -19,10 +19,20 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	e := toAPIError(err, c)
-	if e.Status >= 500 {
-		s.log.Warn("request failed", "path", c.Path(), "status", e.Status, "err", err)
+	if st := writtenStatus(e, c); st >= 500 {
+		s.log.Warn("request failed", "path", c.Path(), "status", st, "err", err)
 	}
 	writeError(c, e)
+}
+
+// writtenStatus is the status writeError answers e with: the Messages API
+// maps some statuses to Anthropic's (a 502 is its 500 api_error).
+func writtenStatus(e *apierr.Error, c echo.Context) int {
+	if anthropic.Wants(c.Request()) {
+		st, _ := anthropic.Shape(e)
+		return st
+	}
+	return e.Status
 }
 
 func toAPIError(err error, c echo.Context) *apierr.Error {
@@ -35,7 +45,7 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 		msg := fmt.Sprint(he.Message)
 		switch he.Code {
 		case http.StatusNotFound:
-			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
+			return apierr.Errorf(http.StatusNotFound, "invalid_request_error", "Unknown request URL: %s %s. The API serves /v1/chat/completions, /v1/responses (and GET or DELETE /v1/responses/{id}), /v1/messages, /v1/messages/count_tokens, /v1/models and /v1/models/{id}.", c.Request().Method, c.Request().URL.Path).WithCode("unknown_url")
 		case http.StatusMethodNotAllowed:
 			return apierr.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
 		case http.StatusRequestEntityTooLarge:

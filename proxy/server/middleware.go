@@ -109,7 +109,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		status := c.Response().Status
 		if err != nil {
-			status = toAPIError(err, c).Status
+			status = writtenStatus(toAPIError(err, c), c)
 		}
 		s.log.Info("request", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
 			"ms", time.Since(start).Milliseconds(), "client", clientName(c.Request()))

@@ -41,9 +41,10 @@ type procGovernor struct {
 	narrowed atomic.Bool  // what run last set
 	kick     chan struct{}
 
-	wide int               // GOMAXPROCS when the governor was made
-	set  func(narrow bool) // the runtime setting; tests replace it
-	now  func() int64      // monotonic nanoseconds
+	wide     int               // GOMAXPROCS when the governor was made
+	set      func(narrow bool) // the runtime setting; tests replace it
+	now      func() int64      // monotonic nanoseconds
+	quietFor time.Duration     // narrowAfter; tests shorten it
 }
 
 // newProcGovernor returns a governor, or nil when the runtime's setting is
@@ -56,9 +57,10 @@ func newProcGovernor() *procGovernor {
 	}
 	start := time.Now()
 	g := &procGovernor{
-		kick: make(chan struct{}, 1),
-		wide: wide,
-		now:  func() int64 { return int64(time.Since(start)) },
+		kick:     make(chan struct{}, 1),
+		wide:     wide,
+		now:      func() int64 { return int64(time.Since(start)) },
+		quietFor: narrowAfter,
 	}
 	g.set = func(narrow bool) {
 		if narrow {
@@ -91,8 +93,12 @@ func (g *procGovernor) end() {
 	}
 	n := g.active.Add(-1)
 	if n >= wideAt-1 {
-		// Still busy, or the load only just became low.
+		// Still busy, or the load only just became low: then run times
+		// the quiet spell (the requests still in flight may last minutes).
 		g.busy.Store(g.now())
+		if n == wideAt-1 && !g.narrowed.Load() {
+			g.wake()
+		}
 		return
 	}
 	if !g.narrowed.Load() && g.quiet() {
@@ -119,7 +125,17 @@ func (g *procGovernor) wake() {
 // quiet reports whether fewer than wideAt requests have been in flight
 // for narrowAfter.
 func (g *procGovernor) quiet() bool {
-	return g.active.Load() < wideAt && g.now()-g.busy.Load() >= int64(narrowAfter)
+	return g.active.Load() < wideAt && g.now()-g.busy.Load() >= int64(g.quietFor)
+}
+
+// untilQuiet is how long the load, low now, must stay low before the
+// scheduler narrows; 0 when there is nothing to wait for (narrowed, busy,
+// or quiet already).
+func (g *procGovernor) untilQuiet() time.Duration {
+	if g.narrowed.Load() || g.active.Load() >= wideAt {
+		return 0
+	}
+	return max(time.Duration(int64(g.quietFor)-(g.now()-g.busy.Load())), 0)
 }
 
 // run switches the scheduler as the load asks until ctx is done, then
@@ -131,13 +147,23 @@ func (g *procGovernor) run(ctx context.Context) {
 	}
 	defer g.restore()
 	g.settle()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	<-t.C
 	for {
+		// Wide with a low load: look again when its quiet spell ends,
+		// whether or not a request ends meanwhile.
+		if d := g.untilQuiet(); d > 0 {
+			t.Reset(d)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-g.kick:
-			g.settle()
+		case <-t.C:
 		}
+		t.Stop()
+		g.settle()
 	}
 }
 

@@ -26,7 +26,7 @@ type testGovernor struct {
 
 func newTestGovernor() *testGovernor {
 	tg := &testGovernor{}
-	tg.procGovernor = &procGovernor{kick: make(chan struct{}, 1), now: func() int64 { return tg.clock }}
+	tg.procGovernor = &procGovernor{kick: make(chan struct{}, 1), now: func() int64 { return tg.clock }, quietFor: narrowAfter}
 	tg.set = func(narrow bool) { tg.switches = append(tg.switches, narrow) }
 	tg.busy.Store(-int64(narrowAfter))
 	return tg
@@ -188,9 +188,44 @@ func TestProcGovernorWidensDuringANarrowing(t *testing.T) {
 	g.want(t, "a burst during the narrowing", true, false, true, false)
 }
 
+// TestProcGovernorNarrowsWhileRequestsLast: once the load falls below
+// three, the scheduler narrows when the quiet spell ends, though the two
+// requests still in flight last on (an agent's stream lasts minutes) and
+// no request ends or begins meanwhile.
+func TestProcGovernorNarrowsWhileRequestsLast(t *testing.T) {
+	var narrowed atomic.Bool
+	start := time.Now()
+	g := &procGovernor{kick: make(chan struct{}, 1), now: func() int64 { return int64(time.Since(start)) }, quietFor: 30 * time.Millisecond}
+	g.busy.Store(-int64(g.quietFor))
+	g.set = func(narrow bool) { narrowed.Store(narrow) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); g.run(ctx) }()
+	defer func() { cancel(); <-done }()
+	wait := func(what string, narrow bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for narrowed.Load() != narrow {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: narrowed %v after 10 s, want %v", what, narrowed.Load(), narrow)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wait("at the start", true)
+	for range wideAt {
+		g.begin()
+	}
+	wait("three in flight", false)
+	g.end() // two stay in flight, and nothing else happens
+	wait("two long requests", true)
+	g.end()
+	g.end()
+}
+
 // TestProcGovernorConcurrent runs the governor's own goroutine against
-// clients on many goroutines (run with -race), on a clock where
-// narrowAfter passes in 2 ms: whenever three requests are held open it
+// clients on many goroutines (run with -race), with a quiet spell of
+// 2 ms: whenever three requests are held open it
 // widens, whenever they are gone it narrows again, no switch repeats the
 // state before it, and the end of run gives the CPUs back.
 func TestProcGovernorConcurrent(t *testing.T) {
@@ -198,7 +233,7 @@ func TestProcGovernorConcurrent(t *testing.T) {
 	var switches []bool
 	var narrowed atomic.Bool
 	start := time.Now()
-	g := &procGovernor{kick: make(chan struct{}, 1), now: func() int64 { return int64(time.Since(start)) * 1000 }}
+	g := &procGovernor{kick: make(chan struct{}, 1), now: func() int64 { return int64(time.Since(start)) }, quietFor: 2 * time.Millisecond}
 	g.busy.Store(-int64(narrowAfter))
 	g.set = func(narrow bool) {
 		mu.Lock()

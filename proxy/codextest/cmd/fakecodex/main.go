@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -65,6 +66,13 @@ func main() {
 	}
 	if *etag != "" {
 		opts = append(opts, codextest.WithModelsETag(*etag))
+	}
+	// A clear word instead of the library's panic when the port is taken
+	// (most often by a fake left running from an earlier try).
+	if l, err := net.Listen("tcp", *addr); err != nil {
+		log.Fatalf("fakecodex: %v (is another fakecodex still running? stop it, or pick another -addr)", err)
+	} else {
+		_ = l.Close()
 	}
 	s := codextest.New(opts...)
 	if *tokens != "" {
