@@ -373,19 +373,24 @@ func (x *run) serve() error {
 			}
 			continue
 		}
-		if x.produced || attempt > 0 {
-			// The backend had started answering (hidden reasoning, a
-			// message's start): the quota is spent, and the app does not
-			// send the request again. Or the app already did, as many
-			// times as it may. Either way the client's SDK, which would
-			// retry a 5xx by itself, should not either.
-			if f.Err.Header == nil {
-				f.Err.Header = http.Header{}
-			}
-			f.Err.Header.Set("X-Should-Retry", "false")
-		}
-		return f.Err
+		return x.finalError(f, attempt)
 	}
+}
+
+// finalError is the error a request that failed with f at attempt is
+// answered with. When the backend had started answering (hidden
+// reasoning, a message's start) the quota is spent and the app does not
+// send the request again; when the app already did, as many times as it
+// may, more tries help no one. Either way the client's SDK, which would
+// retry a 5xx by itself, is told not to.
+func (x *run) finalError(f *Failure, attempt int) error {
+	if x.produced || attempt > 0 {
+		if f.Err.Header == nil {
+			f.Err.Header = http.Header{}
+		}
+		f.Err.Header.Set("X-Should-Retry", "false")
+	}
+	return f.Err
 }
 
 // waitToRetry waits out the backoff before attempt+1 of a request that
