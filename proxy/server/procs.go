@@ -106,14 +106,6 @@ func (g *procGovernor) end() {
 	}
 }
 
-// idle asks for a look at the load when the server has been idle for a
-// while (the reclaimer calls it).
-func (g *procGovernor) idle() {
-	if g != nil && !g.narrowed.Load() {
-		g.wake()
-	}
-}
-
 // wake asks run to look at the load.
 func (g *procGovernor) wake() {
 	select {
@@ -147,9 +139,9 @@ func (g *procGovernor) run(ctx context.Context) {
 	}
 	defer g.restore()
 	g.settle()
-	t := time.NewTimer(0)
+	t := time.NewTimer(time.Hour)
+	t.Stop() // armed only while a quiet spell runs
 	defer t.Stop()
-	<-t.C
 	for {
 		// Wide with a low load: look again when its quiet spell ends,
 		// whether or not a request ends meanwhile.

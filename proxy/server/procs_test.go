@@ -125,30 +125,30 @@ func TestProcGovernor(t *testing.T) {
 	g.look()
 	g.want(t, "the long requests ending", true, false, true, false)
 
-	// idle narrows once the load has been low long enough, and not while
-	// three requests are in flight.
-	g.idle()
+	// The quiet spell's timer (run's wake-up) narrows once the load has
+	// been low long enough, and not while three requests are in flight.
+	g.wake() // the quiet spell's timer
 	g.look()
-	g.want(t, "idle right after the burst", true, false, true, false)
+	g.want(t, "the timer right after the burst", true, false, true, false)
 	g.advance(narrowAfter)
-	g.idle()
+	g.wake() // the quiet spell's timer
 	g.look()
-	g.want(t, "idle after narrowAfter", true, false, true, false, true)
+	g.want(t, "the timer after narrowAfter", true, false, true, false, true)
 	for range 3 {
 		g.begin()
 	}
 	g.look()
 	g.advance(narrowAfter)
-	g.idle()
+	g.wake() // the quiet spell's timer
 	g.look()
-	g.want(t, "idle with three requests in flight", true, false, true, false, true, false)
+	g.want(t, "the timer with three requests in flight", true, false, true, false, true, false)
 	for range 3 {
 		g.end()
 	}
 
 	// restore gives the CPUs back when narrowed, and only then.
 	g.advance(narrowAfter)
-	g.idle()
+	g.wake() // the quiet spell's timer
 	g.look()
 	g.restore()
 	g.restore()
@@ -188,6 +188,19 @@ func TestProcGovernorWidensDuringANarrowing(t *testing.T) {
 	g.want(t, "a burst during the narrowing", true, false, true, false)
 }
 
+// waitNarrowed waits up to 10 s for the setting a test's set recorded in
+// narrowed to become want.
+func waitNarrowed(t *testing.T, what string, narrowed *atomic.Bool, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for narrowed.Load() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: narrowed %v after 10 s, want %v", what, narrowed.Load(), want)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 // TestProcGovernorNarrowsWhileRequestsLast: once the load falls below
 // three, the scheduler narrows when the quiet spell ends, though the two
 // requests still in flight last on (an agent's stream lasts minutes) and
@@ -202,16 +215,7 @@ func TestProcGovernorNarrowsWhileRequestsLast(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); g.run(ctx) }()
 	defer func() { cancel(); <-done }()
-	wait := func(what string, narrow bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for narrowed.Load() != narrow {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: narrowed %v after 10 s, want %v", what, narrowed.Load(), narrow)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
+	wait := func(what string, narrow bool) { t.Helper(); waitNarrowed(t, what, &narrowed, narrow) }
 	wait("at the start", true)
 	for range wideAt {
 		g.begin()
@@ -246,17 +250,7 @@ func TestProcGovernorConcurrent(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); g.run(ctx) }()
 
-	waitFor := func(what string, narrow bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for narrowed.Load() != narrow {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: narrowed %v after 10 s, want %v", what, narrowed.Load(), narrow)
-			}
-			g.idle() // as the reclaimer does after an idle spell
-			time.Sleep(100 * time.Microsecond)
-		}
-	}
+	waitFor := func(what string, narrow bool) { t.Helper(); waitNarrowed(t, what, &narrowed, narrow) }
 	waitFor("at the start", true)
 	// Two clients asking all the time: never three requests by themselves.
 	noise := func() (stop func()) {
@@ -324,7 +318,6 @@ func TestProcGovernorLeavesTheUsersSetting(t *testing.T) {
 	var g *procGovernor // every method is a no-op
 	g.begin()
 	g.end()
-	g.idle()
 	g.run(context.Background())
 }
 
@@ -343,7 +336,6 @@ func TestServeFitsTheScheduler(t *testing.T) {
 	}
 	var clock atomic.Int64
 	s.procs.now = clock.Load
-	s.reclaim.idle = s.procs.idle
 	release := make(chan struct{})
 	s.e = echo.New()
 	s.e.Pre(s.trackIdle)

@@ -32,8 +32,6 @@ type reclaimer struct {
 	// few connections, and a quiet spell of ordinary use keeps its warm
 	// connection: trim runs only after bursts.
 	trim func()
-	// idle runs with every reclaim (the scheduler's governor narrows).
-	idle func()
 }
 
 // burstRequests is the number of requests at once from which the idle
@@ -86,9 +84,6 @@ func (r *reclaimer) fire() {
 		free = freeMemory
 	}
 	free()
-	if r.idle != nil {
-		r.idle()
-	}
 }
 
 // freeMemory collects twice, so that the contents of sync.Pools (buffers

@@ -115,7 +115,6 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Config.AdaptiveProcs {
 		s.procs = newProcGovernor()
-		s.reclaim.idle = s.procs.idle
 	}
 	if o.APIKey != "" {
 		sum := sha256.Sum256([]byte(o.APIKey))
