@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
-	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/proxytest"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/server"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
@@ -102,23 +97,7 @@ func (w *tailWriter) SetWriteDeadline(time.Time) error { return nil }
 // newMemoryCore is the app's core with memoryUpstream in place of the
 // HTTP client.
 func newMemoryCore(tb testing.TB) http.Handler {
-	vars := map[string]string{"CHATGPT_BASE_URL": "http://127.0.0.1:1/backend-api", "CHATGPT_API_KEY": proxytest.APIKey, "CHATGPT_ADAPTIVE_PROCS": "false"}
-	cfg, err := config.LoadFrom(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		tb.Fatal(err)
-	}
-	token := codextest.FakeJWT(map[string]any{
-		"exp":                         time.Now().Add(time.Hour).Unix(),
-		"https://api.openai.com/auth": map[string]any{"chatgpt_account_id": "acct-123", "chatgpt_plan_type": "plus"},
-	})
-	core, err := proxy.New(cfg, proxy.Options{
-		Version: "bench", APIKey: cfg.APIKey, Auth: auth.NewStatic(token, ""),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Upstream: memoryUpstream{},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	core, _ := proxytest.NewCore(tb, "http://127.0.0.1:1/backend-api", nil, memoryUpstream{})
 	return core.Handler()
 }
 

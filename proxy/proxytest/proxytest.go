@@ -13,6 +13,7 @@ import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/auth"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codextest"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/config"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/server"
 )
 
 // APIKey is the local API key the harness requires.
@@ -40,6 +41,27 @@ func New(t testing.TB, env map[string]string, fakeOpts ...codextest.Option) *Har
 // BaseURL) and returns it, without a Fake. It stops when the test ends.
 func Start(t testing.TB, baseURL string, env map[string]string) *Harness {
 	t.Helper()
+	core, token := NewCore(t, baseURL, env, nil)
+	if err := core.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- core.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("core.Run: %v", err)
+		}
+	})
+	return &Harness{Core: core, BaseURL: core.BaseURL(), Token: token}
+}
+
+// NewCore builds the core the harness runs (the configuration from env
+// over the harness's, a static ChatGPT token, which it returns) without
+// starting it; up, when not nil, replaces the HTTP client upstream.
+func NewCore(t testing.TB, baseURL string, env map[string]string, up server.Upstream) (*proxy.Core, string) {
+	t.Helper()
 	vars := map[string]string{
 		"CHATGPT_BASE_URL": baseURL,
 		"CHATGPT_PORT":     "0",
@@ -61,27 +83,16 @@ func Start(t testing.TB, baseURL string, env map[string]string) *Harness {
 		"https://api.openai.com/profile": map[string]any{"email": "ann@example.com"},
 	})
 	core, err := proxy.New(cfg, proxy.Options{
-		Version: "test",
-		APIKey:  cfg.APIKey,
-		Auth:    auth.NewStatic(token, ""),
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Version:  "test",
+		APIKey:   cfg.APIKey,
+		Auth:     auth.NewStatic(token, ""),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Upstream: up,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := core.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- core.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("core.Run: %v", err)
-		}
-	})
-	return &Harness{Core: core, BaseURL: core.BaseURL(), Token: token}
+	return core, token
 }
 
 // LastResponses returns the last /codex/responses request the fake got.
