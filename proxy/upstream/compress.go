@@ -18,10 +18,9 @@ const smallBody = 8 << 10
 // (zstd::stream::encode_all at the default level), which writes a frame
 // header without the content size and with a 2 MiB window: a descriptor
 // byte 0x00 (no single segment, no checksum, no dictionary) and a window
-// descriptor 0x58. Every frame the app sends starts with the same header.
-const (
-	cliWindow = 2 << 20
-)
+// descriptor 0x58. Every frame the app sends starts with the same header,
+// and no match reaches further back than that window.
+const cliWindow = 2 << 20
 
 // cliFrameHeader is the magic number and frame header of the CLI's frames.
 var cliFrameHeader = [...]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58}
