@@ -22,6 +22,7 @@ var layers = map[string]int{
 	"assets": 0, "assets/gen": 9, "build": 9, "build/tools/checks": 9, "build/tools/icongen": 9,
 	"build/tools/notices": 9, "build/tools/pack": 9, "keychain": 0, "proxy/config": 0, "proxy/apierr": 0, "proxy/auth": 0,
 	"proxy/codex": 0, "proxy/catalog": 0, "proxy/status": 0, "tray/applog": 0, "proxy/affinity": 0, "proxy/upstream/codexcli": -1,
+	"proxy/jsonscan": -1,
 	"proxy/upstream": 1, "proxy/dialect": 1,
 	"proxy/relay": 2, "proxy/auth/creds": 2,
 	"proxy/dialect/chat": 3, "proxy/dialect/responses": 3, "proxy/dialect/anthropic": 3,
@@ -33,7 +34,7 @@ var layers = map[string]int{
 }
 
 // testHelpers are packages that exist for tests and may import anything.
-var testHelpers = []string{"proxy/bench", "proxy/codextest", "proxy/proxytest", "proxy/conformance", "keychain/keychaintest", "tray/traytest", "build"}
+var testHelpers = []string{"proxy/bench", "proxy/codextest", "proxy/proxytest", "proxy/conformance", "keychain/keychaintest", "tray/traytest", "build", "proxy/jsonscan/jsonscantest"}
 
 func isTestHelper(pkg string) bool {
 	for _, h := range testHelpers {

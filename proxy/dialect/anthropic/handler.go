@@ -39,7 +39,7 @@ func (h *Handler) translate(in Input) (*Plan, catalog.Resolution, error) {
 // (or nil when the client went away).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
 	req := new(Request)
-	if err := dialect.DecodeJSON(r.Body, req, "a JSON Messages request"); err != nil {
+	if err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Messages request"); err != nil {
 		return err
 	}
 	if req.MaxTokens == nil {

@@ -23,7 +23,7 @@ type Handler struct {
 // OpenAI shape (or nil when the client went away).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
 	req := new(ChatRequest)
-	if err := dialect.DecodeJSON(r.Body, req, "a JSON chat completion request"); err != nil {
+	if err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON chat completion request"); err != nil {
 		return err
 	}
 	if req.Model == "" {

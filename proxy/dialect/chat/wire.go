@@ -10,22 +10,19 @@ import (
 // rejects (temperature, top_p, max_tokens, stop, seed, …) are accepted by
 // the decoder only so that they can be reported; they are never forwarded.
 type ChatRequest struct {
-	Model             string          `json:"model"`
-	Messages          []Message       `json:"messages"`
-	Stream            bool            `json:"stream"`
-	StreamOptions     *IncludeOptions `json:"stream_options,omitempty"`
-	Tools             []Tool          `json:"tools,omitempty"`
-	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
-	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
-	ReasoningEffort   string          `json:"reasoning_effort,omitempty"`
-	Reasoning         *struct {
-		Effort  string `json:"effort,omitempty"`
-		Summary string `json:"summary,omitempty"`
-	} `json:"reasoning,omitempty"`
-	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
-	Verbosity      string          `json:"verbosity,omitempty"`
-	N              *int            `json:"n,omitempty"`
-	PromptCacheKey string          `json:"prompt_cache_key,omitempty"`
+	Model             string            `json:"model"`
+	Messages          []Message         `json:"messages"`
+	Stream            bool              `json:"stream"`
+	StreamOptions     *IncludeOptions   `json:"stream_options,omitempty"`
+	Tools             []Tool            `json:"tools,omitempty"`
+	ToolChoice        json.RawMessage   `json:"tool_choice,omitempty"`
+	ParallelToolCalls *bool             `json:"parallel_tool_calls,omitempty"`
+	ReasoningEffort   string            `json:"reasoning_effort,omitempty"`
+	Reasoning         *ReasoningControl `json:"reasoning,omitempty"`
+	ResponseFormat    *ResponseFormat   `json:"response_format,omitempty"`
+	Verbosity         string            `json:"verbosity,omitempty"`
+	N                 *int              `json:"n,omitempty"`
+	PromptCacheKey    string            `json:"prompt_cache_key,omitempty"`
 	// Functions and FunctionCall are the deprecated forms of tools and
 	// tool_choice; they are refused with a clear error, never ignored.
 	Functions    json.RawMessage `json:"functions,omitempty"`
@@ -55,6 +52,13 @@ type ChatRequest struct {
 	Input        json.RawMessage `json:"input,omitempty"`
 	Instructions string          `json:"instructions,omitempty"`
 	Text         *TextControl    `json:"text,omitempty"`
+}
+
+// ReasoningControl is the reasoning object some clients send instead of
+// reasoning_effort.
+type ReasoningControl struct {
+	Effort  string `json:"effort,omitempty"`
+	Summary string `json:"summary,omitempty"`
 }
 
 // TextControl is the text object of a Responses-shaped body.
@@ -143,13 +147,16 @@ type CustomSpec struct {
 // Responses shape) or nested ({"type":"grammar","grammar":{…}}, the Chat
 // Completions shape).
 type ToolFormat struct {
-	Type       string `json:"type"`
-	Syntax     string `json:"syntax,omitempty"`
-	Definition string `json:"definition,omitempty"`
-	Grammar    *struct {
-		Syntax     string `json:"syntax"`
-		Definition string `json:"definition"`
-	} `json:"grammar,omitempty"`
+	Type       string   `json:"type"`
+	Syntax     string   `json:"syntax,omitempty"`
+	Definition string   `json:"definition,omitempty"`
+	Grammar    *Grammar `json:"grammar,omitempty"`
+}
+
+// Grammar is the nested grammar of a custom tool's format.
+type Grammar struct {
+	Syntax     string `json:"syntax"`
+	Definition string `json:"definition"`
 }
 
 // UnmarshalJSON keeps the raw definition next to the decoded fields.

@@ -36,7 +36,7 @@ func previousNotFound(id string) *apierr.Error {
 // when the client went away).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner string) error {
 	req := new(Request)
-	if err := dialect.DecodeJSON(r.Body, req, "a JSON Responses API request"); err != nil {
+	if err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Responses API request"); err != nil {
 		return err
 	}
 	if req.Model == "" {

@@ -235,7 +235,7 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 	// Decoded as a message, the usual item, and only its type and role
 	// when it is not one.
 	var m messageItem
-	merr := dialect.DecodeField(raw, &m, param)
+	merr := dialect.DecodeFieldWith(raw, &m, messageItemFields, param)
 	if merr != nil {
 		var head struct {
 			Type json.RawMessage `json:"type"`
@@ -394,8 +394,11 @@ func (b *builder) message(param string, m *messageItem) error {
 		if content[0] != '[' {
 			return apierr.InvalidRequest(param+".content", "Invalid type for '%s.content': expected a string or an array of content parts.", param).WithCode("invalid_type")
 		}
-		if err := dialect.DecodeField(content, &parts, param+".content"); err != nil {
-			return err
+		if !codex.DecodeContents(content, &parts) {
+			parts = nil
+			if err := dialect.DecodeField(content, &parts, param+".content"); err != nil {
+				return err
+			}
 		}
 		for i := range parts {
 			if err := b.part(fmt.Sprintf("%s.content[%d]", param, i), role, &parts[i]); err != nil {
@@ -468,7 +471,7 @@ func (b *builder) tools(prefix string, tools []json.RawMessage) error {
 	for i, raw := range tools {
 		param := fmt.Sprintf("%stools[%d]", prefix, i)
 		var t functionTool
-		if err := dialect.DecodeField(raw, &t, param); err != nil {
+		if err := dialect.DecodeFieldWith(raw, &t, functionToolFields, param); err != nil {
 			return err
 		}
 		if t.Type == codex.ToolNamespace {
