@@ -50,7 +50,17 @@ func (r *Response) AppendJSON(dst []byte) ([]byte, error) {
 	w.boolean(`,"background":`, r.Background)
 	w.responseError(`,"error":`, r.Error)
 	w.incomplete(`,"incomplete_details":`, r.IncompleteDetails)
-	w.strPtr(`,"instructions":`, r.Instructions)
+	if r.Instructions != nil {
+		// An agent's instructions are tens of kilobytes, and the object is
+		// written three or four times per request: escaped once.
+		if r.instructions.of != r.Instructions {
+			r.instructions = escaped{of: r.Instructions, json: codex.AppendString(nil, *r.Instructions)}
+		}
+		w.raw(`,"instructions":`)
+		w.b = append(w.b, r.instructions.json...)
+	} else {
+		w.null(`,"instructions":`)
+	}
 	w.intPtr(`,"max_output_tokens":`, r.MaxOutputTokens)
 	w.str(`,"model":`, r.Model)
 	w.rawArray(`,"output":`, r.Output)
@@ -77,6 +87,12 @@ func (r *Response) AppendJSON(dst []byte) ([]byte, error) {
 		return dst, w.err
 	}
 	return w.b, nil
+}
+
+// escaped is a string's JSON, kept for as long as it is the same string.
+type escaped struct {
+	of   *string
+	json []byte
 }
 
 // sizeHint is about the length of the response object's JSON.

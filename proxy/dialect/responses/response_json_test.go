@@ -159,7 +159,9 @@ func fillRandom(t *testing.T, rng *rand.Rand, v reflect.Value) {
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			fillRandom(t, rng, v.Field(i))
+			if v.Type().Field(i).IsExported() { // not AppendJSON's own cache
+				fillRandom(t, rng, v.Field(i))
+			}
 		}
 	case reflect.Slice:
 		fillSlice(t, rng, v)
@@ -496,4 +498,25 @@ func BenchmarkEchoCompact(b *testing.B) {
 			_ = compactedAll(r.Tools)
 		}
 	})
+}
+
+// The instructions' JSON is kept between writes of one object, and written
+// again when the object gets other instructions.
+func TestResponseJSONInstructionsKept(t *testing.T) {
+	a, b := "first \"one\"", "second"
+	r := Response{ID: "resp_1", Instructions: &a}
+	for _, want := range []string{`"instructions":"first \"one\""`, `"instructions":"first \"one\""`} {
+		out, err := r.AppendJSON(nil)
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("got %s (%v), want %s in it", out, err, want)
+		}
+	}
+	r.Instructions = &b
+	if out, _ := r.AppendJSON(nil); !strings.Contains(string(out), `"instructions":"second"`) {
+		t.Fatalf("new instructions not written: %s", out)
+	}
+	r.Instructions = nil
+	if out, _ := r.AppendJSON(nil); !strings.Contains(string(out), `"instructions":null`) {
+		t.Fatalf("no instructions not written as null: %s", out)
+	}
 }

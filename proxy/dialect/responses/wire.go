@@ -82,6 +82,8 @@ type Response struct {
 	Usage              *codex.Usage             `json:"usage"`
 	User               *string                  `json:"user"`
 	Metadata           map[string]string        `json:"metadata"`
+
+	instructions escaped // Instructions' JSON, for AppendJSON
 }
 
 // ResponseError is the error of a failed response.
