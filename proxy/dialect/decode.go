@@ -109,6 +109,16 @@ func DecodeFieldWith[T any](raw []byte, v *T, f *jsonscan.Fields[T], param strin
 	return DecodeField(raw, v, param)
 }
 
+// DecodeSliceWith is DecodeField for an array of T's objects, with f tried
+// first (see DecodeBody).
+func DecodeSliceWith[T any](raw []byte, dst *[]T, f *jsonscan.Fields[T], param string) error {
+	if jsonscan.DecodeSlice(raw, dst, f) {
+		return nil
+	}
+	*dst = nil
+	return DecodeField(raw, dst, param)
+}
+
 // typeError is the 400 for a value of the wrong JSON type at field ute.Field
 // under param. raw, the JSON decoded (nil when unknown), gives the field's
 // array indices, which ute.Field leaves out ("messages[2].role", not

@@ -66,6 +66,14 @@ func (f *Fields[T]) Decode(b []byte, v *T) bool {
 	return f.Read(&p, v) && p.AtEnd()
 }
 
+// DecodeSlice reads b, one array of T's objects (or null) and nothing
+// after it, into dst.
+func DecodeSlice[T any](b []byte, dst *[]T, f *Fields[T]) bool {
+	p := Scanner{b: b}
+	p.WS()
+	return Slice(&p, dst, f.Read) && p.AtEnd()
+}
+
 // unknown skips the value of a key the caller does not read, unless the
 // key is another spelling of one of names (encoding/json matches keys
 // without regard to case, Unicode folding included).

@@ -109,13 +109,15 @@ func (p *Scanner) Str() (raw []byte, escaped, ok bool) {
 
 // plain8 reports whether none of the eight bytes of b is a quote, a
 // backslash or a control byte (bytes of 0x80 and above are plain here).
+// Each test works on the low seven bits of every byte, whose sums never
+// carry into the next byte, so it is exact (TestPlain8).
 func plain8(b []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	const hi, low7 = 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
 	v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-	has := func(x uint64) uint64 { return (x - lo) &^ x & hi } // a zero byte of x
-	ctl := (v&^hi - 0x2020202020202020) &^ v & hi              // a byte below 0x20
-	return has(v^0x2222222222222222)|has(v^0x5c5c5c5c5c5c5c5c)|ctl == 0
+	zero := func(x uint64) uint64 { return ^((x&low7 + low7) | x) & hi } // the zero bytes of x
+	ctl := ^((v&low7 + 0x6060606060606060) | v) & hi                     // the bytes below 0x20
+	return zero(v^0x2222222222222222)|zero(v^0x5c5c5c5c5c5c5c5c)|ctl == 0
 }
 
 // Object reads an object, calling field for each key with the scanner at

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"testing"
 	"unicode/utf8"
 )
@@ -36,4 +37,42 @@ func FuzzUnquoteString(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) { checkUnquote(t, raw) })
+}
+
+// plainNaive is plain8's definition, a byte at a time.
+func plainNaive(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPlain8 checks every byte value at every position among plain bytes
+// and among bytes of 0x80 and above (whose borrows could hide a byte), and
+// random windows.
+func TestPlain8(t *testing.T) {
+	for _, fill := range []byte{'a', 0x80, 0xff, 0x20, 0x21} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				b := bytes.Repeat([]byte{fill}, 8)
+				b[pos] = byte(c)
+				if got, want := plain8(b), plainNaive(b); got != want {
+					t.Fatalf("% x: plain8 %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		var b [8]byte
+		for i := range b {
+			// Mostly the bytes around the edges: 0x00-0x21, '"', '\\', 0x7f-0x81.
+			b[i] = []byte{0x00, 0x1f, 0x20, 0x21, '"', '\\', 0x7f, 0x80, 0x81, 0xa2, 0xdc, 'x'}[rng.IntN(12)]
+		}
+		if got, want := plain8(b[:]), plainNaive(b[:]); got != want {
+			t.Fatalf("% x: plain8 %v, want %v", b, got, want)
+		}
+	}
 }

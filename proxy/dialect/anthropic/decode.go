@@ -31,6 +31,30 @@ var (
 		jsonscan.Key("role", func(p *jsonscan.Scanner, v *Message) bool { return p.String(&v.Role) }),
 		jsonscan.Key("content", func(p *jsonscan.Scanner, v *Message) bool { return p.Raw(&v.Content) }),
 	)
+	blockFields = jsonscan.NewFields(
+		jsonscan.Key("type", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Type) }),
+		jsonscan.Key("text", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Text) }),
+		jsonscan.Key("source", func(p *jsonscan.Scanner, v *Block) bool { return jsonscan.Ptr(p, sourceFields, &v.Source) }),
+		jsonscan.Key("title", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Title) }),
+		jsonscan.Key("context", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Context) }),
+		jsonscan.Key("id", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.ID) }),
+		jsonscan.Key("name", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Name) }),
+		jsonscan.Key("input", func(p *jsonscan.Scanner, v *Block) bool { return p.Raw(&v.Input) }),
+		jsonscan.Key("tool_use_id", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.ToolUseID) }),
+		jsonscan.Key("content", func(p *jsonscan.Scanner, v *Block) bool { return p.Raw(&v.Content) }),
+		jsonscan.Key("is_error", func(p *jsonscan.Scanner, v *Block) bool { return p.Bool(&v.IsError) }),
+		jsonscan.Key("thinking", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Thinking) }),
+		jsonscan.Key("signature", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Signature) }),
+		jsonscan.Key("data", func(p *jsonscan.Scanner, v *Block) bool { return p.String(&v.Data) }),
+	)
+	sourceFields = jsonscan.NewFields(
+		jsonscan.Key("type", func(p *jsonscan.Scanner, v *Source) bool { return p.String(&v.Type) }),
+		jsonscan.Key("media_type", func(p *jsonscan.Scanner, v *Source) bool { return p.String(&v.MediaType) }),
+		jsonscan.Key("data", func(p *jsonscan.Scanner, v *Source) bool { return p.String(&v.Data) }),
+		jsonscan.Key("url", func(p *jsonscan.Scanner, v *Source) bool { return p.String(&v.URL) }),
+		jsonscan.Key("file_id", func(p *jsonscan.Scanner, v *Source) bool { return p.String(&v.FileID) }),
+		jsonscan.Key("content", func(p *jsonscan.Scanner, v *Source) bool { return p.Raw(&v.Content) }),
+	)
 	toolFields = jsonscan.NewFields(
 		jsonscan.Key("type", func(p *jsonscan.Scanner, v *Tool) bool { return p.String(&v.Type) }),
 		jsonscan.Key("name", func(p *jsonscan.Scanner, v *Tool) bool { return p.String(&v.Name) }),

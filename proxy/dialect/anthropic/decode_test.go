@@ -38,3 +38,18 @@ func FuzzRequestFields(f *testing.F) {
 	}
 	jsonscantest.Fuzz(f, requestFields, usual, odd)
 }
+
+// FuzzBlockFields holds the reader of content blocks to encoding/json.
+func FuzzBlockFields(f *testing.F) {
+	usual := []string{
+		`{"type":"text","text":"hi","cache_control":{"type":"ephemeral"}}`,
+		`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA=="}}`,
+		`{"type":"document","source":{"type":"text","media_type":"text/plain","data":"d"},"title":"t","context":"c"}`,
+		`{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"ls -la"}}`,
+		`{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"ok"}],"is_error":true}`,
+		`{"type":"thinking","thinking":"hmm","signature":"sig"}`,
+		`{"type":"redacted_thinking","data":"xyz"}`,
+	}
+	odd := []string{`{"type":"text","text":null,"Text":"x"}`, `{"is_error":1}`, `{"source":[]}`, `{"input":}`}
+	jsonscantest.Fuzz(f, blockFields, usual, odd)
+}

@@ -144,7 +144,7 @@ func systemText(raw json.RawMessage) (string, error) {
 		return "", invalid("system", "system: Input should be a valid string or a list of text blocks")
 	}
 	var blocks []Block
-	if err := dialect.DecodeField(raw, &blocks, "system"); err != nil {
+	if err := dialect.DecodeSliceWith(raw, &blocks, blockFields, "system"); err != nil {
 		return "", err
 	}
 	parts := make([]string, 0, len(blocks))
@@ -176,7 +176,7 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 		return nil, invalid(param, "%s: Input should be a valid string or a list of content blocks", param)
 	}
 	var out []Block
-	if err := dialect.DecodeField(raw, &out, param); err != nil {
+	if err := dialect.DecodeSliceWith(raw, &out, blockFields, param); err != nil {
 		return nil, err
 	}
 	return out, nil

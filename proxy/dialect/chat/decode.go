@@ -114,6 +114,16 @@ var (
 		jsonscan.Key("syntax", func(p *jsonscan.Scanner, v *Grammar) bool { return p.String(&v.Syntax) }),
 		jsonscan.Key("definition", func(p *jsonscan.Scanner, v *Grammar) bool { return p.String(&v.Definition) }),
 	)
+	contentPartFields = jsonscan.NewFields(
+		jsonscan.Key("type", func(p *jsonscan.Scanner, v *ContentPart) bool { return p.String(&v.Type) }),
+		jsonscan.Key("text", func(p *jsonscan.Scanner, v *ContentPart) bool { return p.String(&v.Text) }),
+		jsonscan.Key("refusal", func(p *jsonscan.Scanner, v *ContentPart) bool { return p.String(&v.Refusal) }),
+		jsonscan.Key("image_url", func(p *jsonscan.Scanner, v *ContentPart) bool { return jsonscan.Ptr(p, imageURLFields, &v.ImageURL) }),
+	)
+	imageURLFields = jsonscan.NewFields(
+		jsonscan.Key("url", func(p *jsonscan.Scanner, v *ImageURL) bool { return p.String(&v.URL) }),
+		jsonscan.Key("detail", func(p *jsonscan.Scanner, v *ImageURL) bool { return p.String(&v.Detail) }),
+	)
 	includeFields = jsonscan.NewFields(
 		jsonscan.Key("include_usage", func(p *jsonscan.Scanner, v *IncludeOptions) bool { return p.Bool(&v.IncludeUsage) }),
 	)

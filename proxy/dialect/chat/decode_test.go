@@ -63,3 +63,16 @@ func FuzzRequestFields(f *testing.F) {
 	}
 	jsonscantest.Fuzz(f, requestFields, usual, odd)
 }
+
+// FuzzContentPartFields holds the reader of content parts to
+// encoding/json.
+func FuzzContentPartFields(f *testing.F) {
+	usual := []string{
+		`{"type":"text","text":"hi"}`,
+		`{"type":"image_url","image_url":{"url":"https://e.x/a.png","detail":"low"}}`,
+		`{"type":"refusal","refusal":"no"}`,
+		`{"type":"input_audio","input_audio":{"data":"AA==","format":"wav"}}`,
+	}
+	odd := []string{`{"image_url":"https://e.x"}`, `{"type":"text","text":1}`, `{"TYPE":"text"}`}
+	jsonscantest.Fuzz(f, contentPartFields, usual, odd)
+}

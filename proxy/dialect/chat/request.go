@@ -522,7 +522,7 @@ func textOf(raw json.RawMessage, param string) (string, error) {
 		return "", apierr.InvalidRequest(param, "%s must be a string or an array of content parts", param).WithCode("invalid_type")
 	}
 	var parts []ContentPart
-	if err := dialect.DecodeField(raw, &parts, param); err != nil {
+	if err := dialect.DecodeSliceWith(raw, &parts, contentPartFields, param); err != nil {
 		return "", err
 	}
 	var sb strings.Builder
@@ -556,7 +556,7 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 		return nil, 0, apierr.InvalidRequest(param, "%s must be a string or an array of content parts", param).WithCode("invalid_type")
 	}
 	var parts []ContentPart
-	if err := dialect.DecodeField(raw, &parts, param); err != nil {
+	if err := dialect.DecodeSliceWith(raw, &parts, contentPartFields, param); err != nil {
 		return nil, 0, err
 	}
 	if len(parts) == 0 {
