@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/jsonscan"
 )
 
@@ -118,6 +119,16 @@ func DecodeSliceWith[T any](raw []byte, dst *[]T, f *jsonscan.Fields[T], param s
 	*dst = nil
 	return DecodeField(raw, dst, param)
 }
+
+// TextFormatFields reads a structured-output format (text.format) without
+// reflection, for the dialects' request readers.
+var TextFormatFields = jsonscan.NewFields(
+	jsonscan.Key("type", func(p *jsonscan.Scanner, v *codex.TextFormat) bool { return p.String(&v.Type) }),
+	jsonscan.Key("name", func(p *jsonscan.Scanner, v *codex.TextFormat) bool { return p.String(&v.Name) }),
+	jsonscan.Key("description", func(p *jsonscan.Scanner, v *codex.TextFormat) bool { return p.String(&v.Description) }),
+	jsonscan.Key("schema", func(p *jsonscan.Scanner, v *codex.TextFormat) bool { return p.Raw(&v.Schema) }),
+	jsonscan.Key("strict", func(p *jsonscan.Scanner, v *codex.TextFormat) bool { return p.BoolPtr(&v.Strict) }),
+)
 
 // typeError is the 400 for a value of the wrong JSON type at field ute.Field
 // under param. raw, the JSON decoded (nil when unknown), gives the field's

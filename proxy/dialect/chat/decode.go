@@ -3,12 +3,12 @@ package chat
 import (
 	"encoding/json"
 
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/jsonscan"
 )
 
 // requestFields reads a ChatRequest without reflection
-// (dialect.DecodeBody); response_format and logit_bias, rare, are left to
-// encoding/json. FuzzRequestFields holds it to encoding/json's result.
+// (dialect.DecodeBody); logit_bias, rare, is left to encoding/json. FuzzRequestFields holds it to encoding/json's result.
 var requestFields = jsonscan.NewFields(
 	jsonscan.Key("model", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.String(&v.Model) }),
 	jsonscan.Key("messages", func(p *jsonscan.Scanner, v *ChatRequest) bool {
@@ -25,7 +25,9 @@ var requestFields = jsonscan.NewFields(
 	jsonscan.Key("reasoning", func(p *jsonscan.Scanner, v *ChatRequest) bool {
 		return jsonscan.Ptr(p, reasoningFields, &v.Reasoning)
 	}),
-	jsonscan.Key("response_format", jsonscan.Declined[ChatRequest]),
+	jsonscan.Key("response_format", func(p *jsonscan.Scanner, v *ChatRequest) bool {
+		return jsonscan.Ptr(p, responseFormatFields, &v.ResponseFormat)
+	}),
 	jsonscan.Key("verbosity", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.String(&v.Verbosity) }),
 	jsonscan.Key("n", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.IntPtr(&v.N) }),
 	jsonscan.Key("prompt_cache_key", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.String(&v.PromptCacheKey) }),
@@ -124,6 +126,18 @@ var (
 		jsonscan.Key("url", func(p *jsonscan.Scanner, v *ImageURL) bool { return p.String(&v.URL) }),
 		jsonscan.Key("detail", func(p *jsonscan.Scanner, v *ImageURL) bool { return p.String(&v.Detail) }),
 	)
+	responseFormatFields = jsonscan.NewFields(
+		jsonscan.Key("type", func(p *jsonscan.Scanner, v *ResponseFormat) bool { return p.String(&v.Type) }),
+		jsonscan.Key("json_schema", func(p *jsonscan.Scanner, v *ResponseFormat) bool {
+			return jsonscan.Ptr(p, jsonSchemaFields, &v.JSONSchema)
+		}),
+	)
+	jsonSchemaFields = jsonscan.NewFields(
+		jsonscan.Key("name", func(p *jsonscan.Scanner, v *JSONSchemaFormat) bool { return p.String(&v.Name) }),
+		jsonscan.Key("description", func(p *jsonscan.Scanner, v *JSONSchemaFormat) bool { return p.String(&v.Description) }),
+		jsonscan.Key("schema", func(p *jsonscan.Scanner, v *JSONSchemaFormat) bool { return p.Raw(&v.Schema) }),
+		jsonscan.Key("strict", func(p *jsonscan.Scanner, v *JSONSchemaFormat) bool { return p.BoolPtr(&v.Strict) }),
+	)
 	includeFields = jsonscan.NewFields(
 		jsonscan.Key("include_usage", func(p *jsonscan.Scanner, v *IncludeOptions) bool { return p.Bool(&v.IncludeUsage) }),
 	)
@@ -133,7 +147,9 @@ var (
 	)
 	textFields = jsonscan.NewFields(
 		jsonscan.Key("verbosity", func(p *jsonscan.Scanner, v *TextControl) bool { return p.String(&v.Verbosity) }),
-		jsonscan.Key("format", jsonscan.Declined[TextControl]),
+		jsonscan.Key("format", func(p *jsonscan.Scanner, v *TextControl) bool {
+			return jsonscan.Ptr(p, dialect.TextFormatFields, &v.Format)
+		}),
 	)
 )
 

@@ -184,13 +184,16 @@ type FunctionSpec struct {
 
 // ResponseFormat is response_format.
 type ResponseFormat struct {
-	Type       string `json:"type"`
-	JSONSchema *struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description,omitempty"`
-		Schema      json.RawMessage `json:"schema,omitempty"`
-		Strict      *bool           `json:"strict,omitempty"`
-	} `json:"json_schema,omitempty"`
+	Type       string            `json:"type"`
+	JSONSchema *JSONSchemaFormat `json:"json_schema,omitempty"`
+}
+
+// JSONSchemaFormat is the json_schema of a response_format.
+type JSONSchemaFormat struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
 }
 
 // Usage is the token usage of a completion.

@@ -2,11 +2,11 @@ package responses
 
 import (
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/codex"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/jsonscan"
 )
 
-// requestFields reads a Request without reflection (dialect.DecodeBody);
-// a text format, the rare structured output, is left to encoding/json.
+// requestFields reads a Request without reflection (dialect.DecodeBody).
 // FuzzRequestFields holds it to encoding/json's result.
 var requestFields = jsonscan.NewFields(
 	jsonscan.Key("model", func(p *jsonscan.Scanner, v *Request) bool { return p.String(&v.Model) }),
@@ -64,7 +64,9 @@ var (
 		jsonscan.Key("definition", func(p *jsonscan.Scanner, v *codex.ToolFormat) bool { return p.String(&v.Definition) }),
 	)
 	textFields = jsonscan.NewFields(
-		jsonscan.Key("format", jsonscan.Declined[TextParam]),
+		jsonscan.Key("format", func(p *jsonscan.Scanner, v *TextParam) bool {
+			return jsonscan.Ptr(p, dialect.TextFormatFields, &v.Format)
+		}),
 		jsonscan.Key("verbosity", func(p *jsonscan.Scanner, v *TextParam) bool { return p.String(&v.Verbosity) }),
 	)
 )

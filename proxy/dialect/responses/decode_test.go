@@ -18,6 +18,8 @@ func FuzzRequestFields(f *testing.F) {
 	usual := []string{
 		string(cli), // the Codex CLI's own body, sent to this route by a Codex CLI pointed at the app
 		`{"model":"gpt-5.4","input":"Say hi","stream":true}`,
+		`{"model":"gpt-5.4","input":"a person","text":{"format":{"type":"json_schema","name":"person","description":"d","strict":true,` +
+			`"schema":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"],"additionalProperties":false}},"verbosity":"low"}}`,
 		`{"model":"gpt-5.4","input":[{"role":"user","content":[{"type":"input_text","text":"h\u00e9 \"q\""}]}],"instructions":"Be brief.\n",` +
 			`"tools":[{"type":"function","name":"f","description":"d","parameters":{"type":"object","properties":{"a":{"type":"number"}}},"strict":true}],` +
 			`"tool_choice":{"type":"function","name":"f"},"parallel_tool_calls":false,"reasoning":{"effort":"high","summary":"auto"},` +
@@ -34,7 +36,7 @@ func FuzzRequestFields(f *testing.F) {
 		`{"model":"a","max_output_tokens":12345678901234567890}`,
 		`{"model":"\xff"}`,   // invalid UTF-8
 		`{"model":"\ud800"}`, // a lone surrogate
-		`{"model":"a","text":{"format":{"type":"json_schema","name":"x","schema":{}}}}`,
+		`{"model":"a","text":{"format":{"type":"json_schema","name":"x","schema":{},"strict":1}}}`,
 		`{"model":"a","tools":[null]}`,
 		`{"model":"a","include":["x",null]}`,
 		`{"model":"a","metadata":{"k":null}}`,
