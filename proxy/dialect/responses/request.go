@@ -652,6 +652,7 @@ func echo(req *Request, body *codex.Request) Response {
 		}
 		r.Text.Verbosity = t.Verbosity
 	}
+	r.instructions = escapedOf(r.Instructions)
 	return r
 }
 

@@ -50,16 +50,13 @@ func (r *Response) AppendJSON(dst []byte) ([]byte, error) {
 	w.boolean(`,"background":`, r.Background)
 	w.responseError(`,"error":`, r.Error)
 	w.incomplete(`,"incomplete_details":`, r.IncompleteDetails)
-	if r.Instructions != nil {
+	if r.Instructions != nil && r.instructions.of == r.Instructions {
 		// An agent's instructions are tens of kilobytes, and the object is
-		// written three or four times per request: escaped once.
-		if r.instructions.of != r.Instructions {
-			r.instructions = escaped{of: r.Instructions, json: codex.AppendString(nil, *r.Instructions)}
-		}
+		// written three or four times per request: escaped once, by echo.
 		w.raw(`,"instructions":`)
 		w.b = append(w.b, r.instructions.json...)
 	} else {
-		w.null(`,"instructions":`)
+		w.strPtr(`,"instructions":`, r.Instructions)
 	}
 	w.intPtr(`,"max_output_tokens":`, r.MaxOutputTokens)
 	w.str(`,"model":`, r.Model)
@@ -89,10 +86,22 @@ func (r *Response) AppendJSON(dst []byte) ([]byte, error) {
 	return w.b, nil
 }
 
-// escaped is a string's JSON, kept for as long as it is the same string.
+// escaped is a string's JSON, written once for the string at of. It is
+// used while the response object's field still points there (a copy of
+// the template keeps it; other instructions are written as they are),
+// and never written by AppendJSON: copies of one template may be written
+// at once. The string at of must not change.
 type escaped struct {
 	of   *string
 	json []byte
+}
+
+// escapedOf returns s's JSON, or nothing for nil.
+func escapedOf(s *string) escaped {
+	if s == nil {
+		return escaped{}
+	}
+	return escaped{of: s, json: codex.AppendString(nil, *s)}
 }
 
 // sizeHint is about the length of the response object's JSON.

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -500,20 +501,32 @@ func BenchmarkEchoCompact(b *testing.B) {
 	})
 }
 
-// The instructions' JSON is kept between writes of one object, and written
-// again when the object gets other instructions.
+// The template's instructions are escaped once, by echo, and every copy of
+// it writes them from there; a copy given other instructions writes those.
 func TestResponseJSONInstructionsKept(t *testing.T) {
 	a, b := "first \"one\"", "second"
-	r := Response{ID: "resp_1", Instructions: &a}
-	for _, want := range []string{`"instructions":"first \"one\""`, `"instructions":"first \"one\""`} {
-		out, err := r.AppendJSON(nil)
-		if err != nil || !strings.Contains(string(out), want) {
-			t.Fatalf("got %s (%v), want %s in it", out, err, want)
-		}
+	tmpl := echo(&Request{Model: "m", Instructions: &a}, &codex.Request{})
+	if string(tmpl.instructions.json) != `"first \"one\""` {
+		t.Fatalf("echo kept %q", tmpl.instructions.json)
 	}
+	tmpl.instructions.json = []byte(`"from the template"`) // to see where the bytes come from
+	var wg sync.WaitGroup
+	for range 4 { // copies written at once (-race)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := tmpl
+			out, err := r.AppendJSON(nil)
+			if err != nil || !strings.Contains(string(out), `"instructions":"from the template"`) {
+				t.Errorf("got %s (%v), want the template's instructions", out, err)
+			}
+		}()
+	}
+	wg.Wait()
+	r := tmpl
 	r.Instructions = &b
 	if out, _ := r.AppendJSON(nil); !strings.Contains(string(out), `"instructions":"second"`) {
-		t.Fatalf("new instructions not written: %s", out)
+		t.Fatalf("other instructions not written: %s", out)
 	}
 	r.Instructions = nil
 	if out, _ := r.AppendJSON(nil); !strings.Contains(string(out), `"instructions":null`) {

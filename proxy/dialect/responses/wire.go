@@ -83,7 +83,7 @@ type Response struct {
 	User               *string                  `json:"user"`
 	Metadata           map[string]string        `json:"metadata"`
 
-	instructions escaped // Instructions' JSON, for AppendJSON
+	instructions escaped // Instructions' JSON, written by echo for AppendJSON
 }
 
 // ResponseError is the error of a failed response.
