@@ -400,15 +400,7 @@ func (p *Scanner) SharedString(dst *string) bool {
 }
 
 // StringPtr reads a string into a new pointer, or null.
-func (p *Scanner) StringPtr(dst **string) bool {
-	if p.Null() {
-		*dst = nil
-		return true
-	}
-	s := new(string)
-	*dst = s
-	return p.String(s)
-}
+func (p *Scanner) StringPtr(dst **string) bool { return pointer(p, dst, p.String) }
 
 // Strings reads an array of strings, or null.
 func (p *Scanner) Strings(dst *[]string) bool {
@@ -471,15 +463,7 @@ func (p *Scanner) Bool(dst *bool) bool {
 }
 
 // BoolPtr reads true or false into a new pointer, or null.
-func (p *Scanner) BoolPtr(dst **bool) bool {
-	if p.Null() {
-		*dst = nil
-		return true
-	}
-	v := new(bool)
-	*dst = v
-	return p.Bool(v)
-}
+func (p *Scanner) BoolPtr(dst **bool) bool { return pointer(p, dst, p.Bool) }
 
 // Int64 reads an integer (null leaves dst alone). Fractions, exponents
 // and numbers of more than 18 digits are declined.
@@ -509,15 +493,7 @@ func (p *Scanner) Int64(dst *int64) bool {
 }
 
 // Int64Ptr reads an integer into a new pointer, or null.
-func (p *Scanner) Int64Ptr(dst **int64) bool {
-	if p.Null() {
-		*dst = nil
-		return true
-	}
-	v := new(int64)
-	*dst = v
-	return p.Int64(v)
-}
+func (p *Scanner) Int64Ptr(dst **int64) bool { return pointer(p, dst, p.Int64) }
 
 // Int reads an integer into an int.
 func (p *Scanner) Int(dst *int) bool {
@@ -530,15 +506,7 @@ func (p *Scanner) Int(dst *int) bool {
 }
 
 // IntPtr reads an integer into a new pointer, or null.
-func (p *Scanner) IntPtr(dst **int) bool {
-	if p.Null() {
-		*dst = nil
-		return true
-	}
-	v := new(int)
-	*dst = v
-	return p.Int(v)
-}
+func (p *Scanner) IntPtr(dst **int) bool { return pointer(p, dst, p.Int) }
 
 // Float64Ptr reads a number into a new pointer, or null; a number out of
 // float64's range is declined (encoding/json refuses it).
@@ -557,6 +525,17 @@ func (p *Scanner) Float64Ptr(dst **float64) bool {
 	}
 	*dst = &f
 	return true
+}
+
+// pointer reads a value with read into a new T, or null into nil.
+func pointer[T any](p *Scanner, dst **T, read func(*T) bool) bool {
+	if p.Null() {
+		*dst = nil
+		return true
+	}
+	v := new(T)
+	*dst = v
+	return read(v)
 }
 
 // UnquoteString decodes raw, a JSON string literal (surrounding white
