@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -144,6 +145,11 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 		// reported.
 		if full, first, ok := valueAt(raw, int(ute.Offset)-1); ok && withoutIndices(full) == field && kindOf(first) == got {
 			field = full
+		} else if full, ok := firstPath(raw, field, got); ok {
+			// A nested UnmarshalJSON's offset (chat's tools): every value
+			// at the field of the kind reported fails, and encoding/json
+			// reports the first.
+			field = full
 		}
 	}
 	p := param
@@ -167,6 +173,50 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 		return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for an integer.", name, num).WithCode("invalid_value")
 	}
 	return apierr.InvalidRequest(p, "Invalid type for '%s': expected %s, but got %s instead.", name, jsonKind(ute.Type), article(got)).WithCode("invalid_type")
+}
+
+// firstPath returns the path of the first value of JSON kind kind whose
+// path without indices is field ("tools[1].strict" for "tools.strict"),
+// walking all of raw; ok is false when there is none or raw cannot be
+// walked (keys with escapes).
+func firstPath(raw []byte, field, kind string) (path string, ok bool) {
+	if field == "" {
+		return "", false
+	}
+	var p jsonscan.Scanner
+	p.Reset(raw)
+	var walk func(at string, depth int) bool
+	walk = func(at string, depth int) bool {
+		if ok || depth > 200 {
+			return p.Skip() // declines what is nested deeper than it follows
+		}
+		p.WS()
+		c := p.Peek()
+		if at != "" && kindOf(c) == kind && withoutIndices(at) == field {
+			path, ok = at, true
+			return p.Skip()
+		}
+		switch c {
+		case '{':
+			return p.Object(func(key []byte) bool {
+				if at == "" {
+					return walk(string(key), depth+1)
+				}
+				return walk(at+"."+string(key), depth+1)
+			})
+		case '[':
+			i := 0
+			return p.Array(func() bool {
+				i++
+				return walk(at+"["+strconv.Itoa(i-1)+"]", depth+1)
+			})
+		}
+		return p.Skip()
+	}
+	if !walk("", 0) {
+		return "", false
+	}
+	return path, ok
 }
 
 // article names a JSON kind as encoding/json reports it ("number",

@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -46,6 +47,38 @@ func TestDecodeErrorsInOpenAIWords(t *testing.T) {
 	}
 	if err := DecodeField([]byte(`{"temperature":0.5}`), new(req), "x"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// selfDecoded decodes itself, as chat's Tool does: encoding/json reports
+// a type error inside it with an offset that counts from the value.
+type selfDecoded struct {
+	Strict *bool `json:"strict"`
+}
+
+func (s *selfDecoded) UnmarshalJSON(b []byte) error {
+	type plain selfDecoded
+	return json.Unmarshal(b, (*plain)(s))
+}
+
+// A type error inside a value that decodes itself is named with its index:
+// the first value of the kind reported at that field, where encoding/json
+// stopped.
+func TestDecodeErrorsInsideSelfDecodedValues(t *testing.T) {
+	type req struct {
+		Tools []selfDecoded `json:"tools"`
+	}
+	for body, param := range map[string]string{
+		`{"tools":[{"strict":true},{"strict":"yes"}]}`:                                      "tools[1].strict",
+		`{"tools":[{"strict":null},{"strict":"a"},{"strict":"b"}]}`:                         "tools[1].strict",
+		`{"x":{"tools":"strict"},"tools":[{"strict":false},{"strict":[1]},{"strict":"s"}]}`: "tools[1].strict",
+		`{"tools":[{"str\u0069ct":"x"}]}`:                                                   "tools.strict", // not walked: as encoding/json names it
+	} {
+		err := DecodeJSON(bytes.NewBufferString(body), new(req), "a request")
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Param == nil || *ae.Param != param {
+			t.Errorf("%s: %+v, want param %s", body, err, param)
+		}
 	}
 }
 
