@@ -177,8 +177,8 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 
 // firstPath returns the path of the first value of JSON kind kind whose
 // path without indices is field ("tools[1].strict" for "tools.strict"),
-// walking all of raw; ok is false when there is none or raw cannot be
-// walked (keys with escapes).
+// walking raw up to it; ok is false when there is none or raw cannot be
+// walked that far (a key with escapes, nesting deeper than 200).
 func firstPath(raw []byte, field, kind string) (path string, ok bool) {
 	if field == "" {
 		return "", false
@@ -187,14 +187,14 @@ func firstPath(raw []byte, field, kind string) (path string, ok bool) {
 	p.Reset(raw)
 	var walk func(at string, depth int) bool
 	walk = func(at string, depth int) bool {
-		if ok || depth > 200 {
-			return p.Skip() // declines what is nested deeper than it follows
+		if depth > 200 {
+			return false // nested deeper than it follows
 		}
 		p.WS()
 		c := p.Peek()
 		if at != "" && kindOf(c) == kind && withoutIndices(at) == field {
 			path, ok = at, true
-			return p.Skip()
+			return false // found: the walk ends here
 		}
 		switch c {
 		case '{':
@@ -213,9 +213,7 @@ func firstPath(raw []byte, field, kind string) (path string, ok bool) {
 		}
 		return p.Skip()
 	}
-	if !walk("", 0) {
-		return "", false
-	}
+	walk("", 0)
 	return path, ok
 }
 

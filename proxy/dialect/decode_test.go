@@ -68,7 +68,10 @@ func TestDecodeErrorsInsideSelfDecodedValues(t *testing.T) {
 	type req struct {
 		Tools []selfDecoded `json:"tools"`
 	}
+	deep := strings.Repeat("[", 300) + strings.Repeat("]", 300)
 	for body, param := range map[string]string{
+		`{"tools":[{"strict":"x"}],"deep":` + deep + `}`:                                    "tools[0].strict", // the walk ends where it finds it
+		`{"deep":` + deep + `,"tools":[{"strict":"x"}]}`:                                    "tools.strict",    // nesting deeper than the walk follows
 		`{"tools":[{"strict":true},{"strict":"yes"}]}`:                                      "tools[1].strict",
 		`{"tools":[{"strict":null},{"strict":"a"},{"strict":"b"}]}`:                         "tools[1].strict",
 		`{"x":{"tools":"strict"},"tools":[{"strict":false},{"strict":[1]},{"strict":"s"}]}`: "tools[1].strict",
