@@ -143,13 +143,20 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 		// reported it (then it counts from that value): the path is used
 		// only when it names the same field and a value of the kind
 		// reported.
-		if full, first, ok := valueAt(raw, int(ute.Offset)-1); ok && withoutIndices(full) == field && kindOf(first) == got {
+		full, first, ok := valueAt(raw, int(ute.Offset)-1)
+		switch {
+		case ok && sameField(full, field) && kindOf(first) == got:
 			field = full
-		} else if full, ok := firstPath(raw, field, got); ok {
+		case ok && strings.EqualFold(strings.TrimPrefix(withoutIndices(full), "."), field):
+			// A key in other letters ("Messages"): named as encoding/json
+			// names it.
+		default:
 			// A nested UnmarshalJSON's offset (chat's tools): every value
 			// at the field of the kind reported fails, and encoding/json
 			// reports the first.
-			field = full
+			if full, ok := firstPath(raw, field, got); ok {
+				field = full
+			}
 		}
 	}
 	p := param
@@ -192,7 +199,7 @@ func firstPath(raw []byte, field, kind string) (path string, ok bool) {
 		}
 		p.WS()
 		c := p.Peek()
-		if at != "" && kindOf(c) == kind && withoutIndices(at) == field {
+		if at != "" && kindOf(c) == kind && sameField(at, field) {
 			path, ok = at, true
 			return false // found: the walk ends here
 		}
@@ -318,6 +325,13 @@ func withoutIndices(path string) string {
 		b.WriteByte(path[i])
 	}
 	return b.String()
+}
+
+// sameField reports whether path ("messages[2].role", or "[1].text" in an
+// array decoded on its own) is field, as encoding/json names it without
+// indices ("messages.role", "text").
+func sameField(path, field string) bool {
+	return strings.TrimPrefix(withoutIndices(path), ".") == field
 }
 
 // kindOf names the kind of a JSON value by its first byte, as

@@ -48,6 +48,14 @@ func TestDecodeErrorsInOpenAIWords(t *testing.T) {
 	if err := DecodeField([]byte(`{"temperature":0.5}`), new(req), "x"); err != nil {
 		t.Fatal(err)
 	}
+	// An array decoded on its own (a message's content parts) keeps the
+	// element's index.
+	var parts []part
+	err := DecodeField([]byte(`[{"text":"a"}, {"text":7}]`), &parts, "messages[0].content")
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Param == nil || *ae.Param != "messages[0].content[1].text" {
+		t.Errorf("content parts: %+v, want param messages[0].content[1].text", err)
+	}
 }
 
 // selfDecoded decodes itself, as chat's Tool does: encoding/json reports
@@ -72,6 +80,7 @@ func TestDecodeErrorsInsideSelfDecodedValues(t *testing.T) {
 	for body, param := range map[string]string{
 		`{"tools":[{"strict":"x"}],"deep":` + deep + `}`:                                    "tools[0].strict", // the walk ends where it finds it
 		`{"deep":` + deep + `,"tools":[{"strict":"x"}]}`:                                    "tools.strict",    // nesting deeper than the walk follows
+		`{"tools":[{"strict":true}],"Tools":{}}`:                                            "tools",           // a key in other letters: not an element of tools
 		`{"tools":[{"strict":true},{"strict":"yes"}]}`:                                      "tools[1].strict",
 		`{"tools":[{"strict":null},{"strict":"a"},{"strict":"b"}]}`:                         "tools[1].strict",
 		`{"x":{"tools":"strict"},"tools":[{"strict":false},{"strict":[1]},{"strict":"s"}]}`: "tools[1].strict",

@@ -372,7 +372,7 @@ func TestTranslateInputItems(t *testing.T) {
 		{`{"model":"m","input":[{"role":5,"content":"x"}]}`, "input[0].role", "Invalid type for 'input[0].role': expected a string, but got a number instead."},
 		{`{"model":"m","input":[{"type":["message"],"content":"x"}]}`, "input[0].type", "expected a string, but got an array instead"},
 		{`{"model":"m","input":[{"role":"user","content":"x","phase":5}]}`, "input[0].phase", "expected a string, but got a number"},
-		{`{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":5}]}]}`, "input[0].content.text", "expected a string"},
+		{`{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":5}]}]}`, "input[0].content[0].text", "expected a string"},
 		{`{"model":"m","input":[{"role":"user","content":7}]}`, "input[0].content", "expected a string or an array of content parts"},
 		{`{"model":"m","input":[{"type":"function_call","call_id":"c","name":"f","arguments":{"a":1}}]}`, "input[0].arguments", "expected a string, but got an object instead"},
 		{`{"model":"m","input":[{"type":"function_call","name":"f","arguments":"{}"}]}`, "input[0].call_id", "Missing required parameter: 'input[0].call_id'."},
