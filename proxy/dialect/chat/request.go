@@ -184,7 +184,7 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 	if !shaped && len(req.Messages) == 0 {
 		return apierr.InvalidRequest("messages", "'messages' must be a non-empty array of messages").WithCode("missing_required_parameter")
 	}
-	if len(req.Functions) > 0 || len(req.FunctionCall) > 0 {
+	if !dialect.Absent(req.Functions) || !dialect.Absent(req.FunctionCall) { // null is absent, as at OpenAI
 		return apierr.InvalidRequest("functions", "the deprecated 'functions' and 'function_call' parameters are not supported; use 'tools' and 'tool_choice'").WithCode("unsupported_parameter")
 	}
 	if req.N != nil && *req.N != 1 {

@@ -279,6 +279,20 @@ func TestRequestErrors(t *testing.T) {
 	}
 }
 
+// The deprecated functions and function_call are refused when set; null is
+// absent, as at OpenAI.
+func TestNullFunctionsAbsent(t *testing.T) {
+	var req ChatRequest
+	body := `{"model":"gpt-5.5","functions":null,"function_call":null,"messages":[{"role":"user","content":"x"}]}`
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := testCatalog.Resolve(req.Model)
+	if _, err := Chat(&req, res, Options{}); err != nil {
+		t.Fatalf("null functions refused: %v", err)
+	}
+}
+
 func TestEffortClamp(t *testing.T) {
 	for _, c := range []struct{ model, effort, want string }{
 		{"gpt-5.4", "minimal", "low"},
