@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -347,5 +348,28 @@ func TestWhamUsage(t *testing.T) {
 	var u map[string]any
 	if err := json.Unmarshal(body, &u); err != nil || u["plan_type"] != "plus" {
 		t.Fatalf("usage %s", body)
+	}
+}
+
+// RequestsSince returns only the requests after the first n, as Requests
+// records them.
+func TestRequestsSince(t *testing.T) {
+	s := New()
+	s.Start()
+	defer s.Close()
+	for _, model := range []string{"gpt-5.4", "gpt-5.5", "gpt-5.4-mini"} {
+		body := baseBody()
+		body["model"] = model
+		readAll(t, post(t, s, body, goodHeaders()))
+	}
+	got := s.RequestsSince(1)
+	if len(got) != 2 || got[0].JSON["model"] != "gpt-5.5" || got[1].JSON["model"] != "gpt-5.4-mini" {
+		t.Fatalf("RequestsSince(1) = %d requests: %+v", len(got), got)
+	}
+	if all := s.Requests(); !reflect.DeepEqual(all[1:], got) {
+		t.Fatal("RequestsSince(1) differs from Requests()[1:]")
+	}
+	if got := s.RequestsSince(3); got != nil {
+		t.Fatalf("RequestsSince(3) = %+v, want none", got)
 	}
 }

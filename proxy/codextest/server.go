@@ -320,6 +320,22 @@ func (s *Server) Requests() []Recorded {
 	return out
 }
 
+// RequestsSince returns the requests received after the first n, as
+// Requests does, without copying the others (a long-running fake logs
+// its new requests this way).
+func (s *Server) RequestsSince(n int) []Recorded {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n >= len(s.requests) {
+		return nil
+	}
+	out := make([]Recorded, 0, len(s.requests)-n)
+	for _, r := range s.requests[n:] {
+		out = append(out, r.clone())
+	}
+	return out
+}
+
 // LastRequest returns the last /codex/* request received, or the zero
 // Recorded if there was none.
 func (s *Server) LastRequest() Recorded {
