@@ -585,10 +585,6 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 			})
 		}
 	})
-	// A failure after the message started but before its first text (held
-	// back with created and in_progress, so answered with a status): the
-	// quota is spent, so the answer tells the client's SDK not to send the
-	// request again, and an SDK that retries 5xx by itself does not.
 	// The app's own retries of a failure before any output are the only
 	// ones: an SDK that retries 5xx by itself would multiply them.
 	t.Run("retries_are_not_multiplied_by_the_sdk", func(t *testing.T) {
@@ -604,6 +600,10 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 			t.Errorf("requests = %d, want 1 + the app's 2 retries", n)
 		}
 	})
+	// A failure after the message started but before its first text (held
+	// back with created and in_progress, so answered with a status): the
+	// quota is spent, so the answer tells the client's SDK not to send the
+	// request again, and an SDK that retries 5xx by itself does not.
 	t.Run("failure_after_message_start_is_not_retried_by_the_sdk", func(t *testing.T) {
 		messageStartThenFailure := codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
 			st := codextest.NewStream(w, req)
