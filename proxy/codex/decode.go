@@ -88,7 +88,9 @@ var (
 		jsonscan.Key("tools", jsonscan.Declined[Item]),
 		jsonscan.Key("reasoning", jsonscan.Declined[Item]),
 	)
-	contentFields = jsonscan.NewFields(
+	// ContentFields reads a content part (also for the dialects' readers
+	// of their input).
+	ContentFields = jsonscan.NewFields(
 		jsonscan.Key("type", func(p *jsonscan.Scanner, v *Content) bool { return p.InternString(&v.Type, commonValues) }),
 		jsonscan.Key("text", func(p *jsonscan.Scanner, v *Content) bool { return p.String(&v.Text) }),
 		jsonscan.Key("refusal", func(p *jsonscan.Scanner, v *Content) bool { return p.String(&v.Refusal) }),
@@ -144,7 +146,7 @@ var (
 
 // The pointer readers (functions, because the tables refer to each other).
 func contentPtr(p *jsonscan.Scanner, dst **Content) bool {
-	return jsonscan.Ptr(p, contentFields, dst)
+	return jsonscan.Ptr(p, ContentFields, dst)
 }
 func responsePtr(p *jsonscan.Scanner, dst **Response) bool {
 	return jsonscan.Ptr(p, responseFields, dst)
@@ -191,15 +193,5 @@ func items(p *jsonscan.Scanner, dst *[]Item) bool {
 
 // contents reads an array of content parts, or null.
 func contents(p *jsonscan.Scanner, dst *[]Content) bool {
-	return jsonscan.Slice(p, dst, contentFields.Read)
-}
-
-// DecodeContents reads raw, a JSON array of content parts (or null), into
-// dst without reflection. It reports false for what it leaves to
-// encoding/json (see decodeEvent); dst is then undefined.
-func DecodeContents(raw []byte, dst *[]Content) bool {
-	var p jsonscan.Scanner
-	p.Reset(raw)
-	p.WS()
-	return contents(&p, dst) && p.AtEnd()
+	return jsonscan.Slice(p, dst, ContentFields.Read)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/jsonscan"
 )
 
 // decodeSeeds are events as the backend sends them, and the odd shapes the
@@ -115,7 +117,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 	}
 }
 
-// FuzzDecodeContents checks that whatever DecodeContents takes, it decodes
+// FuzzDecodeContents checks that whatever ContentFields takes as an array, it decodes
 // as encoding/json does.
 func FuzzDecodeContents(f *testing.F) {
 	for _, s := range []string{`[{"type":"input_text","text":"a \"b\""}]`, `[]`, `null`,
@@ -125,7 +127,7 @@ func FuzzDecodeContents(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var fast []Content
-		if !DecodeContents(data, &fast) {
+		if !jsonscan.DecodeSlice(data, &fast, ContentFields) {
 			return
 		}
 		var slow []Content

@@ -315,21 +315,8 @@ func (p *Scanner) Raw(dst *json.RawMessage) bool {
 
 // RawArray reads an array whose elements are kept as raw JSON, or null.
 func (p *Scanner) RawArray(dst *[]json.RawMessage) bool {
-	if p.Null() {
-		*dst = nil
-		return true
-	}
-	out := []json.RawMessage{}
-	ok := p.Array(func() bool {
-		start := p.i
-		if p.Null() || !p.Skip() {
-			return false // encoding/json keeps a null element as null; rare
-		}
-		out = append(out, append(json.RawMessage(nil), p.Since(start)...))
-		return true
-	})
-	*dst = out
-	return ok
+	// encoding/json keeps a null element as null; rare, so declined.
+	return Slice(p, dst, func(p *Scanner, v *json.RawMessage) bool { return !p.Null() && p.Raw(v) })
 }
 
 // String reads a string (null leaves dst alone).
@@ -404,21 +391,8 @@ func (p *Scanner) StringPtr(dst **string) bool { return pointer(p, dst, p.String
 
 // Strings reads an array of strings, or null.
 func (p *Scanner) Strings(dst *[]string) bool {
-	if p.Null() {
-		*dst = nil
-		return true
-	}
-	out := []string{}
-	ok := p.Array(func() bool {
-		var s string
-		if p.Null() || !p.String(&s) {
-			return false // a null element is left to encoding/json
-		}
-		out = append(out, s)
-		return true
-	})
-	*dst = out
-	return ok
+	// A null element (encoding/json's "") is declined.
+	return Slice(p, dst, func(p *Scanner, v *string) bool { return !p.Null() && p.String(v) })
 }
 
 // StringMap reads an object of strings into a new map, or null.

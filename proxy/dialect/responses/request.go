@@ -394,11 +394,8 @@ func (b *builder) message(param string, m *messageItem) error {
 		if content[0] != '[' {
 			return apierr.InvalidRequest(param+".content", "Invalid type for '%s.content': expected a string or an array of content parts.", param).WithCode("invalid_type")
 		}
-		if !codex.DecodeContents(content, &parts) {
-			parts = nil
-			if err := dialect.DecodeField(content, &parts, param+".content"); err != nil {
-				return err
-			}
+		if err := dialect.DecodeSliceWith(content, &parts, codex.ContentFields, param+".content"); err != nil {
+			return err
 		}
 		for i := range parts {
 			if err := b.part(fmt.Sprintf("%s.content[%d]", param, i), role, &parts[i]); err != nil {
