@@ -101,7 +101,7 @@ func escapedOf(s *string) escaped {
 	if s == nil {
 		return escaped{}
 	}
-	return escaped{of: s, json: codex.AppendString(nil, *s)}
+	return escaped{of: s, json: codex.AppendString(make([]byte, 0, len(*s)+len(*s)/8+2), *s)}
 }
 
 // sizeHint is about the length of the response object's JSON.
