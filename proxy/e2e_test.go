@@ -507,6 +507,11 @@ func TestLocalErrors(t *testing.T) {
 		{"max_tokens_string", testKey, `{"model":"gpt-5.5","max_tokens":"10","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
 		{"second_tool_name_number", testKey, `{"tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":          5}}],"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
 		{"second_role_number", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, nil, 400, "invalid_type"},
+		// A null where an object belongs is named as such, as at OpenAI,
+		// not as an object without its role or name.
+		{"null_message", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a"},null]}`, nil, 400, "invalid_type"},
+		{"null_tool", testKey, `{"model":"gpt-5.5","tools":[null],"messages":[{"role":"user","content":"a"}]}`, nil, 400, "invalid_type"},
+		{"null_content_part", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":[null]}]}`, nil, 400, "invalid_type"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -531,6 +536,10 @@ func TestLocalErrors(t *testing.T) {
 			}
 			if e["code"] != c.code {
 				t.Errorf("code = %v, want %s (%v)", e["code"], c.code, e["message"])
+			}
+			if want := map[string]string{"null_message": "messages[1]", "null_tool": "tools[0]", "null_content_part": "messages[0].content[0]"}[c.name]; want != "" &&
+				(e["param"] != want || !strings.Contains(fmt.Sprint(e["message"]), "expected an object, but got null")) {
+				t.Errorf("param %v, message %q; want %s and a null named", e["param"], e["message"], want)
 			}
 			if c.name == "second_role_number" && e["param"] != "messages[1].role" {
 				t.Errorf("param = %v, want messages[1].role", e["param"])

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -711,10 +712,16 @@ func TestResponsesBadInput(t *testing.T) {
 		{"hosted_tool", `{"model":"gpt-5.5","input":"x","tools":[{"type":"file_search","vector_store_ids":["v"]}]}`, "tools[0].type"},
 		{"no_input", `{"model":"gpt-5.5"}`, "input"},
 		{"background", `{"model":"gpt-5.5","input":"x","background":true}`, "background"},
+		// A null where an object belongs is named as such.
+		{"null_tool", `{"model":"gpt-5.5","input":"x","tools":[{"type":"function","name":"f"},null]}`, "tools[1]"},
+		{"null_content_part", `{"model":"gpt-5.5","input":[{"role":"user","content":[null]}]}`, "input[0].content[0]"},
 	} {
 		status, e := post(c.body, nil)
 		if status != 400 || e["param"] != c.param || e["message"] == "" {
 			t.Errorf("%s: %d %v", c.name, status, e)
+		}
+		if strings.HasPrefix(c.name, "null_") && (e["code"] != "invalid_type" || !strings.Contains(fmt.Sprint(e["message"]), "expected an object, but got null")) {
+			t.Errorf("%s: %v, want a null named", c.name, e)
 		}
 	}
 	if n := len(h.fake.ResponsesRequests()); n != 0 {

@@ -24,9 +24,15 @@ type Error struct {
 	PlanType        string `json:"plan_type,omitempty"`
 	ResetsAt        int64  `json:"resets_at,omitempty"`
 	ResetsInSeconds int64  `json:"resets_in_seconds,omitempty"`
+	// Cause is what the error was made from, when a dialect may word it
+	// in its own API's way (a dialect.Mismatch); never sent as it is.
+	Cause error `json:"-"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// Unwrap returns Cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Body returns the JSON body {"error":{…}}.
 func (e *Error) Body() []byte {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -41,18 +42,20 @@ func DecodeJSON(body io.Reader, v any, what string) error {
 // is decoded once per request, on the path to the first byte, where
 // encoding/json's code runs cold (four times its time in a benchmark).
 // Whatever f declines, encoding/json decodes, for its result or its error.
-func DecodeBody[T any](body io.Reader, v *T, f *jsonscan.Fields[T], what string) error {
+// It returns the body's bytes when the server had read them (nil
+// otherwise), for NullElement to look at should the request be refused.
+func DecodeBody[T any](body io.Reader, v *T, f *jsonscan.Fields[T], what string) ([]byte, error) {
 	b, ok := body.(interface{ Bytes() []byte })
 	if !ok {
-		return DecodeJSON(body, v, what)
+		return nil, DecodeJSON(body, v, what)
 	}
 	raw := b.Bytes()
 	if f.Decode(raw, v) {
-		return nil
+		return raw, nil
 	}
 	var zero T
 	*v = zero
-	return decodeBytes(raw, v, what)
+	return raw, decodeBytes(raw, v, what)
 }
 
 // decodeBytes decodes raw, a whole body, into v.
@@ -170,16 +173,138 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 	if name == "" {
 		name = "the request body"
 	}
-	if got == "number" && num != "" {
-		if jsonKind(ute.Type) != "an integer" {
-			return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for a number.", name, num).WithCode("invalid_value")
-		}
-		if strings.ContainsAny(num, ".eE") {
-			return apierr.InvalidRequest(p, "Invalid type for '%s': expected an integer, but got %s instead.", name, num).WithCode("invalid_type")
-		}
-		return apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for an integer.", name, num).WithCode("invalid_value")
+	m := &Mismatch{Path: p, Want: jsonKind(ute.Type), Got: article(got)}
+	var e *apierr.Error
+	switch {
+	case got == "number" && num != "" && m.Want != "an integer":
+		m.Got, m.OutOfRange = num, true
+		e = apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for a number.", name, num).WithCode("invalid_value")
+	case got == "number" && num != "" && strings.ContainsAny(num, ".eE"):
+		m.Got = num
+		e = apierr.InvalidRequest(p, "Invalid type for '%s': expected an integer, but got %s instead.", name, num).WithCode("invalid_type")
+	case got == "number" && num != "":
+		m.Got, m.OutOfRange = num, true
+		e = apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for an integer.", name, num).WithCode("invalid_value")
+	default:
+		e = apierr.InvalidRequest(p, "Invalid type for '%s': expected %s, but got %s instead.", name, m.Want, m.Got).WithCode("invalid_type")
 	}
-	return apierr.InvalidRequest(p, "Invalid type for '%s': expected %s, but got %s instead.", name, jsonKind(ute.Type), article(got)).WithCode("invalid_type")
+	e.Cause = m
+	return e
+}
+
+// Mismatch is a value of the wrong JSON type, or a number out of range, in
+// a request body: the facts behind typeError's 400 in OpenAI's words, for
+// a dialect that words them as its own API does (Anthropic's). It is the
+// Cause of that *apierr.Error.
+type Mismatch struct {
+	// Path names the value as OpenAI does ("messages[0].content"); empty
+	// for the body itself.
+	Path string
+	// Want is the kind expected, with its article: "an integer", "a
+	// string", "a boolean", "a number", "an array", "an object".
+	Want string
+	// Got is the kind sent ("a string", "null", ...) or, for a number,
+	// the number as sent ("1.5", "1e400").
+	Got string
+	// OutOfRange: Got is a number of the right kind that does not fit.
+	OutOfRange bool
+}
+
+func (m *Mismatch) Error() string { return fmt.Sprintf("%s: want %s, got %s", m.Path, m.Want, m.Got) }
+
+// NullElement turns err, a 400 about a value at or under an array element
+// ("messages[1].role", or Anthropic's "messages.1.role"), into the type
+// error for that element when the request body raw holds null there: a
+// null where an object belongs decodes as an empty object, whose missing
+// fields would be reported instead ("messages[1] has no role"), where
+// OpenAI's and Anthropic's APIs name the null. Other errors are returned
+// as they are. It costs nothing until a request is refused.
+func NullElement(raw []byte, err error) error {
+	var ae *apierr.Error
+	if raw == nil || !errors.As(err, &ae) || ae.Param == nil || ae.Status != http.StatusBadRequest {
+		return err
+	}
+	path := bracketed(*ae.Param)
+	for i := 0; i < len(path); i++ {
+		if path[i] != ']' {
+			continue
+		}
+		if at := path[:i+1]; firstByteAt(raw, at) == 'n' {
+			e := apierr.InvalidRequest(at, "Invalid type for '%s': expected an object, but got null instead.", at).WithCode("invalid_type")
+			e.Cause = &Mismatch{Path: at, Want: "an object", Got: "null"}
+			return e
+		}
+	}
+	return err
+}
+
+// bracketed writes a dotted path's numeric segments as indices:
+// "messages.1.content.0.type" is "messages[1].content[0].type".
+func bracketed(p string) string {
+	segs := strings.Split(p, ".")
+	var b strings.Builder
+	for i, s := range segs {
+		switch _, err := strconv.Atoi(s); {
+		case err == nil && i > 0:
+			b.WriteString("[" + s + "]")
+		case i > 0:
+			b.WriteString("." + s)
+		default:
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// firstByteAt returns the first byte of the value at path in raw
+// ("messages[1].content[0]": keys and indices), or 0 when raw has none
+// there or cannot be read that far.
+func firstByteAt(raw []byte, path string) byte {
+	var p jsonscan.Scanner
+	p.Reset(raw)
+	var found byte
+	var at func(rest string, depth int) bool // false: stop walking
+	at = func(rest string, depth int) bool {
+		p.WS()
+		if rest == "" {
+			found = p.Peek()
+			return false
+		}
+		if depth > 200 {
+			return false
+		}
+		if rest[0] == '[' {
+			end := strings.IndexByte(rest, ']')
+			n, err := strconv.Atoi(rest[1:max(end, 1)])
+			if end < 0 || err != nil || p.Peek() != '[' {
+				return false
+			}
+			i := -1
+			p.Array(func() bool {
+				if i++; i == n {
+					return at(rest[end+1:], depth+1)
+				}
+				return p.Skip()
+			})
+			return false
+		}
+		key, tail := strings.TrimPrefix(rest, "."), ""
+		if j := strings.IndexAny(key, ".["); j >= 0 {
+			key, tail = key[:j], key[j:]
+		}
+		if p.Peek() != '{' {
+			return false
+		}
+		p.Object(func(k []byte) bool {
+			if string(k) == key {
+				return at(tail, depth+1)
+			}
+			return p.Skip()
+		})
+		return false
+	}
+	at(path, 0)
+	return found
 }
 
 // firstPath returns the path of the first value of JSON kind kind whose

@@ -155,3 +155,46 @@ func BenchmarkValueAt(b *testing.B) {
 		})
 	}
 }
+
+// TestNullElement: a refusal under an array element that is null becomes
+// the type error for the element, found by its path in either dialect's
+// spelling; anything else is left alone.
+func TestNullElement(t *testing.T) {
+	raw := []byte(` {"a" : [ {"b":[1, null]}, null ], "c":{"d":[null]}, "e":[{"f":1}] } `)
+	for _, c := range []struct{ param, want string }{
+		{"a[1].role", "a[1]"},
+		{"a.1.role", "a[1]"},            // Anthropic's spelling
+		{"a[0].b[1].type", "a[0].b[1]"}, // the first null on the way
+		{"c.d[0]", "c.d[0]"},
+		{"e[0].f", ""}, // not null
+		{"a[5].x", ""}, // no such element
+		{"a", ""},      // no element at all
+		{"x[0]", ""},
+	} {
+		in := apierr.InvalidRequest(c.param, "something about %s", c.param)
+		err := NullElement(raw, in)
+		var ae *apierr.Error
+		if !errors.As(err, &ae) {
+			t.Fatalf("%s: %v", c.param, err)
+		}
+		if c.want == "" {
+			if ae != in {
+				t.Errorf("%s: replaced by %v", c.param, ae)
+			}
+			continue
+		}
+		var m *Mismatch
+		if *ae.Param != c.want || !errors.As(ae, &m) || m.Got != "null" || !strings.Contains(ae.Message, "expected an object, but got null") {
+			t.Errorf("%s: %v (param %s), want the null at %s", c.param, ae, *ae.Param, c.want)
+		}
+	}
+	// Not a 400, no param, or no body: as it was.
+	for _, err := range []error{apierr.Errorf(502, "upstream_error", "x").WithParam("a[1]"), apierr.Errorf(400, "invalid_request_error", "x")} {
+		if got := NullElement(raw, err); got != err {
+			t.Errorf("%v replaced by %v", err, got)
+		}
+	}
+	if in := apierr.InvalidRequest("a[1]", "x"); NullElement(nil, in) != in {
+		t.Error("no body: replaced")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -102,19 +103,50 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests logs one line per request, never headers or bodies.
+// logRequests logs one line per request, never headers or bodies. A
+// request refused with a 4xx names its reason (the message the client got,
+// clipped): a client that only says "400" leaves its user nothing else to
+// go by. A 5xx has a warning line of its own (errorHandler).
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
 		status := c.Response().Status
+		var reason string
 		if err != nil {
-			status = writtenStatus(toAPIError(err, c), c)
+			e := toAPIError(err, c)
+			if status = writtenStatus(e, c); status < 500 {
+				reason = e.Message
+				if anthropic.Wants(c.Request()) {
+					reason = anthropic.ErrorMessage(e)
+				}
+				reason = clip(reason, maxLoggedReason)
+			}
 		}
-		s.log.Info("request", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
-			"ms", time.Since(start).Milliseconds(), "client", clientName(c.Request()))
+		attrs := [...]any{"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+			"ms", time.Since(start).Milliseconds(), "client", clientName(c.Request()), "error", reason}
+		n := len(attrs)
+		if reason == "" {
+			n -= 2
+		}
+		s.log.Info("request", attrs[:n]...)
 		return err
 	}
+}
+
+// maxLoggedReason is the longest refusal message the request log keeps.
+const maxLoggedReason = 300
+
+// clip returns s cut to at most n bytes, on a rune boundary, with "…"
+// when cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // clientName names a client for the per-client counters: the first

@@ -2,10 +2,12 @@ package anthropic
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 )
 
 // StatusOverloaded is Anthropic's status for an overloaded API.
@@ -63,8 +65,46 @@ func ErrorBody(e *apierr.Error, requestID string) []byte {
 	}{Type: "error", Error: struct {
 		Type    string `json:"type"`
 		Message string `json:"message"`
-	}{typ, e.Message}, RequestID: requestID})
+	}{typ, ErrorMessage(e)}, RequestID: requestID})
 	return b
+}
+
+// ErrorMessage is e's message as Anthropic words it. A value of the wrong type
+// is named by its dotted path, in the words Anthropic's validation uses
+// ("messages.0.content: Input should be a valid string"), as the route's
+// own checks name theirs; other messages are kept.
+func ErrorMessage(e *apierr.Error) string {
+	var m *dialect.Mismatch
+	if !errors.As(e.Cause, &m) {
+		return e.Message
+	}
+	path := dottedPath(m.Path)
+	if path == "" {
+		path = "request body"
+	}
+	var should string
+	switch {
+	case m.Want == "an integer" && m.OutOfRange:
+		should = "a valid integer, got " + m.Got + ", which is out of range"
+	case m.OutOfRange:
+		should = "a finite number, got " + m.Got
+	case m.Want == "an integer" && m.Got != "" && strings.ContainsAny(m.Got[:1], "-0123456789"):
+		should = "a valid integer, got " + m.Got // 1.5, 1e3
+	case m.Want == "an array":
+		should = "a valid list"
+	case m.Want == "an object":
+		should = "a valid dictionary"
+	default:
+		should = "a valid " + strings.TrimPrefix(strings.TrimPrefix(m.Want, "a "), "an ")
+	}
+	return path + ": Input should be " + should
+}
+
+// dottedPath writes an OpenAI-style path ("messages[0].content[1].text")
+// the way Anthropic's errors do ("messages.0.content.1.text").
+func dottedPath(p string) string {
+	p = strings.NewReplacer("[", ".", "]", "").Replace(p)
+	return strings.TrimPrefix(p, ".")
 }
 
 // Wants reports whether a request should be answered in Anthropic's shape:

@@ -39,7 +39,8 @@ func (h *Handler) translate(in Input) (*Plan, catalog.Resolution, error) {
 // (or nil when the client went away).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
 	req := new(Request)
-	if err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Messages request"); err != nil {
+	raw, err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Messages request")
+	if err != nil {
 		return err
 	}
 	if req.MaxTokens == nil {
@@ -51,7 +52,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	in := req.InputOf()
 	plan, _, err := h.translate(in)
 	if err != nil {
-		return err
+		return dialect.NullElement(raw, err)
 	}
 	plan.Stream = req.Stream
 	if plan.EffortClamped != "" {

@@ -23,7 +23,8 @@ type Handler struct {
 // OpenAI shape (or nil when the client went away).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
 	req := new(ChatRequest)
-	if err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON chat completion request"); err != nil {
+	raw, err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON chat completion request")
+	if err != nil {
 		return err
 	}
 	if req.Model == "" {
@@ -35,7 +36,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	}
 	plan, err := Chat(req, res, h.Options)
 	if err != nil {
-		return err
+		return dialect.NullElement(raw, err)
 	}
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)

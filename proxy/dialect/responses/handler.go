@@ -36,7 +36,8 @@ func previousNotFound(id string) *apierr.Error {
 // when the client went away).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner string) error {
 	req := new(Request)
-	if err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Responses API request"); err != nil {
+	raw, err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Responses API request")
+	if err != nil {
 		return err
 	}
 	if req.Model == "" {
@@ -52,7 +53,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner st
 	}
 	plan, err := Translate(req, res, conv, h.Options)
 	if err != nil {
-		return err
+		return dialect.NullElement(raw, err)
 	}
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
