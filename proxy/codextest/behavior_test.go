@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -371,5 +372,43 @@ func TestRequestsSince(t *testing.T) {
 	}
 	if got := s.RequestsSince(3); got != nil {
 		t.Fatalf("RequestsSince(3) = %+v, want none", got)
+	}
+}
+
+// WithKeep: a long-running fake remembers its last requests only, numbered
+// in the order they came, and still records the status of a kept one.
+func TestWithKeep(t *testing.T) {
+	s := New(WithKeep(3))
+	s.Start()
+	defer s.Close()
+	for i := range 8 {
+		body := baseBody()
+		body["prompt_cache_key"] = fmt.Sprintf("conversation-%d", i)
+		readAll(t, post(t, s, body, goodHeaders()))
+	}
+	all := s.Requests()
+	if len(all) < 3 || len(all) > 6 {
+		t.Fatalf("kept %d requests, want 3 to 6", len(all))
+	}
+	for i, r := range all {
+		want := 8 - len(all) + i
+		if r.Index != want || r.JSON["prompt_cache_key"] != fmt.Sprintf("conversation-%d", want) || r.Status != http.StatusOK {
+			t.Errorf("kept request %d: index %d, key %v, status %d (%s); want index %d", i, r.Index, r.JSON["prompt_cache_key"], r.Status, r.Rejection, want)
+		}
+	}
+	if got := s.RequestsSince(0); !reflect.DeepEqual(got, all) {
+		t.Error("RequestsSince(0) is not what is kept")
+	}
+	if got := s.RequestsSince(7); len(got) != 1 || got[0].Index != 7 {
+		t.Errorf("RequestsSince(7) = %+v", got)
+	}
+	if got := s.RequestsSince(8); got != nil {
+		t.Errorf("RequestsSince(8) = %+v, want none", got)
+	}
+	s.mu.Lock()
+	keys := len(s.cache)
+	s.mu.Unlock()
+	if keys == 0 || keys > 3 {
+		t.Errorf("%d cache keys kept, want 1 to 3", keys)
 	}
 }

@@ -38,7 +38,10 @@ type Server struct {
 	discCh    chan struct{}
 
 	mu          sync.Mutex
-	requests    []Recorded
+	requests    []Recorded // the last keep ones when keep > 0
+	dropped     int        // requests forgotten before requests[0]
+	keep        int
+	cacheKeys   []string // cache's keys in the order they came, when keep > 0
 	queue       []Behavior
 	responder   Behavior
 	models      []Model
@@ -96,6 +99,15 @@ func WithAddr(addr string) Option {
 // makes streaming visible when testing by hand. Tests should leave it at 0.
 func WithEventDelay(d time.Duration) Option {
 	return func(s *Server) { s.eventDelay = d }
+}
+
+// WithKeep makes the server remember only its last n requests (up to 2n
+// between two clean-ups; for Requests and its friends) and the prompts of
+// its last n cache keys, so
+// that a fake that runs for long (the fakecodex command) does not grow
+// without end. Tests, by default, keep everything.
+func WithKeep(n int) Option {
+	return func(s *Server) { s.keep = n }
 }
 
 // New returns a Server that is not started yet; call Start or StartTLS.
@@ -322,10 +334,12 @@ func (s *Server) Requests() []Recorded {
 
 // RequestsSince returns the requests received after the first n, as
 // Requests does, without copying the others (a long-running fake logs
-// its new requests this way).
+// its new requests this way). With WithKeep, those forgotten already are
+// left out: Recorded.Index tells which ones came.
 func (s *Server) RequestsSince(n int) []Recorded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n = max(n-s.dropped, 0)
 	if n >= len(s.requests) {
 		return nil
 	}
@@ -361,7 +375,7 @@ func (s *Server) ResponsesRequests() []Recorded {
 // Reset forgets recorded requests, queued behaviours and disconnects.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	s.requests = nil
+	s.requests, s.dropped = nil, 0 // numbered from 0 again
 	s.queue = nil
 	s.disconnects = 0
 	s.mu.Unlock()
@@ -391,6 +405,9 @@ func (s *Server) noteDisconnect() {
 
 // Recorded is one request received under /backend-api/codex/.
 type Recorded struct {
+	// Index is the request's number, from 0, in the order the requests
+	// came.
+	Index  int
 	Method string
 	Path   string
 	Query  string
@@ -433,22 +450,39 @@ func (s *Server) record(r *http.Request, body []byte) int {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	rec.Index = s.dropped + len(s.requests)
+	if s.keep > 0 && len(s.requests) >= 2*s.keep {
+		// Forget in batches: moving the kept ones for every request
+		// would cost the fake more than answering it.
+		n := len(s.requests) - s.keep + 1
+		clear(s.requests[:n]) // let the forgotten bodies go
+		s.requests = append(s.requests[:0], s.requests[n:]...)
+		s.dropped += n
+	}
 	s.requests = append(s.requests, rec)
-	return len(s.requests) - 1
+	return rec.Index
+}
+
+// at returns the kept request with index idx, or nil; s.mu is held.
+func (s *Server) at(idx int) *Recorded {
+	if i := idx - s.dropped; i >= 0 && i < len(s.requests) {
+		return &s.requests[i]
+	}
+	return nil
 }
 
 func (s *Server) setStatus(idx, status int) {
 	s.mu.Lock()
-	if idx >= 0 && idx < len(s.requests) && s.requests[idx].Status == 0 {
-		s.requests[idx].Status = status
+	if r := s.at(idx); r != nil && r.Status == 0 {
+		r.Status = status
 	}
 	s.mu.Unlock()
 }
 
 func (s *Server) setRejection(idx int, msg string) {
 	s.mu.Lock()
-	if idx >= 0 && idx < len(s.requests) {
-		s.requests[idx].Rejection = msg
+	if r := s.at(idx); r != nil {
+		r.Rejection = msg
 	}
 	s.mu.Unlock()
 }

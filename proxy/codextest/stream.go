@@ -494,11 +494,19 @@ func (st *Stream) EstimatedUsage() TokenUsage {
 		for _, p := range s.cache[st.req.PromptCacheKey] {
 			best = max(best, commonPrefix(p, prompt))
 		}
-		list := append(s.cache[st.req.PromptCacheKey], prompt)
+		list, known := s.cache[st.req.PromptCacheKey]
+		list = append(list, prompt)
 		if len(list) > cachePromptsPerKey {
 			list = list[len(list)-cachePromptsPerKey:]
 		}
 		s.cache[st.req.PromptCacheKey] = list
+		if s.keep > 0 && !known {
+			// Forget the oldest key's prompts past the last keep keys.
+			if s.cacheKeys = append(s.cacheKeys, st.req.PromptCacheKey); len(s.cacheKeys) > s.keep {
+				delete(s.cache, s.cacheKeys[0])
+				s.cacheKeys = s.cacheKeys[1:]
+			}
+		}
 		s.mu.Unlock()
 		cached = min(best/4, in) / CacheBlockTokens * CacheBlockTokens
 	}

@@ -63,6 +63,9 @@ func main() {
 		codextest.WithAddr(*addr),
 		codextest.WithEventDelay(*delay),
 		codextest.WithRateLimits(rate),
+		// It may run for days (the README's try-it block): remember only
+		// what the log below still needs.
+		codextest.WithKeep(1000),
 	}
 	if *etag != "" {
 		opts = append(opts, codextest.WithModelsETag(*etag))
@@ -116,31 +119,59 @@ func main() {
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	seen := 0
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	var l requestLog
 	for {
 		select {
 		case <-stop:
 			return
 		case <-tick.C:
-			if *quiet {
-				continue
+			if !*quiet {
+				l.print(s)
 			}
-			// The new requests only: copying them all every time made a
-			// long-running fake slower with every request.
-			for _, r := range s.RequestsSince(seen) {
-				seen++
-				model, _ := r.JSON["model"].(string)
-				line := fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status)
-				if model != "" {
-					line += " model=" + model
-				}
-				if r.Rejection != "" {
-					line += " rejected: " + r.Rejection
-				}
-				log.Print(line)
-			}
+		}
+	}
+}
+
+// requestLog prints a line per request once the fake has answered it
+// (with its status; a request still waiting for its answer is printed
+// when it has one).
+type requestLog struct {
+	seen    int          // every request before this one is printed
+	printed map[int]bool // requests from seen on that are printed
+}
+
+func (l *requestLog) print(s *codextest.Server) {
+	if l.printed == nil {
+		l.printed = map[int]bool{}
+	}
+	// The new requests only: copying them all every time made a
+	// long-running fake slower with every request.
+	rs := s.RequestsSince(l.seen)
+	for _, r := range rs {
+		if r.Status == 0 || l.printed[r.Index] {
+			continue
+		}
+		l.printed[r.Index] = true
+		model, _ := r.JSON["model"].(string)
+		line := fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status)
+		if model != "" {
+			line += " model=" + model
+		}
+		if r.Rejection != "" {
+			line += " rejected: " + r.Rejection
+		}
+		log.Print(line)
+	}
+	// Move seen past the printed ones at its head (and past any the
+	// fake forgot before they were answered).
+	for _, r := range rs {
+		if !l.printed[r.Index] {
+			break
+		}
+		for ; l.seen <= r.Index; l.seen++ {
+			delete(l.printed, l.seen)
 		}
 	}
 }
