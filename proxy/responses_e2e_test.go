@@ -533,6 +533,31 @@ func TestResponsesUpstreamFaults(t *testing.T) {
 			}
 		}
 	})
+	t.Run("usage_limit_after_output", func(t *testing.T) {
+		// A usage limit that comes mid-stream keeps the backend's plan
+		// and reset fields in the failed response, as its 429 does.
+		h := newHarness(t, nil)
+		resets := time.Now().Add(2 * time.Hour).Unix()
+		h.fake.Enqueue(codextest.BehaviorFunc(func(w http.ResponseWriter, _ *http.Request, req *codextest.ResponsesRequest) {
+			st := codextest.NewStream(w, req)
+			if st.Begin() != nil || st.PartialText("partial answer") != nil {
+				return
+			}
+			env := st.Envelope("failed")
+			env["error"] = map[string]any{"code": "usage_limit_reached", "message": "The usage limit has been reached", "plan_type": "plus", "resets_at": resets}
+			_ = st.Event("response.failed", map[string]any{"response": env})
+		}))
+		_, frames := h.rawResponses(t, `{"model":"gpt-5.5","stream":true,"input":"hi"}`, nil)
+		checkGrammar(t, frames, "response.failed")
+		r, _ := frames[len(frames)-1].data["response"].(map[string]any)
+		e, _ := r["error"].(map[string]any)
+		if e["code"] != "usage_limit_reached" || e["plan_type"] != "plus" || e["resets_at"] != float64(resets) {
+			t.Errorf("failed response's error %v", e)
+		}
+		if in, _ := e["resets_in_seconds"].(float64); in < 2*3600-60 || in > 2*3600 {
+			t.Errorf("resets_in_seconds %v", e["resets_in_seconds"])
+		}
+	})
 	t.Run("cut_after_output", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.fake.Enqueue(codextest.Cut("half an answer"))

@@ -245,6 +245,15 @@ func (w *jsonWriter) responseError(key string, e *ResponseError) {
 	w.b = append(w.b, key...)
 	w.str(`{"code":`, e.Code)
 	w.str(`,"message":`, e.Message)
+	if e.PlanType != "" {
+		w.str(`,"plan_type":`, e.PlanType)
+	}
+	if e.ResetsAt != 0 {
+		w.int(`,"resets_at":`, e.ResetsAt)
+	}
+	if e.ResetsInSeconds != 0 {
+		w.int(`,"resets_in_seconds":`, e.ResetsInSeconds)
+	}
 	w.raw(`}`)
 }
 

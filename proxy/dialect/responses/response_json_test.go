@@ -96,6 +96,10 @@ func TestResponseJSONFull(t *testing.T) {
 		Metadata: map[string]string{"zeta": "1", "alpha": "2", "mid": "<&>", "Alpha": "3", "": "empty", "é": "4"},
 	}
 	checkResponseJSON(t, "full", r)
+	r.Error = &ResponseError{Code: "usage_limit_reached", Message: "limit", PlanType: "plus", ResetsAt: 1700003600, ResetsInSeconds: 3600}
+	checkResponseJSON(t, "usage limit", r)
+	r.Error.ResetsInSeconds = 0 // the reset is now
+	checkResponseJSON(t, "usage limit resetting", r)
 	for _, f := range []float64{0, math.Copysign(0, -1), 0.7, 1, 1e-7, 1e-6, 9.99e-7, 1e20, 1e21, 1.5e300, 123456789,
 		-2.5, 1e-300, 5e-324, math.MaxFloat64, 0.1 + 0.2, 1e-10, 12345678912345678} {
 		r.Temperature, r.TopP = ptr(f), ptr(-f)

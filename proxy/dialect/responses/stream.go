@@ -177,7 +177,7 @@ func (a *answer) failed(e *apierr.Error) *Response {
 	if e.Code != nil {
 		code = *e.Code
 	}
-	r.Error = &ResponseError{Code: code, Message: e.Message}
+	r.Error = &ResponseError{Code: code, Message: e.Message, PlanType: e.PlanType, ResetsAt: e.ResetsAt, ResetsInSeconds: e.ResetsInSeconds}
 	return r
 }
 

@@ -86,10 +86,15 @@ type Response struct {
 	instructions escaped // Instructions' JSON, written by echo for AppendJSON
 }
 
-// ResponseError is the error of a failed response.
+// ResponseError is the error of a failed response. A usage limit carries
+// the backend's plan and reset fields, as its 429 does: the Codex CLI
+// reads them to say when to try again.
 type ResponseError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code            string `json:"code"`
+	Message         string `json:"message"`
+	PlanType        string `json:"plan_type,omitempty"`
+	ResetsAt        int64  `json:"resets_at,omitempty"`
+	ResetsInSeconds int64  `json:"resets_in_seconds,omitempty"`
 }
 
 // ReasoningEcho is the reasoning settings a response reports.
