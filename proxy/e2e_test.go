@@ -507,6 +507,15 @@ func TestLocalErrors(t *testing.T) {
 		{"max_tokens_string", testKey, `{"model":"gpt-5.5","max_tokens":"10","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
 		{"second_tool_name_number", testKey, `{"tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":          5}}],"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
 		{"second_role_number", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, nil, 400, "invalid_type"},
+		// Anthropic's system prompt is not silently dropped.
+		{"anthropic_system", testKey, `{"model":"gpt-5.5","system":"be brief","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unknown_parameter"},
+		{"metadata_string", testKey, `{"model":"gpt-5.5","metadata":"x","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
+		{"store_string", testKey, `{"model":"gpt-5.5","store":"x","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
+		{"max_tokens_fraction", testKey, `{"model":"gpt-5.5","max_tokens":1.5,"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
+		// Values the backend would refuse are refused here, under the
+		// client's own parameter names.
+		{"bad_verbosity", testKey, `{"model":"gpt-5.5","verbosity":"bogus","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_value"},
+		{"bad_summary", testKey, `{"model":"gpt-5.5","reasoning":{"summary":"bogus"},"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_value"},
 		// A null where an object belongs is named as such, as at OpenAI,
 		// not as an object without its role or name.
 		{"null_message", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a"},null]}`, nil, 400, "invalid_type"},
@@ -540,6 +549,9 @@ func TestLocalErrors(t *testing.T) {
 			if want := map[string]string{"null_message": "messages[1]", "null_tool": "tools[0]", "null_content_part": "messages[0].content[0]"}[c.name]; want != "" &&
 				(e["param"] != want || !strings.Contains(fmt.Sprint(e["message"]), "expected an object, but got null")) {
 				t.Errorf("param %v, message %q; want %s and a null named", e["param"], e["message"], want)
+			}
+			if want := map[string]string{"anthropic_system": "system", "metadata_string": "metadata", "store_string": "store", "max_tokens_fraction": "max_tokens", "bad_verbosity": "verbosity", "bad_summary": "reasoning.summary"}[c.name]; want != "" && e["param"] != want {
+				t.Errorf("param %v, want %s", e["param"], want)
 			}
 			if c.name == "second_role_number" && e["param"] != "messages[1].role" {
 				t.Errorf("param = %v, want messages[1].role", e["param"])

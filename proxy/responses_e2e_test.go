@@ -737,6 +737,9 @@ func TestResponsesBadInput(t *testing.T) {
 		{"hosted_tool", `{"model":"gpt-5.5","input":"x","tools":[{"type":"file_search","vector_store_ids":["v"]}]}`, "tools[0].type"},
 		{"no_input", `{"model":"gpt-5.5"}`, "input"},
 		{"background", `{"model":"gpt-5.5","input":"x","background":true}`, "background"},
+		{"bad_verbosity", `{"model":"gpt-5.5","input":"x","text":{"verbosity":"bogus"}}`, "text.verbosity"},
+		{"bad_summary", `{"model":"gpt-5.5","input":"x","reasoning":{"summary":"bogus"}}`, "reasoning.summary"},
+		{"bad_generate_summary", `{"model":"gpt-5.5","input":"x","reasoning":{"generate_summary":"bogus"}}`, "reasoning.generate_summary"},
 		// A null where an object belongs is named as such.
 		{"null_tool", `{"model":"gpt-5.5","input":"x","tools":[{"type":"function","name":"f"},null]}`, "tools[1]"},
 		{"null_content_part", `{"model":"gpt-5.5","input":[{"role":"user","content":[null]}]}`, "input[0].content[0]"},

@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
@@ -14,9 +15,17 @@ type Effort struct {
 	// Effort is the requested effort ("" for none requested); Param names
 	// it in errors (reasoning_effort, reasoning.effort, thinking…).
 	Effort, Param string
-	// Summary is the requested reasoning summary ("" for the default).
-	Summary string
+	// Summary is the requested reasoning summary ("" for the default);
+	// SummaryParam names it in errors (reasoning.summary when empty).
+	Summary, SummaryParam string
 }
+
+// Summaries are the reasoning summaries a client may ask for: the
+// Responses API's, and none (no summary).
+var Summaries = []string{"auto", "concise", "detailed", "none"}
+
+// Verbosities are the values of text.verbosity.
+var Verbosities = []string{"low", "medium", "high"}
 
 // Reasoning applies the model's capabilities and the app's defaults to the
 // requested effort and summary, and sets req.Reasoning and req.Include.
@@ -52,6 +61,13 @@ func Reasoning(req *codex.Request, res catalog.Resolution, want Effort, opts Opt
 	}
 	summary := opts.ReasoningSummary
 	if want.Summary != "" {
+		if !slices.Contains(Summaries, want.Summary) {
+			param := want.SummaryParam
+			if param == "" {
+				param = "reasoning.summary"
+			}
+			return "", apierr.InvalidRequest(param, "Invalid value: '%s'. Supported values are: %s.", want.Summary, QuoteList(Summaries)).WithCode("invalid_value")
+		}
 		summary = want.Summary
 	}
 	if res.Known && !res.Model.SupportsReasoningSummaries {
@@ -68,19 +84,25 @@ func Reasoning(req *codex.Request, res catalog.Resolution, want Effort, opts Opt
 }
 
 // Verbosity sets text.verbosity when the model takes it: the client's
-// value, else the app's default.
-func Verbosity(req *codex.Request, res catalog.Resolution, want string, opts Options) {
+// value (named param in errors), else the app's default. A value the
+// backend does not know is refused here, under the client's name for it,
+// not sent for the backend to refuse.
+func Verbosity(req *codex.Request, res catalog.Resolution, want, param string, opts Options) error {
 	v := opts.Verbosity
 	if want != "" {
+		if !slices.Contains(Verbosities, want) {
+			return apierr.InvalidRequest(param, "Invalid value: '%s'. Supported values are: %s.", want, QuoteList(Verbosities)).WithCode("invalid_value")
+		}
 		v = want
 	}
 	if v == "" || (res.Known && !res.Model.SupportVerbosity) {
-		return
+		return nil
 	}
 	if req.Text == nil {
 		req.Text = &codex.Text{}
 	}
 	req.Text.Verbosity = v
+	return nil
 }
 
 // ServiceTier checks and sets the service tier: only tiers the catalog

@@ -20,10 +20,10 @@ type Field[T any] struct {
 	Read func(p *Scanner, v *T) bool
 }
 
-// NewFields builds the reader of T's objects from its keys (at most 32).
+// NewFields builds the reader of T's objects from its keys (at most 64).
 func NewFields[T any](defs ...Field[T]) *Fields[T] {
-	if len(defs) > 32 {
-		panic("jsonscan: more than 32 fields")
+	if len(defs) > 64 {
+		panic("jsonscan: more than 64 fields")
 	}
 	f := &Fields[T]{index: make(map[string]int, len(defs))}
 	for i, d := range defs {
@@ -40,7 +40,7 @@ func (f *Fields[T]) Read(p *Scanner, v *T) bool {
 	if !p.Expect('{') {
 		return false
 	}
-	var seen uint32
+	var seen uint64
 	for first := true; ; first = false {
 		key, more, ok := p.nextKey(first)
 		if !ok || !more {

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"unicode/utf8"
@@ -75,4 +76,30 @@ func TestPlain8(t *testing.T) {
 			t.Fatalf("% x: plain8 %v, want %v", b, got, want)
 		}
 	}
+}
+
+// TestFieldsSixtyFourKeys: a table takes up to 64 keys, and a key read
+// twice declines wherever it is in the table.
+func TestFieldsSixtyFourKeys(t *testing.T) {
+	type wide struct{ got [64]int64 }
+	defs := make([]Field[wide], 64)
+	for i := range defs {
+		defs[i] = Key(fmt.Sprintf("k%d", i), func(p *Scanner, v *wide) bool { return p.Int64(&v.got[i]) })
+	}
+	f := NewFields(defs...)
+	var v wide
+	if !f.Decode([]byte(`{"k0":1,"k40":2,"k63":3}`), &v) || v.got[0] != 1 || v.got[40] != 2 || v.got[63] != 3 {
+		t.Fatalf("read %v", v.got)
+	}
+	for _, twice := range []string{`{"k63":1,"k63":2}`, `{"k40":1,"k0":1,"k40":2}`} {
+		if f.Decode([]byte(twice), &v) {
+			t.Errorf("%s: a key read twice was not declined", twice)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("65 keys: no panic")
+		}
+	}()
+	NewFields(append(defs, Key("k64", func(*Scanner, *wide) bool { return true }))...)
 }

@@ -115,7 +115,9 @@ func Translate(in Input, res catalog.Resolution, opts dialect.Options) (*Plan, e
 		return nil, err
 	}
 	p.EffortClamped = clamped
-	dialect.Verbosity(body, res, "", opts)
+	if err := dialect.Verbosity(body, res, "", "", opts); err != nil {
+		return nil, err
+	}
 	p.ToolNames = b.names.Renamed()
 	if p.ToolNames == nil {
 		p.ToolNames = map[string]string{}

@@ -51,6 +51,9 @@ var requestFields = jsonscan.NewFields(
 	jsonscan.Key("input", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.Raw(&v.Input) }),
 	jsonscan.Key("instructions", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.String(&v.Instructions) }),
 	jsonscan.Key("text", func(p *jsonscan.Scanner, v *ChatRequest) bool { return jsonscan.Ptr(p, textFields, &v.Text) }),
+	jsonscan.Key("metadata", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.StringMap(&v.Metadata) }),
+	jsonscan.Key("store", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.BoolPtr(&v.Store) }),
+	jsonscan.Key("system", func(p *jsonscan.Scanner, v *ChatRequest) bool { return p.Raw(&v.System) }),
 )
 
 var (

@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
@@ -163,19 +165,21 @@ func (b *builder) controls(req *ChatRequest, opts Options) error {
 		return err
 	}
 	b.p.EffortClamped = clamped
-	verbosity := req.Verbosity
+	verbosity, vparam := req.Verbosity, "verbosity"
 	if req.Text != nil {
 		if err := responsesText(body, req.Text); err != nil {
 			return err
 		}
 		if verbosity == "" {
-			verbosity = req.Text.Verbosity
+			verbosity, vparam = req.Text.Verbosity, "text.verbosity"
 		}
 	}
 	if err := textFormat(body, req.ResponseFormat); err != nil {
 		return err
 	}
-	dialect.Verbosity(body, b.res, verbosity, opts)
+	if err := dialect.Verbosity(body, b.res, verbosity, vparam, opts); err != nil {
+		return err
+	}
 	return dialect.ServiceTier(body, b.res, req.ServiceTier)
 }
 
@@ -186,6 +190,20 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 	}
 	if !dialect.Absent(req.Functions) || !dialect.Absent(req.FunctionCall) { // null is absent, as at OpenAI
 		return apierr.InvalidRequest("functions", "the deprecated 'functions' and 'function_call' parameters are not supported; use 'tools' and 'tool_choice'").WithCode("unsupported_parameter")
+	}
+	if !dialect.Absent(req.System) {
+		return apierr.InvalidRequest("system", "Unrecognized request argument supplied: system. Chat Completions takes the system prompt as a message with role 'system' (or 'developer'); requests in Anthropic's shape go to /v1/messages.").WithCode("unknown_parameter")
+	}
+	// The integer parameters take whole numbers only (1000.0 is one).
+	for _, p := range []struct {
+		name string
+		v    *float64
+	}{{"max_tokens", req.MaxTokens}, {"max_completion_tokens", req.MaxCompletionTokens}, {"seed", req.Seed}, {"top_logprobs", req.TopLogprobs}} {
+		if p.v != nil && *p.v != math.Trunc(*p.v) {
+			e := apierr.InvalidRequest(p.name, "Invalid type for '%s': expected an integer, but got %v instead.", p.name, *p.v).WithCode("invalid_type")
+			e.Cause = &dialect.Mismatch{Path: p.name, Want: "an integer", Got: strconv.FormatFloat(*p.v, 'g', -1, 64)}
+			return e
+		}
 	}
 	if req.N != nil && *req.N != 1 {
 		return apierr.InvalidRequest("n", "n=%d is not supported: ChatGPT returns one choice per request", *req.N).WithCode("unsupported_value")

@@ -52,6 +52,14 @@ type ChatRequest struct {
 	Input        json.RawMessage `json:"input,omitempty"`
 	Instructions string          `json:"instructions,omitempty"`
 	Text         *TextControl    `json:"text,omitempty"`
+	// Metadata and Store are not forwarded (the backend stores nothing),
+	// but typed as at OpenAI.
+	Metadata map[string]string `json:"metadata,omitempty"`
+	Store    *bool             `json:"store,omitempty"`
+	// System is Anthropic's system prompt, which Chat Completions does
+	// not take: a body that carries it is refused rather than answered
+	// without its system prompt.
+	System json.RawMessage `json:"system,omitempty"`
 }
 
 // ReasoningControl is the reasoning object some clients send instead of

@@ -140,7 +140,7 @@ func (b *builder) controls(req *Request, res catalog.Resolution, opts dialect.Op
 	if r := req.Reasoning; r != nil {
 		want.Effort, want.Summary = r.Effort, r.Summary
 		if want.Summary == "" {
-			want.Summary = r.GenerateSummary
+			want.Summary, want.SummaryParam = r.GenerateSummary, "reasoning.generate_summary"
 		}
 	}
 	if want.Effort == "" && b.liteEffort != "" {
@@ -180,7 +180,9 @@ func (b *builder) controls(req *Request, res catalog.Resolution, opts dialect.Op
 			}
 		}
 	}
-	dialect.Verbosity(body, res, verbosity, opts)
+	if err := dialect.Verbosity(body, res, verbosity, "text.verbosity", opts); err != nil {
+		return err
+	}
 	return dialect.ServiceTier(body, res, req.ServiceTier)
 }
 
