@@ -264,6 +264,12 @@ func TestChatStreamIncludeUsage(t *testing.T) {
 	if fin.Choices[0].FinishReason != "stop" {
 		t.Errorf("finish chunk = %s", fin.RawJSON())
 	}
+	// As at OpenAI, every other chunk carries "usage": null.
+	for _, c := range chunks[:len(chunks)-1] {
+		if !strings.Contains(c.RawJSON(), `"usage":null`) {
+			t.Errorf("chunk without usage null: %s", c.RawJSON())
+		}
+	}
 	if got := acc.Choices[0].Message.Content; got != "echo: stream me" {
 		t.Errorf("content = %q", got)
 	}
@@ -507,6 +513,8 @@ func TestLocalErrors(t *testing.T) {
 		{"max_tokens_string", testKey, `{"model":"gpt-5.5","max_tokens":"10","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
 		{"second_tool_name_number", testKey, `{"tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":          5}}],"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
 		{"second_role_number", testKey, `{"model":"gpt-5.5","messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, nil, 400, "invalid_type"},
+		{"blank_model", testKey, `{"model":"  ","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "missing_required_parameter"},
+		{"control_in_model", testKey, `{"model":"gpt-5.5\u0000","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_value"},
 		// Anthropic's system prompt is not silently dropped.
 		{"anthropic_system", testKey, `{"model":"gpt-5.5","system":"be brief","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "unknown_parameter"},
 		{"metadata_string", testKey, `{"model":"gpt-5.5","metadata":"x","messages":[{"role":"user","content":"hi"}]}`, nil, 400, "invalid_type"},
@@ -568,14 +576,22 @@ func TestLocalErrors(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("dropped parameters: %d %v", resp.StatusCode, m)
 	}
+	// A byte order mark before the JSON is not an error.
+	if resp, m := post(testKey, "\ufeff"+ok); resp.StatusCode != 200 {
+		t.Errorf("body with a byte order mark: %d %v", resp.StatusCode, m)
+	}
 	// Health needs no key; unknown routes are OpenAI-shaped 404s.
 	resp, err := http.Get(strings.TrimSuffix(h.base, "/v1") + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	if resp, err = http.Head(strings.TrimSuffix(h.base, "/v1") + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HEAD healthz: %v %v", err, resp)
+	}
+	resp.Body.Close()
 	// A known path with the wrong method is a 405, on every route.
-	for _, mp := range [][2]string{{"GET", "/chat/completions"}, {"PUT", "/messages"}, {"GET", "/messages"}, {"DELETE", "/responses"}} {
+	for _, mp := range [][2]string{{"GET", "/chat/completions"}, {"PUT", "/messages"}, {"GET", "/messages"}, {"DELETE", "/responses"}, {"GET", "/messages/count_tokens"}, {"POST", "/models"}} {
 		req, _ := http.NewRequest(mp[0], h.base+mp[1], nil)
 		req.Header.Set("Authorization", "Bearer "+testKey)
 		resp, err := http.DefaultClient.Do(req)

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
@@ -140,8 +141,16 @@ type Resolver interface {
 	Resolve(name string) (catalog.Resolution, error)
 }
 
-// Resolve resolves name, answering an unknown model with OpenAI's 404.
+// Resolve resolves name, answering an unknown model with OpenAI's 404,
+// and a blank name or one with a control character with a 400.
 func Resolve(c Resolver, name string) (catalog.Resolution, error) {
+	if strings.TrimSpace(name) == "" {
+		// Not a name that maps to the default model: a client's bug.
+		return catalog.Resolution{}, apierr.InvalidRequest("model", "'model' is blank: name a model (GET /v1/models lists them)").WithCode("missing_required_parameter")
+	}
+	if i := strings.IndexFunc(name, unicode.IsControl); i >= 0 {
+		return catalog.Resolution{}, apierr.InvalidRequest("model", "Invalid value for 'model': it holds a control character (at byte %d)", i).WithCode("invalid_value")
+	}
 	res, err := c.Resolve(name)
 	if errors.Is(err, catalog.ErrUnknownModel) {
 		return res, apierr.Errorf(http.StatusNotFound, "invalid_request_error", "The model '%s' does not exist or is not available to this ChatGPT account.", name).WithParam("model").WithCode("model_not_found")

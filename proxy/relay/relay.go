@@ -192,7 +192,7 @@ func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
 		sid := r.Conversations.Key(t.Hints, prefix)
 		t.SessionID, t.Request.PromptCacheKey = sid, sid
 	}
-	run := &run{r: r, w: w, ctx: req.Context(), t: t, out: status.Outcome{Client: t.Client}}
+	run := &run{r: r, w: w, ctx: req.Context(), path: req.URL.Path, t: t, out: status.Outcome{Client: t.Client}}
 	err := run.serve()
 	if run.sse != nil {
 		run.sse.stop()
@@ -210,11 +210,12 @@ func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
 
 // run is one request's trip upstream, with its retries.
 type run struct {
-	r   *Relay
-	w   http.ResponseWriter
-	ctx context.Context
-	t   *Turn
-	out status.Outcome
+	r    *Relay
+	w    http.ResponseWriter
+	ctx  context.Context
+	path string // the client's route, for the log
+	t    *Turn
+	out  status.Outcome
 
 	// mu orders the quiet-answer timer (openQuiet) against the events of
 	// pump; committed, sse and the encoder change only under it while a
@@ -363,7 +364,7 @@ func (x *run) serve() error {
 		x.out.Err = &status.ErrorInfo{Message: f.Err.Message, Status: f.Err.Status}
 		if x.committed {
 			// Output already reached the client: report in band and end.
-			r.Log.Warn("stream failed after output started", "err", f.Err.Message)
+			r.Log.Warn("stream failed after output started", "path", x.path, "client", x.t.Client, "err", f.Err.Message)
 			x.failInBand(f.Err)
 			return nil
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -62,5 +63,32 @@ func TestRequestLogNamesRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRequestLogClientGone: a client that left before its answer began is
+// logged with 499, not the 200 nobody received; one that left mid-stream
+// keeps its status with the reason.
+func TestRequestLogClientGone(t *testing.T) {
+	for _, committed := range []bool{false, true} {
+		var buf bytes.Buffer
+		s := &Server{log: slog.New(slog.NewTextHandler(&buf, nil))}
+		ctx, cancel := context.WithCancel(context.Background())
+		c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil).WithContext(ctx), httptest.NewRecorder())
+		_ = s.logRequests(func(c echo.Context) error {
+			if committed {
+				c.Response().WriteHeader(http.StatusOK)
+			}
+			cancel()   // the client goes away
+			return nil // the relay returns nil for a client gone
+		})(c)
+		line := buf.String()
+		want := "status=499"
+		if committed {
+			want = `status=200`
+		}
+		if !strings.Contains(line, want) || !strings.Contains(line, "error=\"the client closed") {
+			t.Errorf("committed=%v: %s", committed, line)
+		}
 	}
 }

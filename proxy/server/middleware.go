@@ -106,13 +106,23 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 // logRequests logs one line per request, never headers or bodies. A
 // request refused with a 4xx names its reason (the message the client got,
 // clipped): a client that only says "400" leaves its user nothing else to
-// go by. A 5xx has a warning line of its own (errorHandler).
+// go by. A 5xx has a warning line of its own (errorHandler). A client that
+// left before its answer began is logged with 499 (the status nginx
+// logs for it), one that left while it streamed with the reason "client
+// closed the stream": neither got what the status would otherwise say.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
 		status := c.Response().Status
 		var reason string
+		if err == nil && c.Request().Context().Err() != nil {
+			if !c.Response().Committed {
+				status, reason = statusClientClosed, "the client closed the request before the answer began"
+			} else {
+				reason = "the client closed the stream before its end"
+			}
+		}
 		if err != nil {
 			e := toAPIError(err, c)
 			if status = writtenStatus(e, c); status < 500 {
@@ -133,6 +143,10 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		return err
 	}
 }
+
+// statusClientClosed is the status logged for a client that went away
+// before its answer began.
+const statusClientClosed = 499
 
 // maxLoggedReason is the longest refusal message the request log keeps.
 const maxLoggedReason = 300

@@ -197,7 +197,7 @@ func (s *Server) routes() *echo.Echo {
 	// client without it cannot make the server do that work.
 	authed := []echo.MiddlewareFunc{s.requireKey, s.decompress, s.checkUTF8}
 
-	e.GET("/healthz", func(c echo.Context) error {
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "app": config.AppName})
 	})
 	v1 := e.Group("/v1", authed...)
@@ -216,6 +216,8 @@ func (s *Server) routes() *echo.Echo {
 	v1.POST("/messages", s.messages)
 	v1.POST("/messages/count_tokens", s.countTokens)
 	v1.Match([]string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/messages", methodNotAllowed)
+	v1.Match([]string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/messages/count_tokens", methodNotAllowed)
+	v1.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/models", methodNotAllowed)
 	v1.Match([]string{http.MethodPut, http.MethodPatch, http.MethodDelete}, "/responses", methodNotAllowed)
 	// Some clients omit /v1.
 	e.POST("/chat/completions", s.chat, authed...)

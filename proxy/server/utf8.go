@@ -15,8 +15,10 @@ import (
 // checkUTF8 refuses request bodies that are not valid UTF-8, whether as
 // raw bytes or as a lone surrogate escape (\ud800) in a JSON string, with a
 // 400 in the route's error shape. Go's JSON decoder would replace either
-// with U+FFFD and the request would go upstream changed. The body is read
-// once and handed on as a buffer.
+// with U+FFFD and the request would go upstream changed. A byte order mark
+// before the JSON (what Windows editors and PowerShell write into the
+// files people send with curl -d @file) is dropped rather than refused. The
+// body is read once and handed on as a buffer.
 func (s *Server) checkUTF8(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -32,6 +34,7 @@ func (s *Server) checkUTF8(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return apierr.InvalidRequest("", "could not read the request body: %v", err).WithCode("invalid_body")
 		}
+		body = bytes.TrimPrefix(body, []byte("\ufeff"))
 		if i := invalidUTF8(body); i >= 0 {
 			return apierr.InvalidRequest("", "the request body is not valid UTF-8 (at byte %d): send text as UTF-8, with surrogate pairs escaped in pairs", i).WithCode("invalid_utf8")
 		}

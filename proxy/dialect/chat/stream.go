@@ -66,6 +66,7 @@ type itemState struct {
 type Translator struct {
 	plan *Plan
 	opts StreamOptions
+	tail string // chunkTail, or chunkTailUsage with include_usage
 
 	id       string
 	created  int64
@@ -83,7 +84,11 @@ type Translator struct {
 
 // NewTranslator returns a Translator for plan.
 func NewTranslator(plan *Plan, opts StreamOptions) *Translator {
-	return &Translator{plan: plan, opts: opts.withDefaults(), lastText: -1, lastReason: -1}
+	t := &Translator{plan: plan, opts: opts.withDefaults(), lastText: -1, lastReason: -1, tail: chunkTail}
+	if plan.IncludeUsage {
+		t.tail = chunkTailUsage
+	}
+	return t
 }
 
 // ID returns the chat.completion id (known after response.created).
@@ -145,8 +150,13 @@ func (t *Translator) ensurePrefix() {
 	t.prefix = b
 }
 
-// chunkTail closes a content chunk.
-const chunkTail = `,"logprobs":null,"finish_reason":null}]}` + "\n\n"
+// chunkTail closes a content chunk; chunkTailUsage closes it when the
+// client asked for usage (stream_options.include_usage): then, as at
+// OpenAI, every chunk carries "usage", null until the last one.
+const (
+	chunkTail      = `,"logprobs":null,"finish_reason":null}]}` + "\n\n"
+	chunkTailUsage = `,"logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n"
+)
 
 func (t *Translator) content(dst []byte, s string) []byte {
 	if s == "" {
@@ -157,7 +167,7 @@ func (t *Translator) content(dst []byte, s string) []byte {
 	dst = append(dst, `{"content":`...)
 	dst = codex.AppendString(dst, s)
 	dst = append(dst, '}')
-	return append(dst, chunkTail...)
+	return append(dst, t.tail...)
 }
 
 func (t *Translator) closeThink(dst []byte) []byte {
@@ -184,7 +194,7 @@ func (t *Translator) reasoning(dst []byte, s string) []byte {
 	dst = append(dst, `{"reasoning_content":`...)
 	dst = codex.AppendString(dst, s)
 	dst = append(dst, '}')
-	return append(dst, chunkTail...)
+	return append(dst, t.tail...)
 }
 
 // roleOnly appends the role chunk if it was not sent yet.
@@ -196,7 +206,7 @@ func (t *Translator) roleOnly(dst []byte) []byte {
 	t.roleSent = true
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{"role":"assistant","content":""}`...)
-	return append(dst, chunkTail...)
+	return append(dst, t.tail...)
 }
 
 func (t *Translator) toolStart(dst []byte, idx int, id, name string, style CallStyle) []byte {
@@ -219,7 +229,7 @@ func (t *Translator) toolStart(dst []byte, idx int, id, name string, style CallS
 		dst = codex.AppendString(dst, name)
 		dst = append(dst, `,"arguments":""}}]}`...)
 	}
-	return append(dst, chunkTail...)
+	return append(dst, t.tail...)
 }
 
 // toolArgs appends a chunk with more arguments of a function call, or
@@ -240,7 +250,7 @@ func (t *Translator) toolArgs(dst []byte, idx int, args string, style CallStyle)
 	}
 	dst = codex.AppendString(dst, args)
 	dst = append(dst, `}}]}`...)
-	return append(dst, chunkTail...)
+	return append(dst, t.tail...)
 }
 
 func (t *Translator) text(dst []byte, idx int, s string) []byte {
@@ -397,8 +407,10 @@ func (t *Translator) finish(dst []byte, r *codex.Response, reason string) ([]byt
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{},"logprobs":null,"finish_reason":`...)
 	dst = codex.AppendString(dst, reason)
-	dst = append(dst, "}]}\n\n"...)
-	if t.plan.IncludeUsage {
+	if !t.plan.IncludeUsage {
+		dst = append(dst, "}]}\n\n"...)
+	} else {
+		dst = append(dst, "}],\"usage\":null}\n\n"...)
 		u := mapUsage(r)
 		dst = append(dst, `data: {"id":`...)
 		dst = codex.AppendString(dst, t.id)
