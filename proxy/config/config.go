@@ -369,8 +369,17 @@ func (c *Config) PublicBaseURL(port int) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/v1"
 }
 
-// Dir returns the app's folder under os.UserConfigDir.
+// DirEnv names a folder to use in place of the app's usual one (a trial
+// set-up, a second instance). It is read from the environment only: the
+// folder holds the .env file.
+const DirEnv = "CHATGPT_CONFIG_DIR"
+
+// Dir returns the app's folder: $CHATGPT_CONFIG_DIR, else its folder
+// under os.UserConfigDir.
 func Dir() (string, error) {
+	if d := os.Getenv(DirEnv); d != "" {
+		return filepath.Abs(d)
+	}
 	d, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the config folder: %w", err)

@@ -120,3 +120,15 @@ func TestInstallationIDIsKept(t *testing.T) {
 		t.Fatalf("unwritable dir gave %q", c)
 	}
 }
+
+// TestDirFromEnvironment: CHATGPT_CONFIG_DIR replaces the usual folder (a
+// trial run against the fake keeps its counts and .env apart), made
+// absolute.
+func TestDirFromEnvironment(t *testing.T) {
+	t.Setenv(DirEnv, "try-folder")
+	got, err := Dir()
+	wd, _ := os.Getwd()
+	if err != nil || got != filepath.Join(wd, "try-folder") {
+		t.Fatalf("Dir() = %q, %v; want %s", got, err, filepath.Join(wd, "try-folder"))
+	}
+}
