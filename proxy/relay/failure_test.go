@@ -1,9 +1,14 @@
 package relay
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/upstream"
 )
 
 func fixedNow() time.Time { return time.Unix(1764000000, 0) }
@@ -48,5 +53,21 @@ func TestHTTPFailure(t *testing.T) {
 	f := HTTPFailure(429, map[string][]string{}, []byte(cases[5].body), now)
 	if f.Err.Header.Get("Retry-After") != "13872" || !f.LimitedUntil.Equal(time.Unix(1764013872, 0)) || !strings.Contains(f.Err.Message, "plus plan") {
 		t.Errorf("usage limit: %q %v %q", f.Err.Header.Get("Retry-After"), f.LimitedUntil, f.Err.Message)
+	}
+}
+
+// TestReadFailureWording: a stream that broke off while it was read is
+// not reported as a backend out of reach; the other read failures keep
+// their own words.
+func TestReadFailureWording(t *testing.T) {
+	code := func(f *Failure) string { return *f.Err.Code }
+	if f := readFailure(fmt.Errorf("read sse: %w", io.ErrUnexpectedEOF)); code(f) != "stream_closed" || !strings.Contains(f.Err.Message, "broke off") || !f.Retryable {
+		t.Errorf("cut mid-event: %s %q", code(f), f.Err.Message)
+	}
+	if f := readFailure(upstream.ErrIdleTimeout); code(f) != "upstream_timeout" {
+		t.Errorf("idle timeout: %s", code(f))
+	}
+	if f := transportFailure(errors.New("dial tcp: connection refused")); code(f) != "upstream_unreachable" {
+		t.Errorf("dial: %s", code(f))
 	}
 }

@@ -615,7 +615,7 @@ func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 			if x.ctx.Err() != nil {
 				return &Failure{Err: errClientGone}
 			}
-			return transportFailure(err)
+			return readFailure(err)
 		}
 		if codex.DecodeEvent(e.Data, ev) == nil {
 			ev.Raw = e.Data
@@ -669,6 +669,16 @@ func (x *run) aggregate(stream Stream) *Failure {
 	}
 }
 
+// readFailure is the failure of reading an answer that had begun: not a
+// backend out of reach, whatever the transport's error says.
+func readFailure(err error) *Failure {
+	f := transportFailure(err)
+	if f.unreachable {
+		f = &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT's stream broke off before the response completed (%v)", err).WithCode("stream_closed"), Retryable: true}
+	}
+	return f
+}
+
 func transportFailure(err error) *Failure {
 	switch {
 	case errors.Is(err, ErrFirstByteTimeout):
@@ -682,7 +692,7 @@ func transportFailure(err error) *Failure {
 	case errors.Is(err, errClosedEarly):
 		return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT closed the stream before the response completed").WithCode("stream_closed"), Retryable: true}
 	}
-	return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "could not reach ChatGPT: %v", err).WithCode("upstream_unreachable"), Retryable: true}
+	return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "could not reach ChatGPT: %v", err).WithCode("upstream_unreachable"), Retryable: true, unreachable: true}
 }
 
 // AuthError is the API error for a credentials failure.

@@ -19,6 +19,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	e := toAPIError(err, c)
+	if e.Status == http.StatusRequestEntityTooLarge {
+		e = s.tooLarge()
+	}
 	if st := writtenStatus(e, c); st >= 500 {
 		s.log.Warn("request failed", "path", c.Path(), "status", st, "err", err)
 	}
@@ -33,6 +36,25 @@ func writtenStatus(e *apierr.Error, c echo.Context) int {
 		return st
 	}
 	return e.Status
+}
+
+// tooLarge is the 413 for a body over the limit, which it names.
+func (s *Server) tooLarge() *apierr.Error {
+	return apierr.Errorf(http.StatusRequestEntityTooLarge, "invalid_request_error",
+		"The request body is too large: the limit is %s (after decompression; CHATGPT_BODY_LIMIT sets it).", sizeWords(s.bodyLimit)).WithCode("request_too_large")
+}
+
+// sizeWords writes n bytes in the largest binary unit that divides it.
+func sizeWords(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func toAPIError(err error, c echo.Context) *apierr.Error {

@@ -672,7 +672,7 @@ func TestBadInput(t *testing.T) {
 		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.input_schema"},
 		{"no messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[]}`, 400, "messages"},
 		{"text document in a PDF's clothes", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/html","data":"PGI+"}}]}]}`, 400, "application/pdf"},
-		{"oversized", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"` + strings.Repeat("y", 5000) + `"}]}`, 413, "too large"},
+		{"oversized", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"` + strings.Repeat("y", 5000) + `"}]}`, 413, "too large: the limit is 4 KiB"},
 	}
 	for _, c := range cases {
 		status, _, body := h.post(t, "/v1/messages", c.body)
