@@ -24,6 +24,7 @@ var requestFields = jsonscan.NewFields(
 	jsonscan.Key("top_p", func(p *jsonscan.Scanner, v *Request) bool { return p.Float64Ptr(&v.TopP) }),
 	jsonscan.Key("top_k", func(p *jsonscan.Scanner, v *Request) bool { return p.Int64Ptr(&v.TopK) }),
 	jsonscan.Key("service_tier", func(p *jsonscan.Scanner, v *Request) bool { return p.String(&v.ServiceTier) }),
+	jsonscan.Key("mcp_servers", func(p *jsonscan.Scanner, v *Request) bool { return p.Raw(&v.MCPServers) }),
 )
 
 var (

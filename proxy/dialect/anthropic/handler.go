@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -48,6 +49,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	}
 	if *req.MaxTokens < 1 {
 		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
+	}
+	if s := bytes.TrimSpace(req.MCPServers); !dialect.Absent(s) && !bytes.Equal(s, []byte("[]")) {
+		return invalid("mcp_servers", "mcp_servers: remote MCP servers called by the API are not available through ChatGPT; connect them in your client instead")
 	}
 	in := req.InputOf()
 	plan, _, err := h.translate(in)

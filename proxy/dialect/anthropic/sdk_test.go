@@ -668,6 +668,7 @@ func TestBadInput(t *testing.T) {
 		{"body not an object", `[]`, 400, "request body: Input should be a valid dictionary"},
 		{"null message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"hi"},null]}`, 400, "messages.1: Input should be a valid dictionary"},
 		{"null block", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[null]}]}`, 400, "messages.0.content.0: Input should be a valid dictionary"},
+		{"mcp servers", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "mcp_servers: remote MCP servers"},
 		{"null tool", `{"model":"gpt-5.5","max_tokens":5,"tools":[null],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0: Input should be a valid dictionary"},
 		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.input_schema"},
 		{"no messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[]}`, 400, "messages"},

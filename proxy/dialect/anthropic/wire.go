@@ -21,6 +21,9 @@ type Request struct {
 	TopP          *float64        `json:"top_p,omitempty"`
 	TopK          *int64          `json:"top_k,omitempty"`
 	ServiceTier   string          `json:"service_tier,omitempty"`
+	// MCPServers are remote MCP servers for the API to call (a beta):
+	// refused, as the server tools are, never dropped silently.
+	MCPServers json.RawMessage `json:"mcp_servers,omitempty"`
 }
 
 // Message is one conversation turn: Content is a string or an array of
