@@ -409,6 +409,52 @@ func TestResponsesStoreChain(t *testing.T) {
 	apiError(t, err, 404)
 }
 
+// TestResponsesItemReference: an item_reference to an output item of a
+// response the app stored is that item upstream (the backend keeps
+// nothing); one the app does not have goes as it came, and the backend's
+// answer is the client's.
+func TestResponsesItemReference(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	h.rejectionsOK = true // the references the app does not have
+	r1, err := h.client.Responses.New(ctx, respParams("first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgID string
+	for _, it := range r1.Output {
+		if it.Type == "message" {
+			msgID = it.ID
+		}
+	}
+	if msgID == "" {
+		t.Fatalf("no message id in %s", r1.RawJSON())
+	}
+	ref := func(id string) (int, string) {
+		resp, _ := h.rawResponses(t, `{"model":"gpt-5.5","input":[{"type":"item_reference","id":"`+id+`"},{"role":"user","content":"next"}]}`, nil)
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, b := ref(msgID); st != 200 || !strings.Contains(b, "echo: next") {
+		t.Fatalf("reference to a stored item: %d %s", st, b)
+	}
+	body := lastBody(t, h.fake)
+	in, _ := body["input"].([]any)
+	first, _ := in[0].(map[string]any)
+	if got := inputTypes(body); got != "message,message" || first["role"] != "assistant" || !strings.Contains(fmt.Sprint(first["content"]), "echo: first") || first["id"] != nil {
+		t.Errorf("upstream input %s: %v", got, in)
+	}
+	if st, b := ref("msg_unknown"); st != 400 || !strings.Contains(b, "msg_unknown") {
+		t.Errorf("reference to an unknown item: %d %s", st, b)
+	}
+	if err := h.client.Responses.Delete(ctx, r1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ref(msgID); st != 400 {
+		t.Errorf("reference to a deleted response's item: %d", st)
+	}
+}
+
 func TestResponsesStoreExpires(t *testing.T) {
 	h := newHarness(t, map[string]string{"CHATGPT_RESPONSES_KEEP": "1s"})
 	r, err := h.client.Responses.New(context.Background(), respParams("soon gone"))

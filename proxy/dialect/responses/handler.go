@@ -51,7 +51,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner st
 	if err != nil {
 		return err
 	}
-	plan, err := Translate(req, res, conv, h.Options)
+	plan, err := Translate(req, res, conv, func(id string) (codex.Item, bool) { return h.Store.Item(owner, id) }, h.Options)
 	if err != nil {
 		return dialect.NullElement(raw, err)
 	}
@@ -60,7 +60,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner st
 	}
 	var done Finished
 	if plan.Store && h.Store.Enabled() {
-		done = func(resp *Response, conv []codex.Item) { h.Store.Put(owner, resp, conv) }
+		done = func(resp *Response, conv []codex.Item, ids []string) { h.Store.Put(owner, resp, conv, ids) }
 	}
 	id := NewID()
 	turn := &relay.Turn{Request: &plan.Body, SessionID: plan.SessionID, Client: client, InputParam: "input",

@@ -49,9 +49,14 @@ var passThroughItems = []string{
 // sends them); they are passed through as the client defined them.
 var hostedTools = []string{"web_search", "web_search_preview", "tool_search", "namespace"}
 
+// ItemLookup finds an item of a stored response by the id its client saw,
+// for an item_reference (nil: none are stored).
+type ItemLookup func(id string) (codex.Item, bool)
+
 // builder carries the state of one translation.
 type builder struct {
 	p      *Plan
+	refs   ItemLookup
 	names  dialect.ToolNames
 	images int
 	items  []codex.Item
@@ -67,12 +72,12 @@ type builder struct {
 // Translate turns req into a Plan for the resolved model. prev is the
 // stored conversation of previous_response_id (its input and output),
 // which goes before the request's own input. Errors are *apierr.Error.
-func Translate(req *Request, res catalog.Resolution, prev []codex.Item, opts dialect.Options) (*Plan, error) {
+func Translate(req *Request, res catalog.Resolution, prev []codex.Item, refs ItemLookup, opts dialect.Options) (*Plan, error) {
 	if err := refuse(req); err != nil {
 		return nil, err
 	}
 	p := &Plan{Stream: req.Stream, Store: req.Store == nil || *req.Store}
-	b := &builder{p: p}
+	b := &builder{p: p, refs: refs}
 	body := &p.Body
 	body.Model, body.Stream, body.Store = res.Slug, true, false
 	if req.Instructions != nil {
@@ -305,6 +310,15 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 		var it codex.Item
 		if err := dialect.DecodeField(raw, &it, param); err != nil {
 			return err
+		}
+		// A reference to an item of a response this app stored is that
+		// item: the backend keeps nothing (store:false) and would answer
+		// that it has no such item.
+		if typ == "item_reference" && b.refs != nil {
+			if ref, ok := b.refs(it.ID); ok {
+				b.items = append(b.items, ref)
+				return nil
+			}
 		}
 		// As they came, ids included: the Codex CLI sends the ids of
 		// these items (web search, image generation, compaction) when it

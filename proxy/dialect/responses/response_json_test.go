@@ -353,8 +353,8 @@ func TestEncoderLifecycleCompact(t *testing.T) {
 	}
 	var stored []byte
 	store := NewStore(time.Hour, 1<<20, 10, fixedNow)
-	e := NewEncoder(plan, "resp_x", fixedNow, func(r *Response, conv []codex.Item) {
-		store.Put("k", r, conv)
+	e := NewEncoder(plan, "resp_x", fixedNow, func(r *Response, conv []codex.Item, ids []string) {
+		store.Put("k", r, conv, ids)
 		stored, _ = store.Response("k", r.ID)
 	})
 	out, _, _ := feed(e, nil, []byte(evCreated))

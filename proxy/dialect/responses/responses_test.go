@@ -34,7 +34,7 @@ func translate(t *testing.T, body string) (*Plan, error) {
 	if err := json.Unmarshal([]byte(body), &req); err != nil {
 		t.Fatal(err)
 	}
-	return Translate(&req, catalog.Resolution{Slug: "gpt-5.5"}, nil, dialect.Options{})
+	return Translate(&req, catalog.Resolution{Slug: "gpt-5.5"}, nil, nil, dialect.Options{})
 }
 
 func TestTranslateCodexShapedRequest(t *testing.T) {
@@ -98,7 +98,7 @@ func TestTranslatePreviousAndOrphans(t *testing.T) {
 	var req Request
 	_ = json.Unmarshal([]byte(`{"model":"m","input":[{"role":"system","content":"rules"},{"role":"user","content":"next"}],"instructions":"new"}`), &req)
 	prev := []codex.Item{codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, "q")), codex.FunctionCall("c1", "f", "{}")}
-	plan, err := Translate(&req, catalog.Resolution{Slug: "m"}, prev, dialect.Options{})
+	plan, err := Translate(&req, catalog.Resolution{Slug: "m"}, prev, nil, dialect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ const (
 func TestEncoderRelaysAndRenumbers(t *testing.T) {
 	plan, _ := translate(t, `{"model":"my-model","input":"hi"}`)
 	var stored *Response
-	e := NewEncoder(plan, "resp_mine", fixedNow, func(r *Response, conv []codex.Item) { stored = r })
+	e := NewEncoder(plan, "resp_mine", fixedNow, func(r *Response, conv []codex.Item, _ []string) { stored = r })
 	var out []byte
 	for i, ev := range []string{evCreated, evRsAdded, evRsDone, evRate} {
 		var sig relay.Signal
@@ -279,13 +279,46 @@ func TestAppendFrame(t *testing.T) {
 	}
 }
 
+// TestStoreItems: the items a client saw are found by their ids, by
+// their owner only, until their response is deleted or evicted.
+func TestStoreItems(t *testing.T) {
+	s := NewStore(time.Hour, 1<<20, 2, fixedNow)
+	in := codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, "q"))
+	out := codex.Message(codex.RoleAssistant, codex.TextPart(codex.PartOutputText, "a1"))
+	s.Put("k1", &Response{ID: "r1", Output: []json.RawMessage{}}, []codex.Item{in, out}, []string{"", "msg_1"})
+	if it, ok := s.Item("k1", "msg_1"); !ok || it.Role != codex.RoleAssistant || it.Content[0].Text != "a1" {
+		t.Fatalf("item msg_1: %+v %v", it, ok)
+	}
+	if _, ok := s.Item("k2", "msg_1"); ok {
+		t.Error("another owner found an item")
+	}
+	if _, ok := s.Item("k1", ""); ok {
+		t.Error("an item without an id was found")
+	}
+	s.Delete("k1", "r1")
+	if _, ok := s.Item("k1", "msg_1"); ok {
+		t.Error("a deleted response's item was found")
+	}
+	// The newest response holding an id answers; evicting an older one
+	// does not forget it.
+	s.Put("k1", &Response{ID: "r2", Output: []json.RawMessage{}}, []codex.Item{out}, []string{"msg_2"})
+	s.Put("k1", &Response{ID: "r3", Output: []json.RawMessage{}}, []codex.Item{out}, []string{"msg_2"})
+	s.Put("k1", &Response{ID: "r4", Output: []json.RawMessage{}}, []codex.Item{in}, []string{"msg_4"}) // evicts r2
+	if _, ok := s.Item("k1", "msg_2"); !ok {
+		t.Error("an item was forgotten with an older copy")
+	}
+	if n := len(s.byItem); n != 2 {
+		t.Errorf("%d items indexed, want 2", n)
+	}
+}
+
 func TestStoreBounds(t *testing.T) {
 	now := fixedNow()
 	clock := func() time.Time { return now }
 	s := NewStore(time.Hour, 4096, 3, clock)
 	conv := []codex.Item{codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, "x"))}
 	for _, id := range []string{"a", "b", "c", "d"} {
-		s.Put("k1", &Response{ID: id, Output: []json.RawMessage{}}, conv)
+		s.Put("k1", &Response{ID: id, Output: []json.RawMessage{}}, conv, nil)
 	}
 	if _, ok := s.Response("k1", "a"); ok {
 		t.Error("the oldest response survived the count bound")
@@ -297,7 +330,7 @@ func TestStoreBounds(t *testing.T) {
 		t.Errorf("conversation %v %v", items, ok)
 	}
 	big := []codex.Item{codex.Message(codex.RoleUser, codex.TextPart(codex.PartInputText, strings.Repeat("y", 3000)))}
-	s.Put("k1", &Response{ID: "big", Output: []json.RawMessage{}}, big)
+	s.Put("k1", &Response{ID: "big", Output: []json.RawMessage{}}, big, nil)
 	if n, size := s.Len(); size > 4096 || n > 3 {
 		t.Errorf("%d entries, %d bytes over the bounds", n, size)
 	}
@@ -319,7 +352,7 @@ func TestStoreBounds(t *testing.T) {
 func BenchmarkRelayDelta(b *testing.B) {
 	var req Request
 	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5","input":"hi"}`), &req)
-	plan, _ := Translate(&req, catalog.Resolution{Slug: "gpt-5.5"}, nil, dialect.Options{})
+	plan, _ := Translate(&req, catalog.Resolution{Slug: "gpt-5.5"}, nil, nil, dialect.Options{})
 	e := NewEncoder(plan, "resp_1", fixedNow, nil)
 	var out []byte
 	var ev codex.Event

@@ -14,24 +14,30 @@ import (
 // it ended (input and output items, reasoning encrypted_content included).
 // It is bounded by age, total bytes and count; the oldest entries go first.
 // Entries belong to an owner (a hash of the client's API key) and are
-// invisible to other owners. It is safe for concurrent use.
+// invisible to other owners. The output items can be found by the ids
+// their client saw, for item_reference. It is safe for concurrent use.
 type Store struct {
 	maxAge   time.Duration
 	maxBytes int64
 	maxCount int
 	now      func() time.Time
 
-	mu    sync.Mutex
-	byID  map[string]*list.Element
-	order *list.List // of *entry, oldest first
-	bytes int64
+	mu     sync.Mutex
+	byID   map[string]*list.Element
+	byItem map[itemKey]*list.Element // the newest entry holding an item
+	order  *list.List                // of *entry, oldest first
+	bytes  int64
 }
+
+// itemKey names an item of one owner's responses.
+type itemKey struct{ owner, id string }
 
 type entry struct {
 	id, owner    string
 	at           time.Time
 	response     []byte
 	conversation []byte
+	items        map[string]int // item id -> index in conversation
 }
 
 func (e *entry) size() int64 {
@@ -47,15 +53,17 @@ func NewStore(maxAge time.Duration, maxBytes int64, maxCount int, now func() tim
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{maxAge: maxAge, maxBytes: maxBytes, maxCount: maxCount, now: now, byID: map[string]*list.Element{}, order: list.New()}
+	return &Store{maxAge: maxAge, maxBytes: maxBytes, maxCount: maxCount, now: now, byID: map[string]*list.Element{}, byItem: map[itemKey]*list.Element{}, order: list.New()}
 }
 
 // Enabled reports whether the store keeps anything.
 func (s *Store) Enabled() bool { return s != nil && s.maxAge > 0 && s.maxBytes > 0 && s.maxCount > 0 }
 
-// Put keeps r and its conversation for owner. It is called before the
-// stream's last event is sent, so it must be quick.
-func (s *Store) Put(owner string, r *Response, conversation []codex.Item) {
+// Put keeps r and its conversation for owner, with the ids the client saw
+// of the conversation's items (ids[i] of conversation[i]; "" for none).
+// It is called before the stream's last event is sent, so it must be
+// quick.
+func (s *Store) Put(owner string, r *Response, conversation []codex.Item, ids []string) {
 	if !s.Enabled() {
 		return
 	}
@@ -70,6 +78,14 @@ func (s *Store) Put(owner string, r *Response, conversation []codex.Item) {
 		return
 	}
 	e := &entry{id: r.ID, owner: owner, at: s.now(), response: resp, conversation: conv}
+	for i, id := range ids {
+		if id != "" && i < len(conversation) {
+			if e.items == nil {
+				e.items = map[string]int{}
+			}
+			e.items[id] = i
+		}
+	}
 	if e.size() > s.maxBytes {
 		return // larger than the whole store
 	}
@@ -78,7 +94,11 @@ func (s *Store) Put(owner string, r *Response, conversation []codex.Item) {
 	if old, ok := s.byID[e.id]; ok {
 		s.remove(old)
 	}
-	s.byID[e.id] = s.order.PushBack(e)
+	el := s.order.PushBack(e)
+	s.byID[e.id] = el
+	for id := range e.items {
+		s.byItem[itemKey{owner, id}] = el
+	}
 	s.bytes += e.size()
 	s.evict()
 }
@@ -99,6 +119,11 @@ func (s *Store) remove(el *list.Element) {
 	e := el.Value.(*entry)
 	s.order.Remove(el)
 	delete(s.byID, e.id)
+	for id := range e.items {
+		if k := (itemKey{e.owner, id}); s.byItem[k] == el {
+			delete(s.byItem, k)
+		}
+	}
 	s.bytes -= e.size()
 }
 
@@ -146,6 +171,32 @@ func (s *Store) Conversation(owner, id string) ([]codex.Item, bool) {
 		return nil, false
 	}
 	return items, true
+}
+
+// Item returns the item the client saw as id in one of owner's stored
+// responses, ready to be sent upstream.
+func (s *Store) Item(owner, id string) (codex.Item, bool) {
+	if s == nil || id == "" {
+		return codex.Item{}, false
+	}
+	s.mu.Lock()
+	s.evict()
+	el := s.byItem[itemKey{owner, id}]
+	var raw []byte
+	i := -1
+	if el != nil {
+		e := el.Value.(*entry)
+		raw, i = e.conversation, e.items[id]
+	}
+	s.mu.Unlock()
+	if el == nil {
+		return codex.Item{}, false
+	}
+	var items []codex.Item
+	if err := json.Unmarshal(raw, &items); err != nil || i < 0 || i >= len(items) {
+		return codex.Item{}, false
+	}
+	return items[i], true
 }
 
 // Delete removes response id; it reports whether there was one.

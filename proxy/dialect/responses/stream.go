@@ -17,8 +17,10 @@ import (
 
 // Finished is told about every response that completed (or ended
 // incomplete): the response object and the conversation so far (the
-// input sent upstream plus the output, ready to be sent again).
-type Finished func(r *Response, conversation []codex.Item)
+// input sent upstream plus the output, ready to be sent again), and the
+// ids the client saw of the conversation's items ("" where it saw none:
+// the items themselves go upstream without them).
+type Finished func(r *Response, conversation []codex.Item, ids []string)
 
 // NewID returns a new response id.
 func NewID() string {
@@ -159,13 +161,15 @@ func (a *answer) finish(ev *codex.Event) (*Response, error) {
 	if a.finished != nil {
 		conv := make([]codex.Item, 0, len(a.plan.Body.Input)+len(a.items))
 		conv = append(conv, a.plan.Body.Input...)
+		ids := make([]string, len(conv), cap(conv))
 		for _, o := range a.items {
 			it := o.item
 			if Sanitize(&it) {
 				conv = append(conv, it)
+				ids = append(ids, o.item.ID)
 			}
 		}
-		a.finished(r, conv)
+		a.finished(r, conv, ids)
 	}
 	return r, nil
 }
