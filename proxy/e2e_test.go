@@ -391,6 +391,37 @@ func (h *harness) complete(t *testing.T, p openai.ChatCompletionNewParams, strea
 	return acc.Choices[0].Message, string(acc.Choices[0].FinishReason)
 }
 
+// TestFileInput: a PDF in a file part (OpenAI's shape, through the SDK)
+// goes upstream as an input_file part, as the other routes send it; a
+// file id (there is no files API) is a clear 400.
+func TestFileInput(t *testing.T) {
+	h := newHarness(t, nil)
+	pdf := "data:application/pdf;base64,JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDw+PgplbmRvYmoKdHJhaWxlcgo8PD4+CiUlRU9GCg=="
+	ask := func(f openai.ChatCompletionContentPartFileFileParam) (*openai.ChatCompletion, error) {
+		return h.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+			Model: "gpt-5.5",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage([]openai.ChatCompletionContentPartUnionParam{
+				openai.TextContentPart("summarize"), openai.FileContentPart(f),
+			})},
+		})
+	}
+	if _, err := ask(openai.ChatCompletionContentPartFileFileParam{FileData: openai.String(pdf), Filename: openai.String("paper.pdf")}); err != nil {
+		t.Fatal(err)
+	}
+	parts := lastBody(t, h.fake)["input"].([]any)[0].(map[string]any)["content"].([]any)
+	if f, _ := parts[1].(map[string]any); f["type"] != "input_file" || f["file_data"] != pdf || f["filename"] != "paper.pdf" {
+		t.Errorf("file part upstream: %v", parts[1])
+	}
+	n := len(h.fake.ResponsesRequests())
+	_, err := ask(openai.ChatCompletionContentPartFileFileParam{FileID: openai.String("file-abc")})
+	if ae := apiError(t, err, 400); ae.Param != "messages[0].content[1].file.file_id" {
+		t.Errorf("file id: param %q: %s", ae.Param, ae.Message)
+	}
+	if len(h.fake.ResponsesRequests()) != n {
+		t.Error("a refused file part went upstream")
+	}
+}
+
 func TestImageInput(t *testing.T) {
 	h := newHarness(t, nil)
 	png := "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="

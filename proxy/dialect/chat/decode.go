@@ -124,6 +124,12 @@ var (
 		jsonscan.Key("text", func(p *jsonscan.Scanner, v *ContentPart) bool { return p.String(&v.Text) }),
 		jsonscan.Key("refusal", func(p *jsonscan.Scanner, v *ContentPart) bool { return p.String(&v.Refusal) }),
 		jsonscan.Key("image_url", func(p *jsonscan.Scanner, v *ContentPart) bool { return jsonscan.Ptr(p, imageURLFields, &v.ImageURL) }),
+		jsonscan.Key("file", func(p *jsonscan.Scanner, v *ContentPart) bool { return jsonscan.Ptr(p, filePartFields, &v.File) }),
+	)
+	filePartFields = jsonscan.NewFields(
+		jsonscan.Key("file_data", func(p *jsonscan.Scanner, v *FilePart) bool { return p.String(&v.FileData) }),
+		jsonscan.Key("file_id", func(p *jsonscan.Scanner, v *FilePart) bool { return p.String(&v.FileID) }),
+		jsonscan.Key("filename", func(p *jsonscan.Scanner, v *FilePart) bool { return p.String(&v.Filename) }),
 	)
 	imageURLFields = jsonscan.NewFields(
 		jsonscan.Key("url", func(p *jsonscan.Scanner, v *ImageURL) bool { return p.String(&v.URL) }),

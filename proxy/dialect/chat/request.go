@@ -222,6 +222,25 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 	return nil
 }
 
+// filePart translates a file part at param: a PDF sent as a data URL
+// becomes an input_file part, as the Responses route and Anthropic's
+// documents send it.
+func filePart(param string, f *FilePart) (codex.Content, error) {
+	switch {
+	case f == nil || (f.FileData == "" && f.FileID == ""):
+		return codex.Content{}, apierr.InvalidRequest(param+".file", "a file part needs file.file_data (a data: URL of the PDF)").WithCode("missing_required_parameter")
+	case f.FileID != "":
+		return codex.Content{}, apierr.InvalidRequest(param+".file.file_id", "file ids are not supported (this app has no files API); send the file as file_data, a data: URL").WithCode("unsupported_value")
+	case !strings.HasPrefix(f.FileData, "data:"):
+		return codex.Content{}, apierr.InvalidRequest(param+".file.file_data", "file_data must be a data: URL (data:application/pdf;base64,...)").WithCode("invalid_value")
+	}
+	name := f.Filename
+	if name == "" {
+		name = "document.pdf"
+	}
+	return codex.Content{Type: codex.PartInputFile, Filename: name, FileData: f.FileData}, nil
+}
+
 // message translates messages[i].
 func (b *builder) message(i int, m Message) error {
 	param := fmt.Sprintf("messages[%d]", i)
@@ -598,8 +617,14 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 			// No "detail": the Codex CLI never sends it on message images.
 			out = append(out, codex.Content{Type: codex.PartInputImage, ImageURL: u})
 			images++
+		case "file":
+			f, err := filePart(pp, pt.File)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, f)
 		default:
-			return nil, 0, apierr.InvalidRequest(pp+".type", "content part type %q is not supported (text and image_url are)", pt.Type).WithCode("unsupported_value")
+			return nil, 0, apierr.InvalidRequest(pp+".type", "content part type %q is not supported (text, image_url and file are)", pt.Type).WithCode("unsupported_value")
 		}
 	}
 	return out, images, nil

@@ -96,6 +96,15 @@ type ContentPart struct {
 	Text     string    `json:"text,omitempty"`
 	Refusal  string    `json:"refusal,omitempty"`
 	ImageURL *ImageURL `json:"image_url,omitempty"`
+	File     *FilePart `json:"file,omitempty"`
+}
+
+// FilePart is the file of a file part: a PDF as a data URL in FileData
+// (FileID names a file of OpenAI's files API, which this app has not).
+type FilePart struct {
+	FileData string `json:"file_data,omitempty"`
+	FileID   string `json:"file_id,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
 // ImageURL is the image_url of an image part.
