@@ -23,7 +23,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		e = s.tooLarge()
 	}
 	if st := writtenStatus(e, c); st >= 500 {
-		s.log.Warn("request failed", "path", c.Path(), "status", st, "err", err)
+		s.log.Warn("request failed", "path", c.Path(), "status", st, "err", e.Message)
 	}
 	writeError(c, e)
 }
