@@ -37,6 +37,17 @@ func DecodeJSON(body io.Reader, v any, what string) error {
 	return decodeError(json.NewDecoder(body).Decode(v), nil, what)
 }
 
+// DecodeJSONRaw is DecodeJSON that also returns the body's bytes when the
+// server had read them (nil otherwise), for NullElement.
+func DecodeJSONRaw(body io.Reader, v any, what string) ([]byte, error) {
+	b, ok := body.(interface{ Bytes() []byte })
+	if !ok {
+		return nil, DecodeJSON(body, v, what)
+	}
+	raw := b.Bytes()
+	return raw, decodeBytes(raw, v, what)
+}
+
 // DecodeBody is DecodeJSON for the dialects' requests, with f, a reader
 // without reflection, tried first on a body the server has read: a request
 // is decoded once per request, on the path to the first byte, where
@@ -258,53 +269,58 @@ func bracketed(p string) string {
 
 // firstByteAt returns the first byte of the value at path in raw
 // ("messages[1].content[0]": keys and indices), or 0 when raw has none
-// there or cannot be read that far.
+// there, cannot be read that far (an escaped key, nesting past the
+// scanner's depth), or names the key more than once or in other letters
+// (encoding/json would take the last one, or another spelling).
 func firstByteAt(raw []byte, path string) byte {
 	var p jsonscan.Scanner
 	p.Reset(raw)
-	var found byte
-	var at func(rest string, depth int) bool // false: stop walking
-	at = func(rest string, depth int) bool {
-		p.WS()
-		if rest == "" {
-			found = p.Peek()
-			return false
+	p.WS()
+	if path == "" {
+		return p.Peek()
+	}
+	var val json.RawMessage
+	var rest string
+	switch c := p.Peek(); {
+	case path[0] == '[' && c == '[':
+		end := strings.IndexByte(path, ']')
+		if end < 0 {
+			return 0
 		}
-		if depth > 200 {
-			return false
+		n, err := strconv.Atoi(path[1:end])
+		if err != nil || n < 0 {
+			return 0
 		}
-		if rest[0] == '[' {
-			end := strings.IndexByte(rest, ']')
-			n, err := strconv.Atoi(rest[1:max(end, 1)])
-			if end < 0 || err != nil || p.Peek() != '[' {
-				return false
-			}
-			i := -1
-			p.Array(func() bool {
-				if i++; i == n {
-					return at(rest[end+1:], depth+1)
-				}
-				return p.Skip()
-			})
-			return false
-		}
-		key, tail := strings.TrimPrefix(rest, "."), ""
-		if j := strings.IndexAny(key, ".["); j >= 0 {
-			key, tail = key[:j], key[j:]
-		}
-		if p.Peek() != '{' {
-			return false
-		}
-		p.Object(func(k []byte) bool {
-			if string(k) == key {
-				return at(tail, depth+1)
+		i := -1
+		p.Array(func() bool {
+			if i++; i == n {
+				return p.Raw(&val)
 			}
 			return p.Skip()
 		})
-		return false
+		rest = path[end+1:]
+	case path[0] != '[' && c == '{':
+		key := strings.TrimPrefix(path, ".")
+		if j := strings.IndexAny(key, ".["); j >= 0 {
+			key, rest = key[:j], key[j:]
+		}
+		matches, exact := 0, false
+		ok := p.Object(func(k []byte) bool {
+			if !bytes.EqualFold(k, []byte(key)) {
+				return p.Skip()
+			}
+			matches++
+			exact = string(k) == key
+			return p.Raw(&val)
+		})
+		if !ok || matches != 1 || !exact {
+			return 0
+		}
 	}
-	at(path, 0)
-	return found
+	if val == nil {
+		return 0
+	}
+	return firstByteAt(val, rest)
 }
 
 // firstPath returns the path of the first value of JSON kind kind whose

@@ -188,6 +188,22 @@ func TestNullElement(t *testing.T) {
 			t.Errorf("%s: %v (param %s), want the null at %s", c.param, ae, *ae.Param, c.want)
 		}
 	}
+	// A key given twice, or in other letters, is not followed: encoding/json
+	// takes the last one (or the other spelling), which may not be null.
+	for _, c := range []struct {
+		body  string
+		named bool
+	}{
+		{`{"a":[null],"a":[{"b":1}]}`, false},
+		{`{"A":[null]}`, false},
+		{`{"a":[{}],"A":[null]}`, false},
+		{`{"a":[null,{}]}`, true},
+	} {
+		in := apierr.InvalidRequest("a[0].role", "x")
+		if named := NullElement([]byte(c.body), in) != error(in); named != c.named {
+			t.Errorf("%s: null named %v, want %v", c.body, named, c.named)
+		}
+	}
 	// Not a 400, no param, or no body: as it was.
 	for _, err := range []error{apierr.Errorf(502, "upstream_error", "x").WithParam("a[1]"), apierr.Errorf(400, "invalid_request_error", "x")} {
 		if got := NullElement(raw, err); got != err {

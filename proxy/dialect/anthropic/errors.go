@@ -3,7 +3,9 @@ package anthropic
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
@@ -87,9 +89,9 @@ func ErrorMessage(e *apierr.Error) string {
 	case m.Want == "an integer" && m.OutOfRange:
 		should = "a valid integer, got " + m.Got + ", which is out of range"
 	case m.OutOfRange:
-		should = "a finite number, got " + m.Got
-	case m.Want == "an integer" && m.Got != "" && strings.ContainsAny(m.Got[:1], "-0123456789"):
-		should = "a valid integer, got " + m.Got // 1.5, 1e3
+		should = "a finite number" // pydantic's words for 1e400
+	case m.Want == "an integer" && fractional(m.Got):
+		should = "a valid integer, got a number with a fractional part" // pydantic's words
 	case m.Want == "an array":
 		should = "a valid list"
 	case m.Want == "an object":
@@ -98,6 +100,12 @@ func ErrorMessage(e *apierr.Error) string {
 		should = "a valid " + strings.TrimPrefix(strings.TrimPrefix(m.Want, "a "), "an ")
 	}
 	return path + ": Input should be " + should
+}
+
+// fractional reports whether the number num has a fractional part.
+func fractional(num string) bool {
+	f, err := strconv.ParseFloat(num, 64)
+	return err == nil && f != math.Trunc(f)
 }
 
 // dottedPath writes an OpenAI-style path ("messages[0].content[1].text")

@@ -76,12 +76,13 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 // is translated exactly as /v1/messages would send it, then counted.
 func (h *Handler) CountTokens(w http.ResponseWriter, r *http.Request) error {
 	req := new(CountRequest)
-	if err := dialect.DecodeJSON(r.Body, req, "a JSON count_tokens request"); err != nil {
+	raw, err := dialect.DecodeJSONRaw(r.Body, req, "a JSON count_tokens request")
+	if err != nil {
 		return err
 	}
 	plan, _, err := h.translate(req.InputOf())
 	if err != nil {
-		return err
+		return dialect.NullElement(raw, err)
 	}
 	return writeJSON(w, CountResponse{InputTokens: CountTokens(&plan.Body)})
 }

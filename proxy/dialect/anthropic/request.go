@@ -152,7 +152,7 @@ func systemText(raw json.RawMessage) (string, error) {
 	parts := make([]string, 0, len(blocks))
 	for i, bl := range blocks {
 		if bl.Type != "text" {
-			return "", invalid("system", "system.%d.type: Input should be 'text'", i)
+			return "", invalid(fmt.Sprintf("system.%d.type", i), "system.%d.type: Input should be 'text'", i)
 		}
 		if bl.Text != "" {
 			parts = append(parts, bl.Text)

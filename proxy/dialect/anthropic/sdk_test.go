@@ -658,7 +658,7 @@ func TestBadInput(t *testing.T) {
 		// Values of the wrong type are named as the route's own checks
 		// and Anthropic's API name them: dotted path, "Input should be".
 		{"wrong type", `{"model":"gpt-5.5","max_tokens":"many","messages":[]}`, 400, "max_tokens: Input should be a valid integer"},
-		{"fraction for an integer", `{"model":"gpt-5.5","max_tokens":1.5,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got 1.5"},
+		{"fraction for an integer", `{"model":"gpt-5.5","max_tokens":1.5,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got a number with a fractional part"},
 		{"integer out of range", `{"model":"gpt-5.5","max_tokens":99999999999999999999,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got 99999999999999999999, which is out of range"},
 		{"wrong type in the second message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, 400, "messages.1.role: Input should be a valid string"},
 		{"messages not a list", `{"model":"gpt-5.5","max_tokens":5,"messages":"hi"}`, 400, "messages: Input should be a valid list"},
@@ -669,6 +669,7 @@ func TestBadInput(t *testing.T) {
 		{"null message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"hi"},null]}`, 400, "messages.1: Input should be a valid dictionary"},
 		{"null block", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[null]}]}`, 400, "messages.0.content.0: Input should be a valid dictionary"},
 		{"mcp servers", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "mcp_servers: remote MCP servers"},
+		{"null system block", `{"model":"gpt-5.5","max_tokens":5,"system":[null],"messages":[{"role":"user","content":"hi"}]}`, 400, "system.0: Input should be a valid dictionary"},
 		{"null tool", `{"model":"gpt-5.5","max_tokens":5,"tools":[null],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0: Input should be a valid dictionary"},
 		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.input_schema"},
 		{"no messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[]}`, 400, "messages"},
@@ -694,6 +695,10 @@ func TestBadInput(t *testing.T) {
 		if e.Error.Type != want {
 			t.Errorf("%s: type %q, want %q", c.name, e.Error.Type, want)
 		}
+	}
+	// count_tokens translates as /v1/messages does, and refuses alike.
+	if status, _, body := h.post(t, "/v1/messages/count_tokens", `{"model":"gpt-5.5","messages":[{"role":"user","content":"hi"},null]}`); status != 400 || !strings.Contains(body, "messages.1: Input should be a valid dictionary") {
+		t.Errorf("count_tokens with a null message: %d %s", status, body)
 	}
 	// The Host guard answers in Anthropic's shape too, and the app still serves.
 	status, _, body := h.post(t, "/v1/messages?beta=true", `{}`, "Host", "evil.example")
