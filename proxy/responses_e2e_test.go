@@ -786,7 +786,10 @@ func TestResponsesBadInput(t *testing.T) {
 		{"bad_verbosity", `{"model":"gpt-5.5","input":"x","text":{"verbosity":"bogus"}}`, "text.verbosity"},
 		{"bad_summary", `{"model":"gpt-5.5","input":"x","reasoning":{"summary":"bogus"}}`, "reasoning.summary"},
 		{"bad_generate_summary", `{"model":"gpt-5.5","input":"x","reasoning":{"generate_summary":"bogus"}}`, "reasoning.generate_summary"},
+		{"namespace_tool_without_name", `{"model":"gpt-5.5","input":"x","tools":[{"type":"namespace","name":"ns","description":"d","tools":[{"type":"function"}]}]}`, "tools[0].tools[0].name"},
+		{"namespace_hosted_tool", `{"model":"gpt-5.5","input":"x","tools":[{"type":"namespace","name":"ns","description":"d","tools":[{"type":"web_search"}]}]}`, "tools[0].tools[0].type"},
 		// A null where an object belongs is named as such.
+		{"null_namespace_tool", `{"model":"gpt-5.5","input":"x","tools":[{"type":"namespace","name":"ns","description":"d","tools":[null]}]}`, "tools[0].tools[0]"},
 		{"null_tool", `{"model":"gpt-5.5","input":"x","tools":[{"type":"function","name":"f"},null]}`, "tools[1]"},
 		{"null_content_part", `{"model":"gpt-5.5","input":[{"role":"user","content":[null]}]}`, "input[0].content[0]"},
 	} {

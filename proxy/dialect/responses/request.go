@@ -557,6 +557,19 @@ func (b *builder) namespace(param string, raw json.RawMessage, again bool) error
 	if ns.Name == "" {
 		return apierr.InvalidRequest(param+".name", "Missing required parameter: '%s.name'.", param).WithCode("missing_required_parameter")
 	}
+	// The grouped tools are function and custom tools (those the Codex CLI
+	// groups): checked here, not left for the backend to refuse.
+	for j, t := range ns.Tools {
+		tp := fmt.Sprintf("%s.tools[%d]", param, j)
+		switch {
+		case t.Type == "":
+			return apierr.InvalidRequest(tp+".type", "Missing required parameter: '%s.type'.", tp).WithCode("missing_required_parameter")
+		case t.Type != codex.ToolFunction && t.Type != codex.ToolCustom:
+			return apierr.InvalidRequest(tp+".type", "Invalid value: '%s'. Supported values are: 'function' and 'custom'.", t.Type).WithCode("invalid_value")
+		case t.Name == "":
+			return apierr.InvalidRequest(tp+".name", "Missing required parameter: '%s.name'.", tp).WithCode("missing_required_parameter")
+		}
+	}
 	tools := b.p.Body.Tools
 	for i := range tools {
 		if !again || tools[i].Type != codex.ToolNamespace || tools[i].Name != ns.Name {
