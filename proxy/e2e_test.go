@@ -526,6 +526,7 @@ func TestLocalErrors(t *testing.T) {
 		{"not_json", testKey, `{"model":`, nil, 400, "invalid_json"},
 		{"empty_body", testKey, ``, nil, 400, "invalid_json"},
 		{"blank_body", testKey, " \n\t", nil, 400, "invalid_json"},
+		{"null_body", testKey, "null", nil, 400, "invalid_type"},
 		{"trailing_data", testKey, ok + `{"model":"gpt-5.5"}`, nil, 400, "invalid_json"},
 		{"no_messages", testKey, `{"model":"gpt-5.5","messages":[]}`, nil, 400, "missing_required_parameter"},
 		{"no_model", testKey, `{"messages":[{"role":"user","content":"hi"}]}`, nil, 400, "missing_required_parameter"},

@@ -71,8 +71,15 @@ func DecodeBody[T any](body io.Reader, v *T, f *jsonscan.Fields[T], what string)
 
 // decodeBytes decodes raw, a whole body, into v.
 func decodeBytes(raw []byte, v any, what string) error {
-	if len(bytes.TrimSpace(raw)) == 0 {
+	switch t := bytes.TrimSpace(raw); {
+	case len(t) == 0:
 		return decodeError(io.EOF, raw, what)
+	case string(t) == "null":
+		// encoding/json takes null for an object and leaves it empty:
+		// the client would hear about a missing model instead.
+		e := apierr.InvalidRequest("", "Invalid type for the request body: expected %s (a JSON object), but got null instead.", what).WithCode("invalid_type")
+		e.Cause = &Mismatch{Want: "an object", Got: "null"}
+		return e
 	}
 	return decodeError(json.Unmarshal(raw, v), raw, what)
 }

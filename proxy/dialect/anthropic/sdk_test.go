@@ -666,6 +666,7 @@ func TestBadInput(t *testing.T) {
 		{"stream not a boolean", `{"model":"gpt-5.5","max_tokens":5,"stream":"yes","messages":[{"role":"user","content":"hi"}]}`, 400, "stream: Input should be a valid boolean"},
 		{"temperature not a number", `{"model":"gpt-5.5","max_tokens":5,"temperature":"hot","messages":[{"role":"user","content":"hi"}]}`, 400, "temperature: Input should be a valid number"},
 		{"body not an object", `[]`, 400, "request body: Input should be a valid dictionary"},
+		{"body null", `null`, 400, "request body: Input should be a valid dictionary"},
 		{"null message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"hi"},null]}`, 400, "messages.1: Input should be a valid dictionary"},
 		{"null block", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[null]}]}`, 400, "messages.0.content.0: Input should be a valid dictionary"},
 		{"mcp servers", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "mcp_servers: remote MCP servers"},
