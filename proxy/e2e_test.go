@@ -417,6 +417,10 @@ func TestFileInput(t *testing.T) {
 	if ae := apiError(t, err, 400); ae.Param != "messages[0].content[1].file.file_id" {
 		t.Errorf("file id: param %q: %s", ae.Param, ae.Message)
 	}
+	_, err = ask(openai.ChatCompletionContentPartFileFileParam{FileData: openai.String("data:text/plain;base64,aGk=")})
+	if ae := apiError(t, err, 400); ae.Param != "messages[0].content[1].file.file_data" {
+		t.Errorf("not a PDF: param %q: %s", ae.Param, ae.Message)
+	}
 	if len(h.fake.ResponsesRequests()) != n {
 		t.Error("a refused file part went upstream")
 	}
@@ -608,9 +612,19 @@ func TestLocalErrors(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("dropped parameters: %d %v", resp.StatusCode, m)
 	}
-	// A byte order mark before the JSON is not an error.
+	// A byte order mark before the JSON is not an error, and offsets
+	// count it, as the client sent it.
 	if resp, m := post(testKey, "\ufeff"+ok); resp.StatusCode != 200 {
 		t.Errorf("body with a byte order mark: %d %v", resp.StatusCode, m)
+	}
+	if resp, m := post(testKey, "\ufeff{\"model\":\"\xff\"}"); resp.StatusCode != 400 || !strings.Contains(fmt.Sprint(m), "at byte 13") {
+		t.Errorf("invalid UTF-8 after a byte order mark: %d %v", resp.StatusCode, m)
+	}
+	// Verbosity is read in any letters, as efforts are.
+	if resp, m := post(testKey, `{"model":"gpt-5.5","verbosity":"High","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != 200 {
+		t.Errorf("verbosity High: %d %v", resp.StatusCode, m)
+	} else if tx, _ := lastBody(t, h.fake)["text"].(map[string]any); tx["verbosity"] != "high" {
+		t.Errorf("verbosity upstream: %v", tx)
 	}
 	// Health needs no key; unknown routes are OpenAI-shaped 404s.
 	resp, err := http.Get(strings.TrimSuffix(h.base, "/v1") + "/healthz")

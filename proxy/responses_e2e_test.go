@@ -444,6 +444,15 @@ func TestResponsesItemReference(t *testing.T) {
 	if got := inputTypes(body); got != "message,message" || first["role"] != "assistant" || !strings.Contains(fmt.Sprint(first["content"]), "echo: first") || first["id"] != nil {
 		t.Errorf("upstream input %s: %v", got, in)
 	}
+	// Its type is optional, as at OpenAI; its id is not.
+	resp, _ := h.rawResponses(t, `{"model":"gpt-5.5","input":[{"id":"`+msgID+`"},{"role":"user","content":"again"}]}`, nil)
+	if resp.StatusCode != 200 || inputTypes(lastBody(t, h.fake)) != "message,message" {
+		t.Errorf("type-less reference: %d, upstream %s", resp.StatusCode, inputTypes(lastBody(t, h.fake)))
+	}
+	n := len(h.fake.ResponsesRequests())
+	if st, b := h.rawResponses(t, `{"model":"gpt-5.5","input":[{"type":"item_reference"}]}`, nil); st.StatusCode != 400 || len(h.fake.ResponsesRequests()) != n {
+		t.Errorf("reference without an id: %d %v", st.StatusCode, b)
+	}
 	if st, b := ref("msg_unknown"); st != 400 || !strings.Contains(b, "msg_unknown") {
 		t.Errorf("reference to an unknown item: %d %s", st, b)
 	}

@@ -166,6 +166,9 @@ var Settings = []Setting{
 	{Name: "CHATGPT_HEADLESS", Default: "false", Help: "Run without a tray icon (same as --headless).", apply: boolean(func(c *Config) *bool { return &c.Headless })},
 	{Name: "CHATGPT_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error.", apply: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 	{Name: "CHATGPT_LOG_DIR", Help: "Folder for log files. Default: the OS's usual place (see README).", apply: str(func(c *Config) *string { return &c.LogDir })},
+	// Read by Dir, before any .env is: listed here for --help and so that
+	// it is not taken for a typo.
+	{Name: DirEnv, Help: "The app's folder (request counts, installation id, .env, a secrets file you chose) in place of the OS's usual one; from the environment only, since the folder holds the .env.", apply: func(*Config, string) error { return nil }},
 }
 
 // Lookup reads one variable; it returns false when unset.

@@ -131,4 +131,13 @@ func TestDirFromEnvironment(t *testing.T) {
 	if err != nil || got != filepath.Join(wd, "try-folder") {
 		t.Fatalf("Dir() = %q, %v; want %s", got, err, filepath.Join(wd, "try-folder"))
 	}
+	// Not taken for a typo at start, and listed by --help.
+	if u := UnknownVariables([]string{DirEnv + "=/tmp/x"}); len(u) != 0 {
+		t.Errorf("unknown variables %v", u)
+	}
+	var help strings.Builder
+	WriteHelp(&help)
+	if !strings.Contains(help.String(), DirEnv) {
+		t.Error("--help does not list " + DirEnv)
+	}
 }

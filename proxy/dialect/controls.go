@@ -90,6 +90,7 @@ func Reasoning(req *codex.Request, res catalog.Resolution, want Effort, opts Opt
 func Verbosity(req *codex.Request, res catalog.Resolution, want, param string, opts Options) error {
 	v := opts.Verbosity
 	if want != "" {
+		want = strings.ToLower(want) // as efforts are read
 		if !slices.Contains(Verbosities, want) {
 			return apierr.InvalidRequest(param, "Invalid value: '%s'. Supported values are: %s.", want, QuoteList(Verbosities)).WithCode("invalid_value")
 		}

@@ -136,6 +136,13 @@ func NearestEffort(effort string, supported []string) string {
 	return best
 }
 
+// BadModelName reports a model name that is blank (spaces only), or the
+// byte offset of a control character in it (-1 for none): neither names a
+// model, nor should either be taken for a name to map to the default.
+func BadModelName(name string) (blank bool, control int) {
+	return strings.TrimSpace(name) == "", strings.IndexFunc(name, unicode.IsControl)
+}
+
 // Resolver maps a requested model name to what is sent upstream.
 type Resolver interface {
 	Resolve(name string) (catalog.Resolution, error)
@@ -144,12 +151,11 @@ type Resolver interface {
 // Resolve resolves name, answering an unknown model with OpenAI's 404,
 // and a blank name or one with a control character with a 400.
 func Resolve(c Resolver, name string) (catalog.Resolution, error) {
-	if strings.TrimSpace(name) == "" {
+	if blank, at := BadModelName(name); blank {
 		// Not a name that maps to the default model: a client's bug.
 		return catalog.Resolution{}, apierr.InvalidRequest("model", "'model' is blank: name a model (GET /v1/models lists them)").WithCode("missing_required_parameter")
-	}
-	if i := strings.IndexFunc(name, unicode.IsControl); i >= 0 {
-		return catalog.Resolution{}, apierr.InvalidRequest("model", "Invalid value for 'model': it holds a control character (at byte %d)", i).WithCode("invalid_value")
+	} else if at >= 0 {
+		return catalog.Resolution{}, apierr.InvalidRequest("model", "Invalid value for 'model': it holds a control character (at byte %d)", at).WithCode("invalid_value")
 	}
 	res, err := c.Resolve(name)
 	if errors.Is(err, catalog.ErrUnknownModel) {

@@ -177,12 +177,14 @@ var ErrFirstByteTimeout = errors.New("no answer within the first-byte timeout")
 // errClosedEarly is a stream that ended without response.completed.
 var errClosedEarly = errors.New("stream closed before response.completed")
 
-// errClientGone ends a request whose client went away.
-var errClientGone = apierr.Errorf(499, "client_closed", "the client closed the request")
+// ErrClientGone ends a request whose client went away: nothing more can be
+// written to it, whether its answer had begun or not.
+var ErrClientGone = apierr.Errorf(499, "client_closed", "the client closed the request")
 
-// Serve sends t upstream and answers on w. It returns an error only when
-// nothing was written to w yet; the caller writes it in its dialect's shape.
-// The error is an *apierr.Error, or nil when the client went away.
+// Serve sends t upstream and answers on w. It returns ErrClientGone when
+// the client went away (the caller writes nothing then), another error
+// only when nothing was written to w yet (the caller writes it in its
+// dialect's shape: an *apierr.Error), or nil.
 func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
 	if r.Conversations != nil {
 		var prefix affinity.Prefix
@@ -202,9 +204,6 @@ func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
 		run.out.Failed = true
 	}
 	r.Status.Record(run.out)
-	if errors.Is(err, errClientGone) {
-		return nil
-	}
 	return err
 }
 
@@ -298,7 +297,7 @@ func (x *run) serve() error {
 		var f *Failure
 		if err != nil {
 			if parent.Err() != nil && !r.stopping() {
-				return errClientGone
+				return ErrClientGone
 			}
 			var se *upstream.StatusError
 			if errors.As(err, &se) {
@@ -348,7 +347,7 @@ func (x *run) serve() error {
 				}
 				return e
 			}
-			return errClientGone // not an upstream problem
+			return ErrClientGone // not an upstream problem
 		}
 		if !f.LimitedUntil.IsZero() {
 			x.noteUsageLimit(f)
@@ -411,7 +410,7 @@ func (x *run) waitToRetry(ctx, parent context.Context, f *Failure, attempt int) 
 	x.r.Log.Info("retrying upstream request", "attempt", attempt+1, "after", d, "reason", f.Err.Message)
 	x.r.Sleep(ctx, d)
 	if parent.Err() != nil && !x.r.stopping() {
-		return errClientGone
+		return ErrClientGone
 	}
 	return nil
 }
@@ -521,7 +520,7 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 		// Flush once per burst: while the next event is already
 		// buffered, the output waits in the response's buffer.
 		if !x.sse.send(buf, !morePending(stream)) {
-			return &Failure{Err: errClientGone}, false
+			return &Failure{Err: ErrClientGone}, false
 		}
 	} else {
 		*held, sig, ferr = enc.Feed(*held, ev)
@@ -545,7 +544,7 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 		ok := len(*held) == 0 || x.sse.write(*held)
 		*held = nil // sent; the stream may stay open for minutes
 		if !ok {
-			return &Failure{Err: errClientGone}, false
+			return &Failure{Err: ErrClientGone}, false
 		}
 	}
 	if sig == SigDone {
@@ -613,7 +612,7 @@ func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 				err = errClosedEarly
 			}
 			if x.ctx.Err() != nil {
-				return &Failure{Err: errClientGone}
+				return &Failure{Err: ErrClientGone}
 			}
 			return readFailure(err)
 		}

@@ -6,5 +6,5 @@ import (
 
 // chat serves POST /v1/chat/completions through the chat dialect.
 func (s *Server) chat(c echo.Context) error {
-	return s.chatHandler.Serve(c.Response(), c.Request(), clientName(c.Request()))
+	return answered(c, s.chatHandler.Serve(c.Response(), c.Request(), clientName(c.Request())))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
 // TestRequestLogNamesRefusals: the request line of a refused request says
@@ -30,13 +31,14 @@ func TestRequestLogNamesRefusals(t *testing.T) {
 		{"messages type error", "/v1/messages", &apierr.Error{Status: 400, Message: "Invalid type for 'stream'", Cause: &dialect.Mismatch{Path: "stream", Want: "a boolean", Got: "a string"}}, `error="stream: Input should be a valid boolean"`},
 		{"unknown model", "/v1/responses", apierr.Errorf(http.StatusNotFound, "invalid_request_error", "The model 'gpt-foo' does not exist"), `error="The model 'gpt-foo' does not exist"`},
 		{"long", "/v1/chat/completions", apierr.InvalidRequest("x", "%s", long), "é…"},
+		{"too large", "/v1/chat/completions", dialect.ErrTooLarge, "the limit is 4 KiB"},
 		{"upstream 502", "/v1/chat/completions", apierr.Errorf(http.StatusBadGateway, "upstream_error", "secret-free failure"), ""},
 		{"ok", "/v1/chat/completions", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			s := &Server{log: slog.New(slog.NewTextHandler(&buf, nil))}
+			s := &Server{log: slog.New(slog.NewTextHandler(&buf, nil)), bodyLimit: 4 << 10}
 			c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, tc.path, nil), httptest.NewRecorder())
 			_ = s.logRequests(func(c echo.Context) error {
 				if tc.err == nil {
@@ -68,7 +70,9 @@ func TestRequestLogNamesRefusals(t *testing.T) {
 
 // TestRequestLogClientGone: a client that left before its answer began is
 // logged with 499, not the 200 nobody received; one that left mid-stream
-// keeps its status with the reason.
+// keeps its status with the reason. A client that closes right after a
+// complete answer (its context cancelled before the log line) is not
+// taken for one that left.
 func TestRequestLogClientGone(t *testing.T) {
 	for _, committed := range []bool{false, true} {
 		var buf bytes.Buffer
@@ -79,8 +83,8 @@ func TestRequestLogClientGone(t *testing.T) {
 			if committed {
 				c.Response().WriteHeader(http.StatusOK)
 			}
-			cancel()   // the client goes away
-			return nil // the relay returns nil for a client gone
+			cancel() // the client goes away
+			return answered(c, relay.ErrClientGone)
 		})(c)
 		line := buf.String()
 		want := "status=499"
@@ -90,5 +94,17 @@ func TestRequestLogClientGone(t *testing.T) {
 		if !strings.Contains(line, want) || !strings.Contains(line, "error=\"the client closed") {
 			t.Errorf("committed=%v: %s", committed, line)
 		}
+	}
+	var buf bytes.Buffer
+	s := &Server{log: slog.New(slog.NewTextHandler(&buf, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil).WithContext(ctx), httptest.NewRecorder())
+	_ = s.logRequests(func(c echo.Context) error {
+		c.Response().WriteHeader(http.StatusOK)
+		cancel() // closed after the whole answer
+		return answered(c, nil)
+	})(c)
+	if line := buf.String(); !strings.Contains(line, "status=200") || strings.Contains(line, " error=") {
+		t.Errorf("complete answer: %s", line)
 	}
 }

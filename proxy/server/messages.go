@@ -6,7 +6,7 @@ import (
 
 // messages serves POST /v1/messages through the Anthropic dialect.
 func (s *Server) messages(c echo.Context) error {
-	return s.messagesHandler.Serve(c.Response(), c.Request(), clientName(c.Request()))
+	return answered(c, s.messagesHandler.Serve(c.Response(), c.Request(), clientName(c.Request())))
 }
 
 // countTokens serves POST /v1/messages/count_tokens.

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect/anthropic"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/relay"
 )
 
 // hostGuard refuses requests whose Host header names anything but the bound
@@ -116,7 +118,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		status := c.Response().Status
 		var reason string
-		if err == nil && c.Request().Context().Err() != nil {
+		if err == nil && c.Get(clientGoneKey) != nil {
 			if !c.Response().Committed {
 				status, reason = statusClientClosed, "the client closed the request before the answer began"
 			} else {
@@ -125,6 +127,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if err != nil {
 			e := toAPIError(err, c)
+			if e.Status == http.StatusRequestEntityTooLarge {
+				e = s.tooLarge() // as errorHandler words it
+			}
 			if status = writtenStatus(e, c); status < 500 {
 				reason = e.Message
 				if anthropic.Wants(c.Request()) {
@@ -147,6 +152,21 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // statusClientClosed is the status logged for a client that went away
 // before its answer began.
 const statusClientClosed = 499
+
+// clientGoneKey marks, in the echo context, a request whose client went
+// away before its answer ended (see answered).
+const clientGoneKey = "chatgpt-to-api.client-gone"
+
+// answered passes on a dialect handler's error, except for a client that
+// went away (relay.ErrClientGone): nothing can be written to it, and the
+// request log says so.
+func answered(c echo.Context, err error) error {
+	if errors.Is(err, relay.ErrClientGone) {
+		c.Set(clientGoneKey, true)
+		return nil
+	}
+	return err
+}
 
 // maxLoggedReason is the longest refusal message the request log keeps.
 const maxLoggedReason = 300

@@ -13,7 +13,7 @@ import (
 
 // responses serves POST /v1/responses through the Responses dialect.
 func (s *Server) responses(c echo.Context) error {
-	return s.responsesHandler.Serve(c.Response(), c.Request(), clientName(c.Request()), owner(c.Request()))
+	return answered(c, s.responsesHandler.Serve(c.Response(), c.Request(), clientName(c.Request()), owner(c.Request())))
 }
 
 // getResponse serves GET /v1/responses/{id} from the store.

@@ -34,9 +34,12 @@ func (s *Server) checkUTF8(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return apierr.InvalidRequest("", "could not read the request body: %v", err).WithCode("invalid_body")
 		}
-		body = bytes.TrimPrefix(body, []byte("\ufeff"))
+		bom := 0
+		if bytes.HasPrefix(body, []byte("\ufeff")) {
+			body, bom = body[3:], 3
+		}
 		if i := invalidUTF8(body); i >= 0 {
-			return apierr.InvalidRequest("", "the request body is not valid UTF-8 (at byte %d): send text as UTF-8, with surrogate pairs escaped in pairs", i).WithCode("invalid_utf8")
+			return apierr.InvalidRequest("", "the request body is not valid UTF-8 (at byte %d): send text as UTF-8, with surrogate pairs escaped in pairs", bom+i).WithCode("invalid_utf8")
 		}
 		req.Body = newReadBody(body)
 		return next(c)

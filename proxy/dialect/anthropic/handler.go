@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -27,6 +26,11 @@ func (h *Handler) translate(in Input) (*Plan, catalog.Resolution, error) {
 	if in.Model == "" {
 		return nil, catalog.Resolution{}, invalid("model", "model: Field required")
 	}
+	if blank, at := dialect.BadModelName(in.Model); blank {
+		return nil, catalog.Resolution{}, invalid("model", "model: a model name is required, not blanks (GET /v1/models lists them)")
+	} else if at >= 0 {
+		return nil, catalog.Resolution{}, invalid("model", "model: the name holds a control character (at byte %d)", at)
+	}
 	res, err := h.Models.Resolve(h.Catalog, in.Model)
 	if err != nil {
 		return nil, res, err
@@ -36,8 +40,8 @@ func (h *Handler) translate(in Input) (*Plan, catalog.Resolution, error) {
 }
 
 // Serve answers one Messages request. An error it returns was not written
-// yet; it is an *apierr.Error for the server to write in Anthropic's shape
-// (or nil when the client went away).
+// yet; it is an *apierr.Error for the server to write in Anthropic's shape,
+// or relay.ErrClientGone (nothing is written then).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
 	req := new(Request)
 	raw, err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Messages request")
@@ -50,7 +54,8 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if *req.MaxTokens < 1 {
 		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
 	}
-	if s := bytes.TrimSpace(req.MCPServers); !dialect.Absent(s) && !bytes.Equal(s, []byte("[]")) {
+	var servers []json.RawMessage
+	if !dialect.Absent(req.MCPServers) && (json.Unmarshal(req.MCPServers, &servers) != nil || len(servers) > 0) {
 		return invalid("mcp_servers", "mcp_servers: remote MCP servers called by the API are not available through ChatGPT; connect them in your client instead")
 	}
 	in := req.InputOf()

@@ -667,6 +667,8 @@ func TestBadInput(t *testing.T) {
 		{"temperature not a number", `{"model":"gpt-5.5","max_tokens":5,"temperature":"hot","messages":[{"role":"user","content":"hi"}]}`, 400, "temperature: Input should be a valid number"},
 		{"body not an object", `[]`, 400, "request body: Input should be a valid dictionary"},
 		{"body null", `null`, 400, "request body: Input should be a valid dictionary"},
+		{"blank model", `{"model":"  ","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, 400, "model: a model name is required"},
+		{"control in model", `{"model":"gpt-5.5\u0000","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, 400, "model: the name holds a control character"},
 		{"null message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"hi"},null]}`, 400, "messages.1: Input should be a valid dictionary"},
 		{"null block", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[null]}]}`, 400, "messages.0.content.0: Input should be a valid dictionary"},
 		{"mcp servers", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "mcp_servers: remote MCP servers"},
@@ -712,6 +714,10 @@ func TestBadInput(t *testing.T) {
 	}
 	if len(h.Fake.ResponsesRequests()) != 1 {
 		t.Errorf("bad input went upstream")
+	}
+	// An empty list of MCP servers, however written, asks for nothing.
+	if status, _, body := h.post(t, "/v1/messages", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[ ],"messages":[{"role":"user","content":"hi"}]}`); status != 200 {
+		t.Errorf("empty mcp_servers: %d %s", status, body)
 	}
 }
 

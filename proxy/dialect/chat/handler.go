@@ -20,7 +20,7 @@ type Handler struct {
 
 // Serve answers one chat completion request. An error it returns was not
 // written yet; it is an *apierr.Error for the server to write in the
-// OpenAI shape (or nil when the client went away).
+// OpenAI shape, or relay.ErrClientGone (nothing is written then).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) error {
 	req := new(ChatRequest)
 	raw, err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON chat completion request")

@@ -222,6 +222,10 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 	return nil
 }
 
+// pdfDataURL begins the data URL of a PDF, the one kind of file a chat
+// file part sends (as at OpenAI, and as the other routes take PDFs).
+const pdfDataURL = "data:application/pdf;base64,"
+
 // filePart translates a file part at param: a PDF sent as a data URL
 // becomes an input_file part, as the Responses route and Anthropic's
 // documents send it.
@@ -231,8 +235,8 @@ func filePart(param string, f *FilePart) (codex.Content, error) {
 		return codex.Content{}, apierr.InvalidRequest(param+".file", "a file part needs file.file_data (a data: URL of the PDF)").WithCode("missing_required_parameter")
 	case f.FileID != "":
 		return codex.Content{}, apierr.InvalidRequest(param+".file.file_id", "file ids are not supported (this app has no files API); send the file as file_data, a data: URL").WithCode("unsupported_value")
-	case !strings.HasPrefix(f.FileData, "data:"):
-		return codex.Content{}, apierr.InvalidRequest(param+".file.file_data", "file_data must be a data: URL (data:application/pdf;base64,...)").WithCode("invalid_value")
+	case !strings.HasPrefix(f.FileData, pdfDataURL) || len(f.FileData) == len(pdfDataURL):
+		return codex.Content{}, apierr.InvalidRequest(param+".file.file_data", "file_data must be a PDF as a data: URL (%s...)", pdfDataURL).WithCode("invalid_value")
 	}
 	name := f.Filename
 	if name == "" {

@@ -32,8 +32,8 @@ func previousNotFound(id string) *apierr.Error {
 
 // Serve answers POST /v1/responses for client (who asked, for the counts)
 // and owner (whose stored responses it may use). An error it returns was
-// not written yet; it is an *apierr.Error for the server to write (or nil
-// when the client went away).
+// not written yet; it is an *apierr.Error for the server to write, or
+// relay.ErrClientGone (nothing is written then).
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client, owner string) error {
 	req := new(Request)
 	raw, err := dialect.DecodeBody(r.Body, req, requestFields, "a JSON Responses API request")

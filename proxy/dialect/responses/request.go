@@ -42,8 +42,11 @@ type Plan struct {
 // passThroughItems are input item types the backend takes as they are.
 var passThroughItems = []string{
 	"local_shell_call", "local_shell_call_output", "web_search_call", "image_generation_call",
-	"compaction", "item_reference", "tool_search_call", "tool_search_output",
+	"compaction", itemReference, "tool_search_call", "tool_search_output",
 }
+
+// itemReference is the input item that names an earlier item by its id.
+const itemReference = "item_reference"
 
 // hostedTools are hosted tool types the backend accepts (the Codex CLI
 // sends them); they are passed through as the client defined them.
@@ -261,6 +264,16 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 	if typ == "" && m.Role != "" {
 		typ = codex.ItemMessage
 	}
+	if typ == "" && len(m.Content) == 0 {
+		// {"id": "msg_…"} alone is an item reference (its type is
+		// optional at OpenAI).
+		var ref struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &ref) == nil && ref.ID != "" {
+			typ = itemReference
+		}
+	}
 	switch typ {
 	case codex.ItemMessage:
 		if merr != nil {
@@ -314,11 +327,17 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 		// A reference to an item of a response this app stored is that
 		// item: the backend keeps nothing (store:false) and would answer
 		// that it has no such item.
-		if typ == "item_reference" && b.refs != nil {
-			if ref, ok := b.refs(it.ID); ok {
-				b.items = append(b.items, ref)
-				return nil
+		if typ == itemReference {
+			if it.ID == "" {
+				return apierr.InvalidRequest(param+".id", "Missing required parameter: '%s.id'.", param).WithCode("missing_required_parameter")
 			}
+			if b.refs != nil {
+				if ref, ok := b.refs(it.ID); ok {
+					b.items = append(b.items, ref)
+					return nil
+				}
+			}
+			it.Type = itemReference
 		}
 		// As they came, ids included: the Codex CLI sends the ids of
 		// these items (web search, image generation, compaction) when it

@@ -37,11 +37,31 @@ type entry struct {
 	at           time.Time
 	response     []byte
 	conversation []byte
-	items        map[string]int // item id -> index in conversation
+	items        []itemRef // the ids the client saw, in conversation
+}
+
+// itemRef is the index in an entry's conversation of the item with id.
+type itemRef struct {
+	id    string
+	index int
 }
 
 func (e *entry) size() int64 {
-	return int64(len(e.response) + len(e.conversation) + len(e.id) + len(e.owner) + 64)
+	n := len(e.response) + len(e.conversation) + len(e.id) + len(e.owner) + 64
+	for _, r := range e.items {
+		n += len(r.id) + 64 // with its share of the store's index
+	}
+	return int64(n)
+}
+
+// item returns the index of the item with id in e's conversation, or -1.
+func (e *entry) item(id string) int {
+	for _, r := range e.items {
+		if r.id == id {
+			return r.index
+		}
+	}
+	return -1
 }
 
 // DefaultMaxCount bounds the number of stored responses.
@@ -80,10 +100,7 @@ func (s *Store) Put(owner string, r *Response, conversation []codex.Item, ids []
 	e := &entry{id: r.ID, owner: owner, at: s.now(), response: resp, conversation: conv}
 	for i, id := range ids {
 		if id != "" && i < len(conversation) {
-			if e.items == nil {
-				e.items = map[string]int{}
-			}
-			e.items[id] = i
+			e.items = append(e.items, itemRef{id, i})
 		}
 	}
 	if e.size() > s.maxBytes {
@@ -96,8 +113,8 @@ func (s *Store) Put(owner string, r *Response, conversation []codex.Item, ids []
 	}
 	el := s.order.PushBack(e)
 	s.byID[e.id] = el
-	for id := range e.items {
-		s.byItem[itemKey{owner, id}] = el
+	for _, r := range e.items {
+		s.byItem[itemKey{owner, r.id}] = el
 	}
 	s.bytes += e.size()
 	s.evict()
@@ -119,8 +136,8 @@ func (s *Store) remove(el *list.Element) {
 	e := el.Value.(*entry)
 	s.order.Remove(el)
 	delete(s.byID, e.id)
-	for id := range e.items {
-		if k := (itemKey{e.owner, id}); s.byItem[k] == el {
+	for _, r := range e.items {
+		if k := (itemKey{e.owner, r.id}); s.byItem[k] == el {
 			delete(s.byItem, k)
 		}
 	}
@@ -186,7 +203,7 @@ func (s *Store) Item(owner, id string) (codex.Item, bool) {
 	i := -1
 	if el != nil {
 		e := el.Value.(*entry)
-		raw, i = e.conversation, e.items[id]
+		raw, i = e.conversation, e.item(id)
 	}
 	s.mu.Unlock()
 	if el == nil {
