@@ -12,7 +12,9 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -82,12 +84,17 @@ func (p *Scanner) Str() (raw []byte, escaped, ok bool) {
 	p.i++
 	start := p.i
 	for p.i < len(p.b) {
-		// Eight plain bytes at a time: no quote, backslash or control byte.
-		for p.i+8 <= len(p.b) && plain8(p.b[p.i:p.i+8]) {
-			p.i += 8
-		}
-		if p.i >= len(p.b) {
-			break
+		// Eight bytes at a time: past them when none is a quote, a
+		// backslash or a control byte, else straight to the first that is
+		// (a key ends within its first eight bytes: looking at each of
+		// them again eight at a time cost more than the whole scan).
+		if p.i+8 <= len(p.b) {
+			m := special8(p.b[p.i : p.i+8])
+			if m == 0 {
+				p.i += 8
+				continue
+			}
+			p.i += bits.TrailingZeros64(m) >> 3
 		}
 		c := p.b[p.i]
 		switch {
@@ -107,18 +114,23 @@ func (p *Scanner) Str() (raw []byte, escaped, ok bool) {
 	return nil, false, false
 }
 
-// plain8 reports whether none of the eight bytes of b is a quote, a
-// backslash or a control byte (bytes of 0x80 and above are plain here).
-// Each test works on the low seven bits of every byte, whose sums never
-// carry into the next byte, so it is exact (TestPlain8).
-func plain8(b []byte) bool {
+// special8 returns the top bit of each of the eight bytes of b that is a
+// quote, a backslash or a control byte (bytes of 0x80 and above are
+// plain here): 0 when there is none, and the first one's index is its
+// trailing zero bits ÷ 8. Each test works on the low seven bits of every
+// byte, whose sums never carry into the next byte, so it is exact for
+// every byte (TestPlain8).
+func special8(b []byte) uint64 {
 	const hi, low7 = 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
-	v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	v := binary.LittleEndian.Uint64(b)
 	zero := func(x uint64) uint64 { return ^((x&low7 + low7) | x) & hi } // the zero bytes of x
 	ctl := ^((v&low7 + 0x6060606060606060) | v) & hi                     // the bytes below 0x20
-	return zero(v^0x2222222222222222)|zero(v^0x5c5c5c5c5c5c5c5c)|ctl == 0
+	return zero(v^0x2222222222222222) | zero(v^0x5c5c5c5c5c5c5c5c) | ctl
 }
+
+// plain8 reports whether none of the eight bytes of b is special (see
+// special8).
+func plain8(b []byte) bool { return special8(b) == 0 }
 
 // Object reads an object, calling field for each key with the scanner at
 // its value; field reads or skips the value and reports success.

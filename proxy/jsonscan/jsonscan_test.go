@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"unicode/utf8"
@@ -41,13 +42,33 @@ func FuzzUnquoteString(f *testing.F) {
 }
 
 // plainNaive is plain8's definition, a byte at a time.
-func plainNaive(b []byte) bool {
-	for _, c := range b {
+func plainNaive(b []byte) bool { return firstSpecialNaive(b) == len(b) }
+
+// firstSpecialNaive is the index of special8's first byte, a byte at a
+// time (len(b) for none).
+func firstSpecialNaive(b []byte) int {
+	for i, c := range b {
 		if c < 0x20 || c == '"' || c == '\\' {
-			return false
+			return i
 		}
 	}
-	return true
+	return len(b)
+}
+
+// checkSpecial8 holds special8 to its definition on b: which bytes are
+// special, and so the first of them.
+func checkSpecial8(t *testing.T, b []byte) {
+	t.Helper()
+	m := special8(b)
+	for i, c := range b {
+		want := c < 0x20 || c == '"' || c == '\\'
+		if got := m>>(8*i+7)&1 == 1; got != want {
+			t.Fatalf("% x: byte %d special %v, want %v", b, i, got, want)
+		}
+	}
+	if first := firstSpecialNaive(b); m != 0 && bits.TrailingZeros64(m)>>3 != first {
+		t.Fatalf("% x: first special byte %d, want %d", b, bits.TrailingZeros64(m)>>3, first)
+	}
 }
 
 // TestPlain8 checks every byte value at every position among plain bytes
@@ -62,6 +83,7 @@ func TestPlain8(t *testing.T) {
 				if got, want := plain8(b), plainNaive(b); got != want {
 					t.Fatalf("% x: plain8 %v, want %v", b, got, want)
 				}
+				checkSpecial8(t, b)
 			}
 		}
 	}
@@ -75,6 +97,7 @@ func TestPlain8(t *testing.T) {
 		if got, want := plain8(b[:]), plainNaive(b[:]); got != want {
 			t.Fatalf("% x: plain8 %v, want %v", b, got, want)
 		}
+		checkSpecial8(t, b[:])
 	}
 }
 
