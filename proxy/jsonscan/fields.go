@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -57,6 +58,9 @@ func NewFields[T any](defs ...Field[T]) *Fields[T] {
 	}
 	f := &Fields[T]{}
 	for i, d := range defs {
+		if slices.Contains(f.names, d.Name) {
+			panic("jsonscan: field " + d.Name + " given twice")
+		}
 		f.names = append(f.names, d.Name)
 		f.readers = append(f.readers, d.Read)
 		s := slot([]byte(d.Name))

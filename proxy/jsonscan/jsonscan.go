@@ -128,9 +128,6 @@ func special8(b []byte) uint64 {
 	return zero(v^0x2222222222222222) | zero(v^0x5c5c5c5c5c5c5c5c) | ctl
 }
 
-// plain8 reports whether none of the eight bytes of b is special (see
-// special8).
-func plain8(b []byte) bool { return special8(b) == 0 }
 
 // Object reads an object, calling field for each key with the scanner at
 // its value; field reads or skips the value and reports success.

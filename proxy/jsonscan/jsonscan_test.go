@@ -41,6 +41,10 @@ func FuzzUnquoteString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) { checkUnquote(t, raw) })
 }
 
+// plain8 reports whether none of the eight bytes of b is special (see
+// special8).
+func plain8(b []byte) bool { return special8(b) == 0 }
+
 // plainNaive is plain8's definition, a byte at a time.
 func plainNaive(b []byte) bool { return firstSpecialNaive(b) == len(b) }
 
