@@ -143,6 +143,7 @@ type rig struct {
 	// children are the fake, the bare relays and the app in processes of
 	// their own, started on first use (procs=separate).
 	children map[string]string // role -> base URL
+	pids     map[string]int    // target -> the pid of the process serving it
 }
 
 // layouts are the two ways the benchmarks run the fake, the bare relays
@@ -161,12 +162,13 @@ func (r *rig) layout(b *testing.B, procs string, rt route, ts []target) []target
 	}
 	if r.children == nil {
 		fake, _ := startChild(b, "fake", "")
-		bare, _ := startChild(b, "bare", fake)
-		bareTLS, _ := startChild(b, "bare-tls", fake)
-		app, _ := startChild(b, "app", fake)
+		bare, barePID := startChild(b, "bare", fake)
+		bareTLS, bareTLSPID := startChild(b, "bare-tls", fake)
+		app, appPID := startChild(b, "app", fake)
 		r.children = map[string]string{"direct": fake + "/codex/responses", "bare": bare, "bare-tls": bareTLS, "app": app}
+		r.pids = map[string]int{"bare": barePID, "bare-tls": bareTLSPID, "app": appPID}
 		if os.Getenv(appBEnv) != "" {
-			r.children["app-b"], _ = startChild(b, "app-b", fake)
+			r.children["app-b"], r.pids["app-b"] = startChild(b, "app-b", fake)
 		}
 	}
 	if _, ok := r.children["app-b"]; ok && ts[len(ts)-1].name == "app" {
@@ -360,6 +362,10 @@ func BenchmarkThroughput(b *testing.B) {
 				b.Run("procs="+procs+"/route="+rt.name+"/target="+t.name, func(b *testing.B) {
 					b.SetParallelism(8)
 					text := "deltas:" + strconv.Itoa(lengths[1].deltas)
+					// The relay's own CPU (procs=separate): its process's
+					// user and system time over the run, per streamed delta.
+					pid := r.pids[t.name]
+					cpu0, measured := childCPU(pid)
 					b.RunParallel(func(pb *testing.PB) {
 						buf := make([]byte, 32<<10)
 						for pb.Next() {
@@ -369,6 +375,9 @@ func BenchmarkThroughput(b *testing.B) {
 							}
 						}
 					})
+					if cpu1, ok := childCPU(pid); measured && ok && procs == "separate" {
+						b.ReportMetric(float64(cpu1-cpu0)/float64(b.N*lengths[1].deltas), "relay-cpu-ns/delta")
+					}
 					r.h.Fake.Reset()
 				})
 			}
