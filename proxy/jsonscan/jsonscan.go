@@ -128,7 +128,6 @@ func special8(b []byte) uint64 {
 	return zero(v^0x2222222222222222) | zero(v^0x5c5c5c5c5c5c5c5c) | ctl
 }
 
-
 // Object reads an object, calling field for each key with the scanner at
 // its value; field reads or skips the value and reports success.
 func (p *Scanner) Object(field func(key []byte) bool) bool {
