@@ -29,15 +29,22 @@ func render(model string, n int) *rendered {
 	}
 	r := &rendered{}
 	seq := 0
+	// Each event begins with its type and sequence number, as the backend
+	// writes them (and codextest.Stream.Event), not where encoding/json
+	// would sort them among the other keys.
 	add := func(typ string, fields map[string]any) {
-		fields["type"] = typ
-		fields["sequence_number"] = seq
-		seq++
-		b, err := json.Marshal(fields)
+		rest, err := json.Marshal(fields)
 		if err != nil {
 			panic(err)
 		}
-		r.events = append(r.events, []byte("event: "+typ+"\ndata: "+string(b)+"\n\n"))
+		head := fmt.Sprintf(`{"type":%q,"sequence_number":%d`, typ, seq)
+		seq++
+		if len(fields) > 0 {
+			head += "," + string(rest[1:])
+		} else {
+			head += "}"
+		}
+		r.events = append(r.events, []byte("event: "+typ+"\ndata: "+head+"\n\n"))
 	}
 	envelope := func(status string, usage any) map[string]any {
 		return map[string]any{
