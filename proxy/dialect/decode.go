@@ -19,7 +19,7 @@ import (
 )
 
 // ErrTooLarge is returned by DecodeJSON for a body over the size limit; the
-// caller answers 413 in its own shape.
+// caller answers 413 in its own shape (the server's names the limit).
 var ErrTooLarge = apierr.Errorf(http.StatusRequestEntityTooLarge, "invalid_request_error", "The request body is too large (limit: CHATGPT_BODY_LIMIT).").WithCode("request_too_large")
 
 // DecodeJSON decodes the request body into v. what names the expected
@@ -31,10 +31,8 @@ var ErrTooLarge = apierr.Errorf(http.StatusRequestEntityTooLarge, "invalid_reque
 // of it read yet) is decoded from its bytes: no second copy, and the
 // whole body must be one JSON value.
 func DecodeJSON(body io.Reader, v any, what string) error {
-	if b, ok := body.(interface{ Bytes() []byte }); ok {
-		return decodeBytes(b.Bytes(), v, what)
-	}
-	return decodeError(json.NewDecoder(body).Decode(v), nil, what)
+	_, err := DecodeJSONRaw(body, v, what)
+	return err
 }
 
 // DecodeJSONRaw is DecodeJSON that also returns the body's bytes when the
@@ -42,7 +40,7 @@ func DecodeJSON(body io.Reader, v any, what string) error {
 func DecodeJSONRaw(body io.Reader, v any, what string) ([]byte, error) {
 	b, ok := body.(interface{ Bytes() []byte })
 	if !ok {
-		return nil, DecodeJSON(body, v, what)
+		return nil, decodeError(json.NewDecoder(body).Decode(v), nil, what)
 	}
 	raw := b.Bytes()
 	return raw, decodeBytes(raw, v, what)
@@ -77,9 +75,7 @@ func decodeBytes(raw []byte, v any, what string) error {
 	case string(t) == "null":
 		// encoding/json takes null for an object and leaves it empty:
 		// the client would hear about a missing model instead.
-		e := apierr.InvalidRequest("", "Invalid type for the request body: expected %s (a JSON object), but got null instead.", what).WithCode("invalid_type")
-		e.Cause = &Mismatch{Want: "an object", Got: "null"}
-		return e
+		return (&Mismatch{Want: "an object", Got: "null"}).Error400()
 	}
 	return decodeError(json.Unmarshal(raw, v), raw, what)
 }
@@ -187,27 +183,14 @@ func typeError(param string, raw []byte, ute *json.UnmarshalTypeError) *apierr.E
 		}
 		p += field
 	}
-	name := p
-	if name == "" {
-		name = "the request body"
-	}
 	m := &Mismatch{Path: p, Want: jsonKind(ute.Type), Got: article(got)}
-	var e *apierr.Error
-	switch {
-	case got == "number" && num != "" && m.Want != "an integer":
-		m.Got, m.OutOfRange = num, true
-		e = apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for a number.", name, num).WithCode("invalid_value")
-	case got == "number" && num != "" && strings.ContainsAny(num, ".eE"):
+	if got == "number" && num != "" {
+		// A number of the right kind that does not fit, or a fraction
+		// (or an exponent) for an integer.
 		m.Got = num
-		e = apierr.InvalidRequest(p, "Invalid type for '%s': expected an integer, but got %s instead.", name, num).WithCode("invalid_type")
-	case got == "number" && num != "":
-		m.Got, m.OutOfRange = num, true
-		e = apierr.InvalidRequest(p, "Invalid value for '%s': %s is out of range for an integer.", name, num).WithCode("invalid_value")
-	default:
-		e = apierr.InvalidRequest(p, "Invalid type for '%s': expected %s, but got %s instead.", name, m.Want, m.Got).WithCode("invalid_type")
+		m.OutOfRange = m.Want != "an integer" || !strings.ContainsAny(num, ".eE")
 	}
-	e.Cause = m
-	return e
+	return m.Error400()
 }
 
 // Mismatch is a value of the wrong JSON type, or a number out of range, in
@@ -230,6 +213,25 @@ type Mismatch struct {
 
 func (m *Mismatch) Error() string { return fmt.Sprintf("%s: want %s, got %s", m.Path, m.Want, m.Got) }
 
+// Error400 is m as the client's 400, in OpenAI's words, with m as its Cause.
+func (m *Mismatch) Error400() *apierr.Error {
+	name := m.Path
+	if name == "" {
+		name = "the request body"
+	}
+	var e *apierr.Error
+	switch {
+	case m.OutOfRange && m.Want == "an integer":
+		e = apierr.InvalidRequest(m.Path, "Invalid value for '%s': %s is out of range for an integer.", name, m.Got).WithCode("invalid_value")
+	case m.OutOfRange:
+		e = apierr.InvalidRequest(m.Path, "Invalid value for '%s': %s is out of range for a number.", name, m.Got).WithCode("invalid_value")
+	default:
+		e = apierr.InvalidRequest(m.Path, "Invalid type for '%s': expected %s, but got %s instead.", name, m.Want, m.Got).WithCode("invalid_type")
+	}
+	e.Cause = m
+	return e
+}
+
 // NullElement turns err, a 400 about a value at or under an array element
 // ("messages[1].role", or Anthropic's "messages.1.role"), into the type
 // error for that element when the request body raw holds null there: a
@@ -248,9 +250,7 @@ func NullElement(raw []byte, err error) error {
 			continue
 		}
 		if at := path[:i+1]; firstByteAt(raw, at) == 'n' {
-			e := apierr.InvalidRequest(at, "Invalid type for '%s': expected an object, but got null instead.", at).WithCode("invalid_type")
-			e.Cause = &Mismatch{Path: at, Want: "an object", Got: "null"}
-			return e
+			return (&Mismatch{Path: at, Want: "an object", Got: "null"}).Error400()
 		}
 	}
 	return err

@@ -23,9 +23,6 @@ type Failure struct {
 	// LimitedUntil and Plan are set for usage_limit_reached.
 	LimitedUntil time.Time
 	Plan         string
-	// unreachable: the transport failed in a way transportFailure names
-	// no better than "could not reach".
-	unreachable bool
 }
 
 func (f *Failure) Error() string { return f.Err.Error() }

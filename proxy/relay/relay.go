@@ -671,14 +671,23 @@ func (x *run) aggregate(stream Stream) *Failure {
 // readFailure is the failure of reading an answer that had begun: not a
 // backend out of reach, whatever the transport's error says.
 func readFailure(err error) *Failure {
-	f := transportFailure(err)
-	if f.unreachable {
-		f = &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT's stream broke off before the response completed (%v)", err).WithCode("stream_closed"), Retryable: true}
+	if f := knownFailure(err); f != nil {
+		return f
 	}
-	return f
+	return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT's stream broke off before the response completed (%v)", err).WithCode("stream_closed"), Retryable: true}
 }
 
+// transportFailure is the failure of a request that got no answer.
 func transportFailure(err error) *Failure {
+	if f := knownFailure(err); f != nil {
+		return f
+	}
+	return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "could not reach ChatGPT: %v", err).WithCode("upstream_unreachable"), Retryable: true}
+}
+
+// knownFailure is the failure of the timeouts and stream errors err may
+// be, or nil.
+func knownFailure(err error) *Failure {
 	switch {
 	case errors.Is(err, ErrFirstByteTimeout):
 		return &Failure{Err: apierr.Errorf(http.StatusGatewayTimeout, "upstream_error", "ChatGPT sent nothing within the first-byte timeout (CHATGPT_FIRST_BYTE_TIMEOUT)").WithCode("upstream_timeout")}
@@ -691,7 +700,7 @@ func transportFailure(err error) *Failure {
 	case errors.Is(err, errClosedEarly):
 		return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "ChatGPT closed the stream before the response completed").WithCode("stream_closed"), Retryable: true}
 	}
-	return &Failure{Err: apierr.Errorf(http.StatusBadGateway, "upstream_error", "could not reach ChatGPT: %v", err).WithCode("upstream_unreachable"), Retryable: true, unreachable: true}
+	return nil
 }
 
 // AuthError is the API error for a credentials failure.

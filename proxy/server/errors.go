@@ -18,10 +18,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	e := toAPIError(err, c)
-	if e.Status == http.StatusRequestEntityTooLarge {
-		e = s.tooLarge()
-	}
+	e := s.apiError(err, c)
 	if st := writtenStatus(e, c); st >= 500 {
 		s.log.Warn("request failed", "path", c.Path(), "status", st, "err", e.Message)
 	}
@@ -57,9 +54,16 @@ func sizeWords(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func toAPIError(err error, c echo.Context) *apierr.Error {
+// apiError is err as the client's API error: as it is when it is one
+// (but a body over the limit, from wherever it was found, gets the 413
+// that names the limit), else in the words of the echo error or the
+// internal error it is.
+func (s *Server) apiError(err error, c echo.Context) *apierr.Error {
 	var oe *apierr.Error
 	if errors.As(err, &oe) {
+		if oe.Status == http.StatusRequestEntityTooLarge {
+			return s.tooLarge()
+		}
 		return oe
 	}
 	var he *echo.HTTPError
@@ -71,7 +75,7 @@ func toAPIError(err error, c echo.Context) *apierr.Error {
 		case http.StatusMethodNotAllowed:
 			return apierr.Errorf(http.StatusMethodNotAllowed, "invalid_request_error", "Method %s is not allowed for %s.", c.Request().Method, c.Request().URL.Path).WithCode("method_not_allowed")
 		case http.StatusRequestEntityTooLarge:
-			return apierr.Errorf(http.StatusRequestEntityTooLarge, "invalid_request_error", "The request body is too large (limit: CHATGPT_BODY_LIMIT).").WithCode("request_too_large")
+			return s.tooLarge()
 		case http.StatusUnauthorized:
 			return apierr.Errorf(http.StatusUnauthorized, "invalid_request_error", "%s", msg).WithCode("invalid_api_key")
 		}

@@ -126,10 +126,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if err != nil {
-			e := toAPIError(err, c)
-			if e.Status == http.StatusRequestEntityTooLarge {
-				e = s.tooLarge() // as errorHandler words it
-			}
+			e := s.apiError(err, c)
 			if status = writtenStatus(e, c); status < 500 {
 				reason = e.Message
 				if anthropic.Wants(c.Request()) {

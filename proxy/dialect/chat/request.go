@@ -200,9 +200,7 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 		v    *float64
 	}{{"max_tokens", req.MaxTokens}, {"max_completion_tokens", req.MaxCompletionTokens}, {"seed", req.Seed}, {"top_logprobs", req.TopLogprobs}} {
 		if p.v != nil && *p.v != math.Trunc(*p.v) {
-			e := apierr.InvalidRequest(p.name, "Invalid type for '%s': expected an integer, but got %v instead.", p.name, *p.v).WithCode("invalid_type")
-			e.Cause = &dialect.Mismatch{Path: p.name, Want: "an integer", Got: strconv.FormatFloat(*p.v, 'g', -1, 64)}
-			return e
+			return (&dialect.Mismatch{Path: p.name, Want: "an integer", Got: strconv.FormatFloat(*p.v, 'g', -1, 64)}).Error400()
 		}
 	}
 	if req.N != nil && *req.N != 1 {
