@@ -103,9 +103,8 @@ func WithEventDelay(d time.Duration) Option {
 
 // WithKeep makes the server remember only its last n requests (up to 2n
 // between two clean-ups; for Requests and its friends) and the prompts of
-// its last n cache keys, so
-// that a fake that runs for long (the fakecodex command) does not grow
-// without end. Tests, by default, keep everything.
+// its last n cache keys, so that a fake that runs for long (the fakecodex
+// command) does not grow without end. Tests, by default, keep everything.
 func WithKeep(n int) Option {
 	return func(s *Server) { s.keep = n }
 }

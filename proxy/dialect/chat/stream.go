@@ -64,9 +64,9 @@ type itemState struct {
 // Translator turns Codex SSE events into Chat Completions chunks. It is not
 // safe for concurrent use; one Translator serves one request.
 type Translator struct {
-	plan *Plan
-	opts StreamOptions
-	tail string // chunkTail, or chunkTailUsage with include_usage
+	plan      *Plan
+	opts      StreamOptions
+	tail, end string // chunkTail and chunkEnd, or their usage forms
 
 	id       string
 	created  int64
@@ -84,9 +84,9 @@ type Translator struct {
 
 // NewTranslator returns a Translator for plan.
 func NewTranslator(plan *Plan, opts StreamOptions) *Translator {
-	t := &Translator{plan: plan, opts: opts.withDefaults(), lastText: -1, lastReason: -1, tail: chunkTail}
+	t := &Translator{plan: plan, opts: opts.withDefaults(), lastText: -1, lastReason: -1, tail: chunkTail, end: chunkEnd}
 	if plan.IncludeUsage {
-		t.tail = chunkTailUsage
+		t.tail, t.end = chunkTailUsage, chunkEndUsage
 	}
 	return t
 }
@@ -150,12 +150,15 @@ func (t *Translator) ensurePrefix() {
 	t.prefix = b
 }
 
-// chunkTail closes a content chunk; chunkTailUsage closes it when the
-// client asked for usage (stream_options.include_usage): then, as at
-// OpenAI, every chunk carries "usage", null until the last one.
+// chunkEnd closes a chunk after its choice, chunkTail a content chunk
+// (its choice not finished); their usage forms close them when the client
+// asked for usage (stream_options.include_usage): then, as at OpenAI,
+// every chunk carries "usage", null until the last one.
 const (
-	chunkTail      = `,"logprobs":null,"finish_reason":null}]}` + "\n\n"
-	chunkTailUsage = `,"logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n"
+	chunkEnd       = "}]}\n\n"
+	chunkEndUsage  = `}],"usage":null}` + "\n\n"
+	chunkTail      = `,"logprobs":null,"finish_reason":null` + chunkEnd
+	chunkTailUsage = `,"logprobs":null,"finish_reason":null` + chunkEndUsage
 )
 
 func (t *Translator) content(dst []byte, s string) []byte {
@@ -407,10 +410,8 @@ func (t *Translator) finish(dst []byte, r *codex.Response, reason string) ([]byt
 	dst = append(dst, t.prefix...)
 	dst = append(dst, `{},"logprobs":null,"finish_reason":`...)
 	dst = codex.AppendString(dst, reason)
-	if !t.plan.IncludeUsage {
-		dst = append(dst, "}]}\n\n"...)
-	} else {
-		dst = append(dst, "}],\"usage\":null}\n\n"...)
+	dst = append(dst, t.end...)
+	if t.plan.IncludeUsage {
 		u := mapUsage(r)
 		dst = append(dst, `data: {"id":`...)
 		dst = codex.AppendString(dst, t.id)
