@@ -195,3 +195,31 @@ func items(p *jsonscan.Scanner, dst *[]Item) bool {
 func contents(p *jsonscan.Scanner, dst *[]Content) bool {
 	return jsonscan.Slice(p, dst, ContentFields.Read)
 }
+
+// DecodeEventSkimming decodes data into ev as DecodeEvent does, except an
+// event whose type skim accepts: of such an event only the type is read,
+// and ev gets its Type and nothing else. The type must be the event's
+// first key, as the backend writes it; otherwise the event is decoded in
+// full. The rest of a skimmed event is not read, so not checked either:
+// its caller relays it as it came, as a byte relay would, and a client's
+// JSON parser meets what the backend sent (a decoder would have dropped
+// an event it could not read, and the client lost its text silently).
+// The Responses dialect relays most events so: a delta costs it little
+// more than a byte relay's copy.
+func DecodeEventSkimming(data []byte, ev *Event, skim func(typ string) bool) error {
+	if typ, ok := skimEvent(data, skim); ok {
+		*ev = Event{Type: typ}
+		return nil
+	}
+	return DecodeEvent(data, ev)
+}
+
+// skimEvent returns the type of the event data when it is the first key
+// and skim accepts it.
+func skimEvent(data []byte, skim func(typ string) bool) (typ string, ok bool) {
+	var p jsonscan.Scanner
+	p.Reset(data)
+	p.WS()
+	ok = p.FirstKey("type") && p.Peek() == '"' && p.InternString(&typ, eventTypes) && skim(typ)
+	return typ, ok
+}

@@ -1,6 +1,7 @@
 package codex
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -99,6 +100,83 @@ func TestDecodeEventReusesItemID(t *testing.T) {
 	}
 }
 
+// skimDeltas accepts the text deltas, as an encoder that relays them as
+// they came would.
+func skimDeltas(typ string) bool { return typ == EventTextDelta }
+
+// FuzzSkimEvent checks that whenever an event is skimmed, the type it
+// got is the value of the event's first key, "type", as encoding/json
+// reads that value. (The rest is not read: a skimmed event is relayed as
+// it came.)
+func FuzzSkimEvent(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range skimSeeds {
+		f.Add([]byte(s.data))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		typ, ok := skimEvent(data, skimDeltas)
+		if !ok {
+			return
+		}
+		d := json.NewDecoder(bytes.NewReader(data))
+		open, err1 := d.Token()
+		key, err2 := d.Token()
+		var val string
+		err3 := d.Decode(&val)
+		if open != json.Delim('{') || key != "type" || err1 != nil || err2 != nil || err3 != nil || val != typ || typ != EventTextDelta {
+			t.Fatalf("skimmed type %q from %q: encoding/json read %v %v %q (%v %v %v)", typ, data, open, key, val, err1, err2, err3)
+		}
+	})
+}
+
+// skimSeeds are events and whether DecodeEventSkimming skims them with
+// skimDeltas.
+var skimSeeds = []struct {
+	data    string
+	skimmed bool
+}{
+	{decodeSeeds[0], true},
+	{`{"type":"response.output_text.delta","delta":"a \"q\" \u00e9","x":[{"y":null},1e5,true]}`, true},
+	{" {\"type\" : \"response.output_text.delta\" , \"delta\":\"\xff\"} ", true},
+	{`{"type":"response.output_text.delta","output_index":1.5}`, true},
+	{`{"type":"response.output_text.delta","delta":"x",}`, true}, // the rest is the client's to read
+	{`{"type":"response.output_t\u0065xt.delta","delta":"x"}`, true},
+	{decodeSeeds[1], false}, // another type
+	{decodeSeeds[3], false},
+	{`{"delta":"x","type":"response.output_text.delta"}`, false}, // type not first
+	{`{"Type":"response.output_text.delta","delta":"x"}`, false},
+	{`{"type":"response.output_text.delta"`, true},
+	{`{"type":"response.output_text.del`, false},
+	{`{"type":null,"delta":"x"}`, false},
+	{`{"type":"\q"}`, false},
+	{`{}`, false},
+	{`null`, false},
+}
+
+// TestDecodeEventSkimming checks which events are skimmed, that a skimmed
+// event has its type and nothing else, and that any other is decoded as
+// DecodeEvent decodes it.
+func TestDecodeEventSkimming(t *testing.T) {
+	for i, s := range skimSeeds {
+		_, ok := skimEvent([]byte(s.data), skimDeltas)
+		if ok != s.skimmed {
+			t.Errorf("seed %d skimmed=%v, want %v: %s", i, ok, s.skimmed, s.data)
+		}
+		ev := Event{Delta: "left over", ItemID: "old"}
+		err := DecodeEventSkimming([]byte(s.data), &ev, skimDeltas)
+		var want Event
+		wantErr := DecodeEvent([]byte(s.data), &want)
+		if s.skimmed {
+			want, wantErr = Event{Type: EventTextDelta}, nil
+		}
+		if (err == nil) != (wantErr == nil) || !reflect.DeepEqual(ev, want) {
+			t.Errorf("seed %d: got %+v (%v), want %+v (%v)", i, ev, err, want, wantErr)
+		}
+	}
+}
+
 func BenchmarkDecodeEvent(b *testing.B) {
 	for _, c := range []struct{ name, data string }{
 		{"delta", decodeSeeds[0]}, {"created", decodeSeeds[3]}, {"item_added", decodeSeeds[4]},
@@ -115,6 +193,16 @@ func BenchmarkDecodeEvent(b *testing.B) {
 			}
 		})
 	}
+	b.Run("delta-skimmed", func(b *testing.B) {
+		data := []byte(decodeSeeds[0])
+		var ev Event
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := DecodeEventSkimming(data, &ev, skimDeltas); err != nil || ev.Type != EventTextDelta {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // FuzzDecodeContents checks that whatever ContentFields takes as an array, it decodes

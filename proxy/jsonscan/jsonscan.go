@@ -55,6 +55,9 @@ func (p *Scanner) Peek() byte {
 
 // WS skips white space.
 func (p *Scanner) WS() {
+	if p.i < len(p.b) && p.b[p.i] > ' ' {
+		return // most calls: compact JSON has none
+	}
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -143,6 +146,17 @@ func (p *Scanner) Object(field func(key []byte) bool) bool {
 			return false
 		}
 	}
+}
+
+// FirstKey reads the start of an object and its first key, leaving the
+// scanner at its value, and reports whether that key is name (written
+// without escapes).
+func (p *Scanner) FirstKey(name string) bool {
+	if !p.Expect('{') {
+		return false
+	}
+	key, more, ok := p.nextKey(true)
+	return ok && more && string(key) == name
 }
 
 // nextKey reads the next key of an object and its colon, leaving the

@@ -53,6 +53,14 @@ type Encoder interface {
 	Fail(dst []byte, e *apierr.Error) []byte
 }
 
+// Skimmer is implemented by an Encoder or Aggregator that relays some
+// events as they came or only counts them: for the types Skims accepts it
+// needs only the event's Type (and Raw), so the relay checks such events
+// instead of decoding them (codex.DecodeEventSkimming).
+type Skimmer interface {
+	Skims(typ string) bool
+}
+
 // Opener is implemented by an Encoder whose stream must begin with a given
 // frame (Anthropic's message_start). When the model answers for a long time
 // with nothing the client sees (hidden reasoning), the relay commits the
@@ -195,6 +203,11 @@ func (r *Relay) Serve(w http.ResponseWriter, req *http.Request, t *Turn) error {
 		t.SessionID, t.Request.PromptCacheKey = sid, sid
 	}
 	run := &run{r: r, w: w, ctx: req.Context(), path: req.URL.Path, t: t, out: status.Outcome{Client: t.Client}}
+	if s, ok := t.Encoder.(Skimmer); ok {
+		run.skim = s.Skims
+	} else if s, ok := t.Aggregator.(Skimmer); ok {
+		run.skim = s.Skims
+	}
 	err := run.serve()
 	if run.sse != nil {
 		run.sse.stop()
@@ -238,6 +251,8 @@ type run struct {
 	// activeLimit is the x-codex-active-limit of the last upstream answer:
 	// the limit family a usage limit belongs to.
 	activeLimit string
+	// skim is the dialect's Skimmer's Skims, or nil.
+	skim func(typ string) bool
 }
 
 // markProduced records that the backend produced output: the request is
@@ -616,7 +631,7 @@ func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 			}
 			return readFailure(err)
 		}
-		if codex.DecodeEvent(e.Data, ev) == nil {
+		if x.decode(e.Data, ev) == nil {
 			ev.Raw = e.Data
 			if ev.Response != nil && ev.Response.Usage != nil {
 				u := ev.Response.Usage
@@ -625,6 +640,15 @@ func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 			return nil
 		}
 	}
+}
+
+// decode decodes one event's data into ev, skimming what the dialect
+// relays as it came.
+func (x *run) decode(data []byte, ev *codex.Event) error {
+	if x.skim != nil {
+		return codex.DecodeEventSkimming(data, ev, x.skim)
+	}
+	return codex.DecodeEvent(data, ev)
 }
 
 func asFailure(err error) *Failure {

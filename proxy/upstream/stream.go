@@ -150,6 +150,9 @@ type sseReader struct {
 	name    string
 	sawData bool
 	started bool
+	// known is, when not 0, the length of the buffered bytes that pending
+	// found to end with the next event's blank line.
+	known int
 }
 
 // sseBuffers are the buffers of one sseReader; they are pooled so that a
@@ -191,6 +194,9 @@ func (p *sseReader) release() {
 func (p *sseReader) next() (Event, error) {
 	if p.sseBuffers == nil {
 		return Event{}, ErrStreamClosed
+	}
+	if ev, ok := p.nextBuffered(); ok {
+		return ev, nil
 	}
 	for {
 		line, err := p.readLine()
@@ -237,8 +243,66 @@ func (p *sseReader) next() (Event, error) {
 	}
 }
 
+// nextBuffered returns the next event without reading, when all of it is
+// buffered in the form the backend writes: LF line ends, at most one data
+// line, and no blank line before it. Its Data is then a slice of the
+// buffer (valid until the next read, as Event.Data must be), not a copy.
+// Anything else is left to next's line-by-line reading.
+func (p *sseReader) nextBuffered() (Event, bool) {
+	known := p.known
+	p.known = 0
+	n := p.br.Buffered()
+	if n == 0 || !p.started || p.sawData || p.name != "" {
+		return Event{}, false
+	}
+	b, _ := p.br.Peek(n)
+	end := known
+	if end == 0 {
+		end = blankLine(b)
+	}
+	if end < 2 || b[end-2] != '\n' || b[end-1] != '\n' {
+		return Event{}, false // not all of it yet, or CRLF
+	}
+	var name string
+	var data []byte
+	sawData := false
+	for rest := b[:end-1]; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest[:i]
+		rest = rest[i+1:]
+		if len(line) == 0 || line[len(line)-1] == '\r' {
+			return Event{}, false // a blank line first, or CRLF
+		}
+		if line[0] == ':' {
+			continue
+		}
+		field, value := line, line[len(line):]
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if sawData {
+				return Event{}, false // lines to join
+			}
+			data, sawData = value, true
+		case "event":
+			name = p.intern(value)
+		}
+	}
+	if !sawData {
+		return Event{}, false
+	}
+	_, _ = p.br.Discard(end)
+	return Event{Name: name, Data: data}, true
+}
+
 // pending reports whether the buffer holds the end of an event (a blank
-// line) or a line that would be dispatched at once.
+// line) or a line that would be dispatched at once. Where the event's end
+// is, nextBuffered need not look for again.
 func (p *sseReader) pending() bool {
 	if p.sseBuffers == nil {
 		return false
@@ -248,7 +312,29 @@ func (p *sseReader) pending() bool {
 		return false
 	}
 	b, _ := p.br.Peek(n)
-	return bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n"))
+	p.known = blankLine(b)
+	return p.known > 0
+}
+
+// blankLine returns the index just past the first blank line in b (the
+// end of "\n\n" or "\n\r\n"), or 0 when there is none. It looks for both
+// in one pass, stopping at the first: a relay asks after every event, with
+// up to the whole buffer unread, and the next event's end is near its
+// start.
+func blankLine(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return 0
+		}
+		i += j + 1
+		if i < len(b) && b[i] == '\n' {
+			return i + 1
+		}
+		if i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
+			return i + 2
+		}
+	}
 }
 
 // dispatch returns the pending event and resets the state; the returned

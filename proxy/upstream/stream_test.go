@@ -317,3 +317,54 @@ func TestCancelledContextSendsNothing(t *testing.T) {
 		t.Errorf("the backend got %d requests, want only the first", n)
 	}
 }
+
+// TestBlankLine holds blankLine to the first of the two searches it
+// stands for, on every short string of the bytes that matter.
+func TestBlankLine(t *testing.T) {
+	alphabet := []byte{'\n', '\r', 'x'}
+	var b []byte
+	var walk func(n int)
+	walk = func(n int) {
+		want := 0
+		if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
+			want = i + 2
+		}
+		if i := bytes.Index(b, []byte("\n\r\n")); i >= 0 && (want == 0 || i+3 < want) {
+			want = i + 3
+		}
+		if got := blankLine(b); got != want {
+			t.Fatalf("blankLine(%q) = %v, want %v", b, got, want)
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			b = append(b, c)
+			walk(n - 1)
+			b = b[:len(b)-1]
+		}
+	}
+	walk(7)
+}
+
+// FuzzSSEParser checks that reading events from whole buffers (where most
+// are taken from the buffer at once) gives what reading them a byte at a
+// time gives (where each is read line by line).
+func FuzzSSEParser(f *testing.F) {
+	for _, s := range []string{"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: 2\n\n", "data: a\ndata: b\n\n: c\ndata: d\n\n",
+		"event: a\r\ndata: 1\r\n\r\ndata: 2\n\n", "\n\ndata: x\n\nevent: e\n\ndata\n\nid: 1\ndata:y\n\n", "\xef\xbb\xbfdata: x\n\ndata: z"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		whole, err1 := parseAll(bytes.NewReader(in))
+		bytewise, err2 := parseAll(iotest.OneByteReader(bytes.NewReader(in)))
+		if !errors.Is(err1, io.EOF) || !errors.Is(err2, io.EOF) || len(whole) != len(bytewise) {
+			t.Fatalf("%q: whole %q (%v), byte by byte %q (%v)", in, whole, err1, bytewise, err2)
+		}
+		for i := range whole {
+			if whole[i] != bytewise[i] {
+				t.Fatalf("%q: event %d whole %q, byte by byte %q", in, i, whole[i], bytewise[i])
+			}
+		}
+	})
+}

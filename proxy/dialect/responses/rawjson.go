@@ -1,6 +1,7 @@
 package responses
 
 import (
+	"bytes"
 	"strconv"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
@@ -91,6 +92,7 @@ func appendFrame(dst []byte, typ string, raw []byte, seq int64) ([]byte, bool) {
 		return dst, false
 	}
 	dst = appendFrameHead(dst, typ)
+	body := len(dst)
 	lo, hi := span(raw)
 	if found {
 		dst = append(dst, raw[lo:at.valStart]...)
@@ -105,7 +107,32 @@ func appendFrame(dst []byte, typ string, raw []byte, seq int64) ([]byte, bool) {
 		}
 		dst = append(dst, raw[lo+1:hi]...)
 	}
+	if bytes.IndexByte(raw[lo:hi], '\n') >= 0 || bytes.IndexByte(raw[lo:hi], '\r') >= 0 {
+		// White space between tokens that ends a line (the backend's data
+		// spanned lines): one data line each, which the client joins again.
+		dst = append(dst[:body], dataLines(dst[body:])...)
+	}
 	return append(dst, "\n\n"...), true
+}
+
+// dataLines returns b with each line end (LF, CRLF or CR) followed by
+// "data: ", so that b spans SSE data lines.
+func dataLines(b []byte) []byte {
+	out := make([]byte, 0, len(b)+64)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '\r':
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+			fallthrough
+		case '\n':
+			out = append(out, "\ndata: "...)
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // span returns the bounds of b without leading and trailing whitespace.

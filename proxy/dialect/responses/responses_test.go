@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +19,11 @@ import (
 
 func fixedNow() time.Time { return time.Unix(1700000000, 0) }
 
-// feed decodes one event's data, as the relay does, and feeds it.
+// feed decodes one event's data, as the relay does (skimming what e
+// relays as it came), and feeds it.
 func feed(e *Encoder, dst, data []byte) ([]byte, relay.Signal, error) {
 	var ev codex.Event
-	if err := codex.DecodeEvent(data, &ev); err != nil {
+	if err := codex.DecodeEventSkimming(data, &ev, e.Skims); err != nil {
 		return dst, relay.SigNone, nil
 	}
 	ev.Raw = data
@@ -183,6 +185,101 @@ func TestEncoderRelaysAndRenumbers(t *testing.T) {
 	}
 }
 
+// TestEncoderSkimsOnlyWhatItRelays feeds a stream of every kind of event
+// to two encoders, one given every event decoded in full and one given
+// what the relay gives it (the events it skims only typed), and to two
+// aggregators alike: their answers, signals and stored responses must not
+// differ, or Skims accepts a type whose fields Feed reads.
+func TestEncoderSkimsOnlyWhatItRelays(t *testing.T) {
+	stream := []string{
+		evCreated,
+		`{"type":"response.in_progress","sequence_number":1,"response":{"id":"resp_up","created_at":5,"status":"in_progress","output":[]}}`,
+		evRsAdded,
+		`{"type":"response.reasoning_summary_part.added","sequence_number":3,"item_id":"rs_1","output_index":0,"summary_index":0,"part":{"type":"summary_text","text":""}}`,
+		`{"type":"response.reasoning_summary_text.delta","sequence_number":4,"item_id":"rs_1","output_index":0,"summary_index":0,"delta":"Think"}`,
+		`{"type":"response.reasoning_summary_text.done","sequence_number":5,"item_id":"rs_1","output_index":0,"summary_index":0,"text":"Think"}`,
+		`{"type":"response.reasoning_summary_part.done","sequence_number":6,"item_id":"rs_1","output_index":0,"summary_index":0,"part":{"type":"summary_text","text":"Think"}}`,
+		`{"type":"response.output_item.done","sequence_number":7,"output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[{"type":"summary_text","text":"Think"}],"encrypted_content":"gAAA"}}`,
+		evRate,
+		evAdded,
+		`{"type":"response.content_part.added","sequence_number":9,"item_id":"msg_1","output_index":1,"content_index":0,"part":{"type":"output_text","text":"","annotations":[],"logprobs":[]}}`,
+		evDelta,
+		`{"type":"response.output_text.delta","sequence_number":11,"item_id":"msg_1","output_index":1,"content_index":0,"delta":" \u00e9\n","logprobs":[],"obfuscation":"ab"}`,
+		`{"type":"response.output_text.done","sequence_number":12,"item_id":"msg_1","output_index":1,"content_index":0,"text":"Hi \"there\" \u00e9\n","logprobs":[]}`,
+		`{"type":"response.content_part.done","sequence_number":13,"item_id":"msg_1","output_index":1,"content_index":0,"part":{"type":"output_text","text":"Hi \"there\" \u00e9\n","annotations":[]}}`,
+		evDone,
+		`{"type":"response.output_item.added","sequence_number":15,"output_index":2,"item":{"id":"fc_1","type":"function_call","status":"in_progress","name":"f","call_id":"c1","arguments":""}}`,
+		`{"type":"response.function_call_arguments.delta","sequence_number":16,"item_id":"fc_1","output_index":2,"delta":"{\"a\":"}`,
+		`{"type":"response.function_call_arguments.done","sequence_number":17,"item_id":"fc_1","output_index":2,"arguments":"{\"a\":1}"}`,
+		`{"type":"response.output_item.done","sequence_number":18,"output_index":2,"item":{"id":"fc_1","type":"function_call","status":"completed","name":"f","call_id":"c1","arguments":"{\"a\":1}"}}`,
+		`{"type":"response.custom_tool_call_input.delta","sequence_number":19,"item_id":"ct_1","output_index":3,"delta":"*** Begin"}`,
+		`{"type":"response.refusal.delta","sequence_number":20,"item_id":"msg_2","output_index":4,"content_index":0,"delta":"no"}`,
+		`{"type":"response.some_new_event","sequence_number":21,"x":{"y":[1,2]}}`,
+		`{"delta":"type not first","type":"response.output_text.delta","sequence_number":22,"item_id":"msg_1","output_index":1,"content_index":0}`,
+		`{"type":"response.completed","sequence_number":23,"response":{"id":"resp_up","status":"completed","output":[],"usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":4},"output_tokens":2,"total_tokens":12}}}`,
+	}
+	plan, _ := translate(t, `{"model":"m","input":"hi"}`)
+	type result struct {
+		out    []byte
+		sigs   []relay.Signal
+		stored *Response
+		conv   []codex.Item
+	}
+	decode := func(skim bool, skims func(string) bool, data string, ev *codex.Event) {
+		var err error
+		if skim {
+			err = codex.DecodeEventSkimming([]byte(data), ev, skims)
+		} else {
+			err = codex.DecodeEvent([]byte(data), ev)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		ev.Raw = []byte(data)
+	}
+	run := func(skim bool) (enc, agg result) {
+		e := NewEncoder(plan, "resp_x", fixedNow, func(r *Response, conv []codex.Item, _ []string) { enc.stored, enc.conv = r, conv })
+		a := NewAggregator(plan, "resp_x", fixedNow, func(r *Response, conv []codex.Item, _ []string) { agg.stored, agg.conv = r, conv })
+		var ev codex.Event
+		for _, s := range stream {
+			decode(skim, e.Skims, s, &ev)
+			var sig relay.Signal
+			var err error
+			if enc.out, sig, err = e.Feed(enc.out, &ev); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+			enc.sigs = append(enc.sigs, sig)
+
+			decode(skim, a.Skims, s, &ev)
+			if sig, err = a.Feed(&ev); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+			agg.sigs = append(agg.sigs, sig)
+		}
+		agg.out, _ = json.Marshal(a.Result())
+		return enc, agg
+	}
+	fullEnc, fullAgg := run(false)
+	skimEnc, skimAgg := run(true)
+	for _, c := range []struct {
+		name       string
+		full, skim result
+	}{{"stream", fullEnc, skimEnc}, {"aggregate", fullAgg, skimAgg}} {
+		if !bytes.Equal(c.full.out, c.skim.out) {
+			t.Errorf("%s: skimmed answer differs:\n%s\nfull:\n%s", c.name, c.skim.out, c.full.out)
+		}
+		if !reflect.DeepEqual(c.full.sigs, c.skim.sigs) {
+			t.Errorf("%s: signals %v, full %v", c.name, c.skim.sigs, c.full.sigs)
+		}
+		if c.full.stored == nil || !reflect.DeepEqual(c.full.stored, c.skim.stored) || !reflect.DeepEqual(c.full.conv, c.skim.conv) {
+			t.Errorf("%s: stored %+v\nfull %+v", c.name, c.skim.stored, c.full.stored)
+		}
+	}
+	if !bytes.Contains(skimEnc.out, []byte(`"delta":" \u00e9\n","logprobs":[],"obfuscation":"ab"}`)) || !bytes.Contains(skimEnc.out, []byte("response.some_new_event")) {
+		t.Errorf("a skimmed event was not relayed as it came:\n%s", skimEnc.out)
+	}
+}
+
 func TestEncoderRetryStartsOver(t *testing.T) {
 	plan, _ := translate(t, `{"model":"m","input":"hi"}`)
 	e := NewEncoder(plan, "resp_x", fixedNow, nil)
@@ -276,6 +373,31 @@ func TestAppendFrame(t *testing.T) {
 	}
 	if _, ok := appendFrame(nil, "x", []byte(`[1]`), 0); ok {
 		t.Error("an array was taken for an object")
+	}
+	// Data that spanned lines (white space between tokens) spans data
+	// lines again: a line of its own would not be data to the client.
+	raw := "{\"type\":\"x\",\r\n \"sequence_number\": 5,\n\"a\":\r[1,\n2]}"
+	out, ok := appendFrame(nil, "x", []byte(raw), 3)
+	if !ok {
+		t.Fatal("not an object")
+	}
+	var data []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n\n"), "\n") {
+		if line == "event: x" {
+			continue
+		}
+		d, found := strings.CutPrefix(line, "data: ")
+		if !found {
+			t.Fatalf("line %q of frame %q is not data", line, out)
+		}
+		data = append(data, d)
+	}
+	var m struct {
+		Seq int   `json:"sequence_number"`
+		A   []int `json:"a"`
+	}
+	if err := json.Unmarshal([]byte(strings.Join(data, "\n")), &m); err != nil || m.Seq != 3 || len(m.A) != 2 {
+		t.Errorf("%q -> %q: %+v (%v)", raw, out, m, err)
 	}
 }
 

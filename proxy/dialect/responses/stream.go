@@ -249,6 +249,19 @@ func (e *Encoder) Feed(dst []byte, ev *codex.Event) ([]byte, relay.Signal, error
 	return e.frame(dst, ev), relay.SigOutput, nil
 }
 
+// Skims reports whether Feed relays events of type typ as they came,
+// needing nothing of them but their type and raw bytes: the deltas and
+// most other events. The lifecycle events, items and content parts are
+// read (relay.Skimmer).
+func (e *Encoder) Skims(typ string) bool {
+	switch typ {
+	case codex.EventCreated, codex.EventInProgress, codex.EventCompleted, codex.EventIncomplete,
+		codex.EventFailed, codex.EventError, codex.EventItemAdded, codex.EventItemDone, codex.EventPartAdded:
+		return false
+	}
+	return true
+}
+
 // Fail appends the response.failed event that ends a committed stream.
 func (e *Encoder) Fail(dst []byte, err *apierr.Error) []byte {
 	dst = e.flush(dst)
@@ -412,6 +425,18 @@ func (a *Aggregator) Feed(ev *codex.Event) (relay.Signal, error) {
 		return relay.SigOutput, nil
 	}
 	return relay.SigNone, nil
+}
+
+// Skims reports whether Feed needs nothing of events of type typ but
+// their type: all but the lifecycle events and finished items
+// (relay.Skimmer).
+func (a *Aggregator) Skims(typ string) bool {
+	switch typ {
+	case codex.EventCreated, codex.EventCompleted, codex.EventIncomplete, codex.EventFailed,
+		codex.EventError, codex.EventItemDone:
+		return false
+	}
+	return true
 }
 
 // Result returns the response object.
