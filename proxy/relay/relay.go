@@ -458,9 +458,12 @@ func effortOf(req *codex.Request) string {
 
 func (r *Relay) stopping() bool { return r.Stopping != nil && r.Stopping() }
 
+// failInBand ends a committed stream with e, after the frames held for
+// the rest of a burst that did not come.
 func (x *run) failInBand(e *apierr.Error) {
 	x.out.Failed = true
-	x.sse.write(x.t.Encoder.Fail(nil, e))
+	x.sse.buf = x.t.Encoder.Fail(x.sse.buf, e)
+	x.writeHeld()
 }
 
 // noteUsageLimit records a usage limit for the family the backend named
@@ -526,16 +529,15 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 	var sig Signal
 	var ferr error
 	if x.committed {
-		buf := x.sse.buf[:0]
-		buf, sig, ferr = enc.Feed(buf, ev)
-		x.sse.buf = buf
-		if cap(buf) > maxKeptFrames {
-			x.sse.buf = nil // a large burst's buffer is not kept for the stream's life
-		}
-		// Flush once per burst: while the next event is already
-		// buffered, the output waits in the response's buffer.
-		if !x.sse.send(buf, !morePending(stream)) {
-			return &Failure{Err: ErrClientGone}, false
+		// One write per burst: while the next event is already buffered,
+		// the frames wait in x.sse.buf (up to burstFrames), then go out
+		// in one write and one flush, each of which costs a call through
+		// the HTTP stack and the client a wake-up.
+		x.sse.buf, sig, ferr = enc.Feed(x.sse.buf, ev)
+		if ferr != nil || sig == SigDone || len(x.sse.buf) >= burstFrames || !morePending(stream) {
+			if !x.writeHeld() {
+				return &Failure{Err: ErrClientGone}, false
+			}
 		}
 	} else {
 		*held, sig, ferr = enc.Feed(*held, ev)
@@ -572,10 +574,27 @@ func (x *run) step(stream Stream, ev *codex.Event, held *[]byte) (*Failure, bool
 	return nil, false
 }
 
+// writeHeld writes and flushes the frames held in x.sse.buf; false when
+// the client is gone.
+func (x *run) writeHeld() bool {
+	buf := x.sse.buf
+	ok := x.sse.write(buf)
+	x.sse.buf = buf[:0]
+	if cap(buf) > maxKeptFrames {
+		x.sse.buf = nil // a large burst's buffer is not kept for the stream's life
+	}
+	return ok
+}
+
+// burstFrames is how many bytes of frames wait for the rest of a burst
+// before they are written.
+const burstFrames = 16 << 10
+
 // maxKeptFrames is the largest frame buffer a stream keeps between events
-// (a delta's frames take a few hundred bytes; the first burst of an
-// agent's Responses stream, with its request echoed, a hundred kilobytes).
-const maxKeptFrames = 16 << 10
+// (a delta's frames take a few hundred bytes, a burst up to burstFrames and
+// its last frame; the first burst of an agent's Responses stream, with its
+// request echoed, a hundred kilobytes).
+const maxKeptFrames = 32 << 10
 
 // quietWait is how long an answer the client cannot see yet (hidden
 // reasoning) may stay silent: until the first-byte deadline, or one

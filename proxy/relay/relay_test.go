@@ -177,3 +177,66 @@ func TestBodyReleasedOnceAnswering(t *testing.T) {
 		t.Error("the request body is still held while the answer is out")
 	}
 }
+
+// burstStream is fakeStream whose events are all buffered (Pending) and
+// which then breaks off.
+type burstStream struct{ fakeStream }
+
+func (s *burstStream) Pending() bool { return true }
+func (s *burstStream) Next() (upstream.Event, error) {
+	if len(s.events) == 0 {
+		return upstream.Event{}, io.ErrUnexpectedEOF
+	}
+	return s.fakeStream.Next()
+}
+
+type burstUpstream struct{ stream *burstStream }
+
+func (u burstUpstream) Responses(context.Context, upstream.Request) (Stream, error) {
+	return u.stream, nil
+}
+
+// failingEncoder is textEncoder that ends a failed stream with a frame.
+type failingEncoder struct{ textEncoder }
+
+func (failingEncoder) Fail(dst []byte, e *apierr.Error) []byte {
+	return append(dst, "data: failed\n\n"...)
+}
+
+// recordingWriter records each write and flush of a response.
+type recordingWriter struct {
+	header  http.Header
+	writes  []string
+	flushes int
+}
+
+func (w *recordingWriter) Header() http.Header { return w.header }
+func (w *recordingWriter) WriteHeader(int)     {}
+func (w *recordingWriter) Flush()              { w.flushes++ }
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	w.writes = append(w.writes, string(b))
+	return len(b), nil
+}
+
+// TestBurstInOneWrite checks that the frames of events that arrived
+// together go to the client in one write and one flush, and that frames
+// held for the rest of a burst that broke off go out before the failure.
+func TestBurstInOneWrite(t *testing.T) {
+	st := &burstStream{fakeStream{events: []string{
+		`{"type":"response.created","response":{"id":"r"}}`,
+		`{"type":"response.output_text.delta","delta":"a"}`,
+		`{"type":"response.output_text.delta","delta":"b"}`,
+		`{"type":"response.output_text.delta","delta":"c"}`,
+	}}}
+	r := &Relay{Upstream: burstUpstream{st}, Auth: auth.NewStatic("tok", "acct"), Status: status.NewRecorder(time.Now),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, Sleep: func(context.Context, time.Duration) {}}
+	w := &recordingWriter{header: http.Header{}}
+	req := httptest.NewRequest(http.MethodPost, "/v1/responses", nil)
+	if err := r.Serve(w, req, &Turn{Request: &codex.Request{Model: "gpt-5.4"}, Encoder: failingEncoder{}}); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	want := []string{"data: a\n\n", "data: b\n\ndata: c\n\ndata: failed\n\n"}
+	if strings.Join(w.writes, "|") != strings.Join(want, "|") || w.flushes != len(want) {
+		t.Errorf("writes %q with %d flushes, want %q with one flush each", w.writes, w.flushes, want)
+	}
+}

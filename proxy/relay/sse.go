@@ -18,11 +18,10 @@ type sseWriter struct {
 	mu        sync.Mutex
 	w         http.ResponseWriter
 	rc        *http.ResponseController
-	buf       []byte
+	buf       []byte // frames the relay holds for the rest of a burst; not under mu
 	keepAlive []byte
 	last      time.Time
 	broken    bool
-	dirty     bool // written but not flushed
 	done      bool
 	timer     *time.Timer
 }
@@ -51,41 +50,34 @@ func (s *sseWriter) ping() {
 		s.timer.Reset(KeepAliveInterval - quiet)
 		return
 	}
-	s.sendLocked(s.keepAlive, true)
+	s.writeLocked(s.keepAlive)
 	s.timer.Reset(KeepAliveInterval)
 }
 
-// write sends b and flushes; false when the client is gone.
-func (s *sseWriter) write(b []byte) bool { return s.send(b, true) }
-
-// send writes b and, when flush is set, flushes everything written so far;
-// false when the client is gone.
-func (s *sseWriter) send(b []byte, flush bool) bool {
+// write writes b and flushes; false when the client is gone.
+func (s *sseWriter) write(b []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sendLocked(b, flush)
+	return s.writeLocked(b)
 }
 
-// sendLocked is send with mu held.
-func (s *sseWriter) sendLocked(b []byte, flush bool) bool {
+// writeLocked is write with mu held.
+func (s *sseWriter) writeLocked(b []byte) bool {
 	if s.broken {
 		return false
 	}
-	if len(b) > 0 {
-		if _, err := s.w.Write(b); err != nil {
-			s.broken = true
-			return false
-		}
-		s.dirty = true
+	if len(b) == 0 {
+		return true
 	}
-	if flush && s.dirty {
-		if err := s.rc.Flush(); err != nil {
-			s.broken = true
-			return false
-		}
-		s.dirty = false
-		s.last = time.Now()
+	if _, err := s.w.Write(b); err != nil {
+		s.broken = true
+		return false
 	}
+	if err := s.rc.Flush(); err != nil {
+		s.broken = true
+		return false
+	}
+	s.last = time.Now()
 	return true
 }
 
