@@ -200,10 +200,11 @@ func contents(p *jsonscan.Scanner, dst *[]Content) bool {
 // event whose type skim accepts: of such an event only the type is read,
 // and ev gets its Type and nothing else. The type must be the event's
 // first key, as the backend writes it; otherwise the event is decoded in
-// full. The rest of a skimmed event is not read, so not checked either:
-// its caller relays it as it came, as a byte relay would, and a client's
-// JSON parser meets what the backend sent (a decoder would have dropped
-// an event it could not read, and the client lost its text silently).
+// full. The rest of a skimmed event is not read, so not checked either
+// (nor a second "type" key, which encoding/json would let win): its
+// caller relays it as it came, as a byte relay would, and a client's JSON
+// parser meets what the backend sent, where a decoder would have dropped
+// an event it could not read and the client lost that text silently.
 // The Responses dialect relays most events so: a delta costs it little
 // more than a byte relay's copy.
 func DecodeEventSkimming(data []byte, ev *Event, skim func(typ string) bool) error {

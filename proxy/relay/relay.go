@@ -636,8 +636,9 @@ func (x *run) finish() {
 	x.mu.Unlock()
 }
 
-// next reads and decodes the next event; frames that do not decode are
-// skipped, as the Codex CLI does.
+// next reads and decodes the next event. Frames that do not decode are
+// skipped, as the Codex CLI does, except those the dialect skims
+// (Skimmer): it relays them as they came.
 func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 	for {
 		e, err := stream.Next()

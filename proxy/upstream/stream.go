@@ -297,7 +297,7 @@ func (p *sseReader) nextBuffered() (Event, bool) {
 		return Event{}, false
 	}
 	_, _ = p.br.Discard(end)
-	return Event{Name: name, Data: data}, true
+	return Event{Name: name, Data: data[:len(data):len(data)]}, true
 }
 
 // pending reports whether the buffer holds the end of an event (a blank

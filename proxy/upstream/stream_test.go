@@ -347,24 +347,85 @@ func TestBlankLine(t *testing.T) {
 	walk(7)
 }
 
-// FuzzSSEParser checks that reading events from whole buffers (where most
-// are taken from the buffer at once) gives what reading them a byte at a
-// time gives (where each is read line by line).
+// chunky reads its input in chunks of 1 to 64 bytes, their sizes taken
+// in turn from sizes (one byte each when it is empty).
+type chunky struct {
+	b     []byte
+	sizes []byte
+	i     int
+}
+
+func (c *chunky) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	n := 1
+	if len(c.sizes) > 0 {
+		n = int(c.sizes[c.i%len(c.sizes)])%64 + 1
+		c.i++
+	}
+	n = min(n, len(p), len(c.b))
+	copy(p, c.b[:n])
+	c.b = c.b[n:]
+	return n, nil
+}
+
+// parseAllPending is parseAll asking pending before and after each event,
+// as the relay does.
+func parseAllPending(r io.Reader) ([]wantEvent, error) {
+	var p sseReader
+	p.init(r)
+	var out []wantEvent
+	for {
+		p.pending()
+		ev, err := p.next()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, wantEvent{ev.Name, string(ev.Data)})
+		p.pending()
+	}
+}
+
+// FuzzSSEParser checks that reading events as they arrive in chunks, and
+// asking whether one is pending in between (where most are taken from
+// the buffer at once, at the place pending found), gives what reading
+// them a byte at a time gives (each read line by line).
 func FuzzSSEParser(f *testing.F) {
 	for _, s := range []string{"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: 2\n\n", "data: a\ndata: b\n\n: c\ndata: d\n\n",
 		"event: a\r\ndata: 1\r\n\r\ndata: 2\n\n", "\n\ndata: x\n\nevent: e\n\ndata\n\nid: 1\ndata:y\n\n", "\xef\xbb\xbfdata: x\n\ndata: z"} {
-		f.Add([]byte(s))
+		f.Add([]byte(s), []byte{3, 7})
+		f.Add([]byte(s), []byte{63})
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		whole, err1 := parseAll(bytes.NewReader(in))
-		bytewise, err2 := parseAll(iotest.OneByteReader(bytes.NewReader(in)))
-		if !errors.Is(err1, io.EOF) || !errors.Is(err2, io.EOF) || len(whole) != len(bytewise) {
-			t.Fatalf("%q: whole %q (%v), byte by byte %q (%v)", in, whole, err1, bytewise, err2)
+	f.Fuzz(func(t *testing.T, in, sizes []byte) {
+		got, err1 := parseAllPending(&chunky{b: in, sizes: sizes})
+		want, err2 := parseAll(iotest.OneByteReader(bytes.NewReader(in)))
+		if !errors.Is(err1, io.EOF) || !errors.Is(err2, io.EOF) || len(got) != len(want) {
+			t.Fatalf("%q: chunked %q (%v), byte by byte %q (%v)", in, got, err1, want, err2)
 		}
-		for i := range whole {
-			if whole[i] != bytewise[i] {
-				t.Fatalf("%q: event %d whole %q, byte by byte %q", in, i, whole[i], bytewise[i])
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: event %d %q, want %q", in, i, got[i], want[i])
 			}
 		}
 	})
+}
+
+// TestEventDataCapped checks that an event's Data, a slice of the read
+// buffer, cannot be appended to over the next event.
+func TestEventDataCapped(t *testing.T) {
+	var p sseReader
+	p.init(bytes.NewReader([]byte("data: first\n\ndata: second\n\ndata: third\n\n")))
+	if _, err := p.next(); err != nil { // the first is read line by line
+		t.Fatal(err)
+	}
+	ev, err := p.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(ev.Data, "XXXXXXXXXX"...)
+	ev, err = p.next()
+	if err != nil || string(ev.Data) != "third" {
+		t.Errorf("after appending to the previous Data, the next event is %q (%v), want %q", ev.Data, err, "third")
+	}
 }

@@ -3,6 +3,7 @@ package responses
 import (
 	"bytes"
 	"strconv"
+	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
 )
@@ -77,8 +78,12 @@ func field(b []byte, key string) []byte {
 
 // appendFrame appends the SSE frame of event raw, of type typ, with its
 // sequence_number set to seq. Everything else is copied as it came. It
-// returns false when raw is not an object.
+// returns false when raw is not an object, or typ holds a line end (it
+// would end the frame's event line).
 func appendFrame(dst []byte, typ string, raw []byte, seq int64) ([]byte, bool) {
+	if strings.IndexByte(typ, '\n') >= 0 || strings.IndexByte(typ, '\r') >= 0 {
+		return dst, false
+	}
 	var at member
 	found := false
 	ok := members(raw, func(m member) bool {

@@ -221,6 +221,7 @@ func TestEncoderSkimsOnlyWhatItRelays(t *testing.T) {
 	plan, _ := translate(t, `{"model":"m","input":"hi"}`)
 	type result struct {
 		out    []byte
+		ends   []int // len(out) after each event: what went out with which
 		sigs   []relay.Signal
 		stored *Response
 		conv   []codex.Item
@@ -248,7 +249,7 @@ func TestEncoderSkimsOnlyWhatItRelays(t *testing.T) {
 			if enc.out, sig, err = e.Feed(enc.out, &ev); err != nil {
 				t.Fatalf("%s: %v", s, err)
 			}
-			enc.sigs = append(enc.sigs, sig)
+			enc.sigs, enc.ends = append(enc.sigs, sig), append(enc.ends, len(enc.out))
 
 			decode(skim, a.Skims, s, &ev)
 			if sig, err = a.Feed(&ev); err != nil {
@@ -267,6 +268,9 @@ func TestEncoderSkimsOnlyWhatItRelays(t *testing.T) {
 	}{{"stream", fullEnc, skimEnc}, {"aggregate", fullAgg, skimAgg}} {
 		if !bytes.Equal(c.full.out, c.skim.out) {
 			t.Errorf("%s: skimmed answer differs:\n%s\nfull:\n%s", c.name, c.skim.out, c.full.out)
+		}
+		if !reflect.DeepEqual(c.full.ends, c.skim.ends) {
+			t.Errorf("%s: frames written after each event %v, full %v", c.name, c.skim.ends, c.full.ends)
 		}
 		if !reflect.DeepEqual(c.full.sigs, c.skim.sigs) {
 			t.Errorf("%s: signals %v, full %v", c.name, c.skim.sigs, c.full.sigs)
@@ -373,6 +377,9 @@ func TestAppendFrame(t *testing.T) {
 	}
 	if _, ok := appendFrame(nil, "x", []byte(`[1]`), 0); ok {
 		t.Error("an array was taken for an object")
+	}
+	if out, ok := appendFrame(nil, "x\n\ndata: {}", []byte(`{"type":"x\n\ndata: {}"}`), 0); ok {
+		t.Errorf("a type with line ends was framed: %q", out)
 	}
 	// Data that spanned lines (white space between tokens) spans data
 	// lines again: a line of its own would not be data to the client.
