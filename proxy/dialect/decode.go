@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -395,6 +396,39 @@ func UnmarshalString(raw []byte, s *string) error {
 		return nil
 	}
 	return json.Unmarshal(raw, s)
+}
+
+// WholeInt is an integer a client may also write as a number whose
+// fraction is zero (1024.0, as Python clients write floats), which
+// Anthropic's API takes as pydantic's lax integers do. A fraction, an
+// integer out of int64's range or a value of another kind is the type
+// error encoding/json reports for an int64, so that typeError words it;
+// the error carries no offset, so the path it names has no array
+// indices: WholeInt is for fields outside arrays.
+type WholeInt int64
+
+// UnmarshalJSON reads an integer, or a number with a zero fraction; null
+// leaves n alone, as it leaves an int64.
+func (n *WholeInt) UnmarshalJSON(b []byte) error {
+	s := string(bytes.TrimSpace(b))
+	if s == "null" {
+		return nil
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*n = WholeInt(i)
+		return nil
+	}
+	kind := kindOf(s[0])
+	if kind == "number" {
+		// 2⁶³ is exact in a float64: below it, every whole float64 is an
+		// int64.
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
+			*n = WholeInt(f)
+			return nil
+		}
+		kind += " " + s
+	}
+	return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeFor[int64]()}
 }
 
 // jsonKind names the JSON kind a Go type decodes from, for messages that

@@ -214,3 +214,36 @@ func TestNullElement(t *testing.T) {
 		t.Error("no body: replaced")
 	}
 }
+
+// TestWholeInt: an integer may be written with a zero fraction (1024.0);
+// a fraction, a number out of range or another kind is the type error an
+// int64 gets.
+func TestWholeInt(t *testing.T) {
+	type req struct {
+		N *WholeInt `json:"n"`
+		M WholeInt  `json:"m"`
+	}
+	for body, want := range map[string]int64{`{"n":1024}`: 1024, `{"n":1024.0}`: 1024, `{"n":1e3}`: 1000, `{"n":-0.0}`: 0, `{"n":-9223372036854775808}`: -1 << 63} {
+		var v req
+		if err := DecodeJSON(bytes.NewBufferString(body), &v, "a request"); err != nil || v.N == nil || int64(*v.N) != want {
+			t.Errorf("%s: %v %v, want %d", body, v.N, err, want)
+		}
+	}
+	v := req{M: 7}
+	if err := DecodeJSON(bytes.NewBufferString(`{"n":null,"m":null}`), &v, "a request"); err != nil || v.N != nil || v.M != 7 {
+		t.Errorf("null: %+v %v", v, err)
+	}
+	for body, msg := range map[string]string{
+		`{"n":1024.5}`:                "Invalid type for 'n': expected an integer, but got 1024.5 instead.",
+		`{"n":99999999999999999999}`:  "Invalid value for 'n': 99999999999999999999 is out of range for an integer.",
+		`{"n":9223372036854775808.0}`: "Invalid type for 'n': expected an integer, but got 9223372036854775808.0 instead.",
+		`{"n":"1024"}`:                "Invalid type for 'n': expected an integer, but got a string instead.",
+		`{"m":true}`:                  "Invalid type for 'm': expected an integer, but got a boolean instead.",
+	} {
+		err := DecodeJSON(bytes.NewBufferString(body), new(req), "a request")
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Message != msg {
+			t.Errorf("%s: %v, want %q", body, err, msg)
+		}
+	}
+}

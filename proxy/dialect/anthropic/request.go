@@ -592,14 +592,18 @@ func effort(t *Thinking, oc *OutputConfig, res catalog.Resolution) (dialect.Effo
 	}
 	switch t.Type {
 	case "enabled":
-		if t.BudgetTokens < 1024 {
+		var budget int64
+		if t.BudgetTokens != nil {
+			budget = int64(*t.BudgetTokens)
+		}
+		if budget < 1024 {
 			return want, invalid("thinking.budget_tokens", "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
 		}
 		want.Summary = ""
 		if want.Effort == "" {
 			want.Effort = "xhigh"
 			for _, be := range budgetEfforts {
-				if t.BudgetTokens < be.below {
+				if budget < be.below {
 					want.Effort = be.effort
 					break
 				}

@@ -659,6 +659,8 @@ func TestBadInput(t *testing.T) {
 		// and Anthropic's API name them: dotted path, "Input should be".
 		{"wrong type", `{"model":"gpt-5.5","max_tokens":"many","messages":[]}`, 400, "max_tokens: Input should be a valid integer"},
 		{"fraction for an integer", `{"model":"gpt-5.5","max_tokens":1.5,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got a number with a fractional part"},
+		{"fraction for max_tokens written as a float", `{"model":"gpt-5.5","max_tokens":1024.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "max_tokens: Input should be a valid integer, got a number with a fractional part"},
+		{"fraction for top_k", `{"model":"gpt-5.5","max_tokens":5,"top_k":4.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_k: Input should be a valid integer, got a number with a fractional part"},
 		{"integer out of range", `{"model":"gpt-5.5","max_tokens":99999999999999999999,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got 99999999999999999999, which is out of range"},
 		{"wrong type in the second message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, 400, "messages.1.role: Input should be a valid string"},
 		{"messages not a list", `{"model":"gpt-5.5","max_tokens":5,"messages":"hi"}`, 400, "messages: Input should be a valid list"},
@@ -751,5 +753,23 @@ func TestSystemMessagesInMessages(t *testing.T) {
 	part := last["content"].([]any)[0].(map[string]any)
 	if last["role"] != "developer" || part["text"] != "be brief" || inputKinds(h.LastResponses(t).JSON) != "message,message" {
 		t.Errorf("input %v", in)
+	}
+}
+
+// Integers written with a zero fraction (1024.0), as Python clients write
+// floats, are integers to Anthropic's API (pydantic's lax mode), and so
+// here.
+func TestWholeNumbers(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, body := range []string{
+		`{"model":"gpt-5.5","max_tokens":1024.0,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"gpt-5.5","max_tokens":1e4,"top_k":40.0,"thinking":{"type":"enabled","budget_tokens":2048.0},"messages":[{"role":"user","content":"hi"}]}`,
+	} {
+		if status, _, resp := h.post(t, "/v1/messages", body); status != 200 {
+			t.Errorf("%s: %d %s", body, status, resp)
+		}
+	}
+	if r := h.LastResponses(t).JSON["reasoning"].(map[string]any); r["effort"] != "low" {
+		t.Errorf("budget 2048.0 -> %v", r)
 	}
 }
