@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
@@ -63,6 +64,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if err != nil {
 		return dialect.NullElement(raw, err)
 	}
+	if err := budgetFits(req, r.Header); err != nil {
+		return err
+	}
 	plan.Stream = req.Stream
 	if plan.EffortClamped != "" {
 		w.Header().Set("X-Reasoning-Effort", plan.EffortClamped)
@@ -75,6 +79,24 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 		turn.Aggregator = NewAggregator(plan, h.Now)
 	}
 	return h.Relay.Serve(w, r, turn)
+}
+
+// budgetFits refuses a thinking budget that leaves max_tokens no room for
+// the answer, as Anthropic's API does once the request is otherwise valid.
+// With interleaved thinking (its beta, which Claude Code asks for) the
+// budget spans all the thinking blocks of a turn and may exceed
+// max_tokens.
+func budgetFits(req *Request, h http.Header) error {
+	t := req.Thinking
+	if t == nil || t.Type != "enabled" || t.BudgetTokens == nil || *req.MaxTokens > *t.BudgetTokens {
+		return nil
+	}
+	for _, v := range h.Values("Anthropic-Beta") {
+		if strings.Contains(v, "interleaved-thinking-") {
+			return nil
+		}
+	}
+	return invalid("max_tokens", "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size")
 }
 
 // CountTokens answers POST /v1/messages/count_tokens offline: the request

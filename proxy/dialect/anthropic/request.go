@@ -592,10 +592,10 @@ func effort(t *Thinking, oc *OutputConfig, res catalog.Resolution) (dialect.Effo
 	}
 	switch t.Type {
 	case "enabled":
-		var budget int64
-		if t.BudgetTokens != nil {
-			budget = int64(*t.BudgetTokens)
+		if t.BudgetTokens == nil {
+			return want, invalid("thinking.budget_tokens", "thinking.enabled.budget_tokens: Field required")
 		}
+		budget := int64(*t.BudgetTokens)
 		if budget < 1024 {
 			return want, invalid("thinking.budget_tokens", "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
 		}

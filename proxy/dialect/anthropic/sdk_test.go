@@ -441,6 +441,10 @@ func TestSDKRedactedThinking(t *testing.T) {
 	// replays from its data.
 	h := newHarness(t, map[string]string{"CHATGPT_REASONING_SUMMARY": "none"})
 	ctx := context.Background()
+	// A budget over max_tokens needs interleaved thinking (the SDK wants a
+	// stream for a larger max_tokens).
+	h.client = anthropic.NewClient(option.WithBaseURL(h.root), option.WithAPIKey(proxytest.APIKey), option.WithMaxRetries(0),
+		option.WithHeader("anthropic-beta", "interleaved-thinking-2025-05-14"))
 	p := anthropic.MessageNewParams{Model: "gpt-5.5", MaxTokens: 20000, Thinking: anthropic.ThinkingConfigParamOfEnabled(40000), Messages: []anthropic.MessageParam{user("deep")}}
 	m, err := h.client.Messages.New(ctx, p)
 	if err != nil {
@@ -661,6 +665,9 @@ func TestBadInput(t *testing.T) {
 		{"fraction for an integer", `{"model":"gpt-5.5","max_tokens":1.5,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got a number with a fractional part"},
 		{"fraction for max_tokens written as a float", `{"model":"gpt-5.5","max_tokens":1024.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "max_tokens: Input should be a valid integer, got a number with a fractional part"},
 		{"fraction for top_k", `{"model":"gpt-5.5","max_tokens":5,"top_k":4.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_k: Input should be a valid integer, got a number with a fractional part"},
+		{"thinking budget over max_tokens", `{"model":"gpt-5.5","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":"hi"}]}`, 400, "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size"},
+		{"thinking budget under 1024", `{"model":"gpt-5.5","max_tokens":5,"thinking":{"type":"enabled","budget_tokens":1000},"messages":[{"role":"user","content":"hi"}]}`, 400, "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"},
+		{"thinking without a budget", `{"model":"gpt-5.5","max_tokens":5,"thinking":{"type":"enabled"},"messages":[{"role":"user","content":"hi"}]}`, 400, "thinking.enabled.budget_tokens: Field required"},
 		{"integer out of range", `{"model":"gpt-5.5","max_tokens":99999999999999999999,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got 99999999999999999999, which is out of range"},
 		{"wrong type in the second message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, 400, "messages.1.role: Input should be a valid string"},
 		{"messages not a list", `{"model":"gpt-5.5","max_tokens":5,"messages":"hi"}`, 400, "messages: Input should be a valid list"},
@@ -716,6 +723,12 @@ func TestBadInput(t *testing.T) {
 	}
 	if len(h.Fake.ResponsesRequests()) != 1 {
 		t.Errorf("bad input went upstream")
+	}
+	// With interleaved thinking the budget spans the turn and may exceed
+	// max_tokens.
+	if status, _, body := h.post(t, "/v1/messages", `{"model":"gpt-5.5","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":4000},"messages":[{"role":"user","content":"hi"}]}`,
+		"anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14"); status != 200 {
+		t.Errorf("interleaved thinking over max_tokens: %d %s", status, body)
 	}
 	// An empty list of MCP servers, however written, asks for nothing.
 	if status, _, body := h.post(t, "/v1/messages", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[ ],"messages":[{"role":"user","content":"hi"}]}`); status != 200 {
