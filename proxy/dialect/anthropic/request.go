@@ -504,12 +504,17 @@ func (b *builder) tools(tools []Tool) error {
 		param := fmt.Sprintf("tools.%d", i)
 		switch {
 		case t.Type == "" || t.Type == "custom":
+			// Named as Anthropic's API names a client tool's fields, by
+			// its kind: tools.0.custom.input_schema.
 			if t.Name == "" {
-				return invalid(param+".name", "%s.name: Field required", param)
+				return invalid(param+".name", "%s.custom.name: Field required", param)
 			}
-			schema, err := dialect.FunctionParameters(param+".input_schema", t.InputSchema)
-			if err != nil {
-				return invalid(param+".input_schema", "%s.input_schema: Input should be a valid dictionary", param)
+			if len(bytes.TrimSpace(t.InputSchema)) == 0 {
+				return invalid(param+".input_schema", "%s.custom.input_schema: Field required", param)
+			}
+			schema := bytes.TrimSpace(t.InputSchema)
+			if schema[0] != '{' {
+				return invalid(param+".input_schema", "%s.custom.input_schema: Input should be a valid dictionary", param)
 			}
 			strict := false
 			body.Tools = append(body.Tools, codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(t.Name),

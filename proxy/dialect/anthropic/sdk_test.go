@@ -493,7 +493,7 @@ func TestSDKCountTokens(t *testing.T) {
 		t.Errorf("system adds %d, want 4", d)
 	}
 	withTool := base
-	withTool.Tools = []anthropic.MessageCountTokensToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_weather", InputSchema: anthropic.ToolInputSchemaParam{}}}}
+	withTool.Tools = []anthropic.MessageCountTokensToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_weather", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}}
 	if d := count(withTool) - n; d < 10 {
 		t.Errorf("a tool adds %d tokens", d)
 	}
@@ -683,7 +683,10 @@ func TestBadInput(t *testing.T) {
 		{"mcp servers", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "mcp_servers: remote MCP servers"},
 		{"null system block", `{"model":"gpt-5.5","max_tokens":5,"system":[null],"messages":[{"role":"user","content":"hi"}]}`, 400, "system.0: Input should be a valid dictionary"},
 		{"null tool", `{"model":"gpt-5.5","max_tokens":5,"tools":[null],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0: Input should be a valid dictionary"},
-		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.input_schema"},
+		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.custom.input_schema: Input should be a valid dictionary"},
+		{"input_schema null", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":null}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.custom.input_schema: Input should be a valid dictionary"},
+		{"tool without input_schema", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":{"type":"object"}},{"type":"custom","name":"g"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.1.custom.input_schema: Field required"},
+		{"tool without name", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.custom.name: Field required"},
 		{"no messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[]}`, 400, "messages"},
 		{"text document in a PDF's clothes", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/html","data":"PGI+"}}]}]}`, 400, "application/pdf"},
 		{"oversized", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"` + strings.Repeat("y", 5000) + `"}]}`, 413, "too large: the limit is 4 KiB"},
