@@ -247,3 +247,29 @@ func TestWholeInt(t *testing.T) {
 		}
 	}
 }
+
+// TestMissing tells a required string left out, or null, from one sent
+// empty.
+func TestMissing(t *testing.T) {
+	raw := []byte(` [ {"type":"text"}, {"type":"text","text":null}, {"type":"text","text":""}, {"type":"text","Text":""}, {"text":1,"TEXT":null}, 5 ] `)
+	for _, c := range []struct {
+		path            string
+		omitted, isNull bool
+	}{
+		{"[0].text", true, false},
+		{"[1].text", false, true},
+		{"[2].text", false, false},
+		{"[3].text", false, false}, // sent, in other letters
+		{"[4].text", false, false}, // twice: encoding/json's choice
+		{"[5].text", false, false}, // not an object
+		{"[9].text", false, false}, // no such element
+	} {
+		if omitted, isNull := Missing(raw, c.path); omitted != c.omitted || isNull != c.isNull {
+			t.Errorf("%s: omitted %v null %v, want %v %v", c.path, omitted, isNull, c.omitted, c.isNull)
+		}
+	}
+	body := []byte(`{"messages":[{"role":"user","content":[{"type":"input_text"}]}]}`)
+	if omitted, _ := Missing(body, "messages[0].content[0].text"); !omitted {
+		t.Error("nested: not omitted")
+	}
+}

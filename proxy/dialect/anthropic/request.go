@@ -181,7 +181,28 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 	if err := dialect.DecodeSliceWith(raw, &out, blockFields, param); err != nil {
 		return nil, err
 	}
+	for i, bl := range out {
+		if bl.Type == "text" && bl.Text == "" {
+			if err := textSent(raw, i, param); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
+}
+
+// textSent refuses the text block at index i of raw, the blocks at param,
+// that decoded without text because it has none or a null. Anthropic's API
+// names the field under the block's kind: messages.0.content.0.text.text.
+func textSent(raw json.RawMessage, i int, param string) error {
+	bp := fmt.Sprintf("%s.%d", param, i)
+	switch omitted, null := dialect.Missing(raw, fmt.Sprintf("[%d].text", i)); {
+	case omitted:
+		return invalid(bp+".text", "%s.text.text: Field required", bp)
+	case null:
+		return invalid(bp+".text", "%s.text.text: Input should be a valid string", bp)
+	}
+	return nil
 }
 
 // message translates messages[i].

@@ -568,6 +568,11 @@ func textOf(raw json.RawMessage, param string) (string, error) {
 	for i, pt := range parts {
 		switch pt.Type {
 		case "text", "input_text", "output_text":
+			if pt.Text == "" {
+				if err := dialect.RequiredString(raw, fmt.Sprintf("[%d].text", i), fmt.Sprintf("%s[%d].text", param, i)); err != nil {
+					return "", err
+				}
+			}
 			sb.WriteString(pt.Text)
 		case "refusal":
 			sb.WriteString(pt.Refusal)
@@ -607,6 +612,11 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 		pp := fmt.Sprintf("%s[%d]", param, i)
 		switch pt.Type {
 		case "text", "input_text":
+			if pt.Text == "" {
+				if err := dialect.RequiredString(raw, fmt.Sprintf("[%d].text", i), pp+".text"); err != nil {
+					return nil, 0, err
+				}
+			}
 			out = append(out, codex.TextPart(codex.PartInputText, pt.Text))
 		case "image_url", "input_image":
 			if pt.ImageURL == nil || pt.ImageURL.URL == "" {

@@ -279,6 +279,34 @@ func TestRequestErrors(t *testing.T) {
 	}
 }
 
+// A text part without text is refused, as OpenAI refuses it, instead of
+// going upstream empty; an empty text is text.
+func TestTextRequired(t *testing.T) {
+	for _, c := range []struct{ body, param, msg, code string }{
+		{`{"model":"gpt-5.5","messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages[0].content[0].text", "Missing required parameter: 'messages[0].content[0].text'.", "missing_required_parameter"},
+		{`{"model":"gpt-5.5","messages":[{"role":"system","content":[{"type":"text","text":"a"},{"type":"text","text":null}]},{"role":"user","content":"x"}]}`, "messages[0].content[1].text", "Invalid type for 'messages[0].content[1].text': expected a string, but got null instead.", "invalid_type"},
+		{`{"model":"gpt-5.5","messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"text"}]}]}`, "messages[1].content[0].text", "Missing required parameter: 'messages[1].content[0].text'.", "missing_required_parameter"},
+		{`{"model":"gpt-5.5","input":[{"role":"user","content":[{"type":"input_text"}]}]}`, "input[0].content[0].text", "Missing required parameter: 'input[0].content[0].text'.", "missing_required_parameter"},
+	} {
+		var req ChatRequest
+		if err := json.Unmarshal([]byte(c.body), &req); err != nil {
+			t.Fatal(err)
+		}
+		res, _ := testCatalog.Resolve(req.Model)
+		_, err := Chat(&req, res, Options{})
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param || ae.Message != c.msg || *ae.Code != c.code {
+			t.Errorf("%s: %v, want 400 %q on %s (%s)", c.body, err, c.msg, c.param, c.code)
+		}
+	}
+	var req ChatRequest
+	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5","messages":[{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"x"}]}]}`), &req)
+	res, _ := testCatalog.Resolve(req.Model)
+	if _, err := Chat(&req, res, Options{}); err != nil {
+		t.Errorf("empty text refused: %v", err)
+	}
+}
+
 // The deprecated functions and function_call are refused when set; null is
 // absent, as at OpenAI.
 func TestNullFunctionsAbsent(t *testing.T) {

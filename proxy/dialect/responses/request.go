@@ -285,7 +285,7 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 		if err := dialect.DecodeField(raw, &it, param); err != nil {
 			return err
 		}
-		if err := b.toolItem(param, &it); err != nil {
+		if err := b.toolItem(param, raw, &it); err != nil {
 			return err
 		}
 		if keep := Sanitize(&it); keep {
@@ -357,8 +357,9 @@ func decodeIfSet(raw json.RawMessage, v any, param string) error {
 	return dialect.DecodeField(raw, v, param)
 }
 
-// toolItem checks a tool call or output item and maps its tool name.
-func (b *builder) toolItem(param string, it *codex.Item) error {
+// toolItem checks a tool call or output item, raw as sent, and maps its
+// tool name.
+func (b *builder) toolItem(param string, raw json.RawMessage, it *codex.Item) error {
 	switch it.Type {
 	case codex.ItemFunctionCall, codex.ItemCustomToolCall:
 		for _, f := range []struct{ name, v string }{{"call_id", it.CallID}, {"name", it.Name}} {
@@ -375,7 +376,11 @@ func (b *builder) toolItem(param string, it *codex.Item) error {
 			return apierr.InvalidRequest(param+".call_id", "Missing required parameter: '%s.call_id'.", param).WithCode("missing_required_parameter")
 		}
 		for i := range it.Output.Parts {
-			if err := b.part(fmt.Sprintf("%s.output[%d]", param, i), codex.RoleUser, &it.Output.Parts[i]); err != nil {
+			pp := fmt.Sprintf("%s.output[%d]", param, i)
+			if err := b.part(pp, codex.RoleUser, &it.Output.Parts[i]); err != nil {
+				return err
+			}
+			if err := textSent(raw, fmt.Sprintf("output[%d]", i), pp, &it.Output.Parts[i]); err != nil {
 				return err
 			}
 		}
@@ -433,7 +438,11 @@ func (b *builder) message(param string, m *messageItem) error {
 			return err
 		}
 		for i := range parts {
-			if err := b.part(fmt.Sprintf("%s.content[%d]", param, i), role, &parts[i]); err != nil {
+			pp := fmt.Sprintf("%s.content[%d]", param, i)
+			if err := b.part(pp, role, &parts[i]); err != nil {
+				return err
+			}
+			if err := textSent(content, fmt.Sprintf("[%d]", i), pp, &parts[i]); err != nil {
 				return err
 			}
 		}
@@ -447,6 +456,16 @@ func (b *builder) message(param string, m *messageItem) error {
 	}
 	b.items = append(b.items, it)
 	return nil
+}
+
+// textSent refuses a text part, c (checked by part), that decoded without
+// text because it has none or a null: at is its path in raw, param its
+// name in the request.
+func textSent(raw json.RawMessage, at, param string, c *codex.Content) error {
+	if c.Text != "" || (c.Type != codex.PartInputText && c.Type != codex.PartOutputText) {
+		return nil
+	}
+	return dialect.RequiredString(raw, at+".text", param+".text")
 }
 
 // part checks one content part of a message (or tool output) of role.
