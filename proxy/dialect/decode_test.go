@@ -273,3 +273,30 @@ func TestMissing(t *testing.T) {
 		t.Error("nested: not omitted")
 	}
 }
+
+// TestRanges words a number out of range as OpenAI does.
+func TestRanges(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	n := func(v int64) *int64 { return &v }
+	for _, c := range []struct {
+		err       error
+		msg, code string
+	}{
+		{DecimalRange("temperature", f(5), 0, 2), "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead.", "decimal_above_max_value"},
+		{DecimalRange("temperature", f(-1), 0, 2), "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -1 instead.", "decimal_below_min_value"},
+		{DecimalRange("top_p", f(1.5), 0, 1), "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1.5 instead.", "decimal_above_max_value"},
+		{DecimalRange("top_p", f(1e300), 0, 1), "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1e+300 instead.", "decimal_above_max_value"},
+		{IntegerMin("max_tokens", f(-1), 1), "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got -1 instead.", "integer_below_min_value"},
+		{IntegerMin("max_output_tokens", n(5), 16), "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 5 instead.", "integer_below_min_value"},
+	} {
+		var ae *apierr.Error
+		if !errors.As(c.err, &ae) || ae.Message != c.msg || *ae.Code != c.code || ae.Status != 400 {
+			t.Errorf("%v, want %q (%s)", c.err, c.msg, c.code)
+		}
+	}
+	for _, err := range []error{DecimalRange("t", nil, 0, 2), DecimalRange("t", f(2), 0, 2), DecimalRange("t", f(0), 0, 2), IntegerMin[int64]("m", nil, 16), IntegerMin("m", n(16), 16)} {
+		if err != nil {
+			t.Errorf("in range: %v", err)
+		}
+	}
+}

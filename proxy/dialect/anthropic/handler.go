@@ -49,11 +49,8 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if err != nil {
 		return err
 	}
-	if req.MaxTokens == nil {
-		return invalid("max_tokens", "max_tokens: Field required")
-	}
-	if *req.MaxTokens < 1 {
-		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
+	if err := limits(req); err != nil {
+		return err
 	}
 	var servers []json.RawMessage
 	if !dialect.Absent(req.MCPServers) && (json.Unmarshal(req.MCPServers, &servers) != nil || len(servers) > 0) {
@@ -79,6 +76,34 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 		turn.Aggregator = NewAggregator(plan, h.Now)
 	}
 	return h.Relay.Serve(w, r, turn)
+}
+
+// limits checks max_tokens, which is required, and the sampling
+// parameters, which are not sent but are refused out of range, in the
+// words of Anthropic's validation.
+func limits(req *Request) error {
+	if req.MaxTokens == nil {
+		return invalid("max_tokens", "max_tokens: Field required")
+	}
+	if *req.MaxTokens < 1 {
+		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
+	}
+	for _, p := range []struct {
+		name string
+		v    *float64
+	}{{"temperature", req.Temperature}, {"top_p", req.TopP}} {
+		switch {
+		case p.v == nil:
+		case *p.v > 1:
+			return invalid(p.name, "%s: Input should be less than or equal to 1", p.name)
+		case *p.v < 0:
+			return invalid(p.name, "%s: Input should be greater than or equal to 0", p.name)
+		}
+	}
+	if req.TopK != nil && *req.TopK < 0 {
+		return invalid("top_k", "top_k: Input should be greater than or equal to 0")
+	}
+	return nil
 }
 
 // budgetFits refuses a thinking budget that leaves max_tokens no room for

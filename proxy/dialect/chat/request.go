@@ -203,6 +203,22 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 			return (&dialect.Mismatch{Path: p.name, Want: "an integer", Got: strconv.FormatFloat(*p.v, 'g', -1, 64)}).Error400()
 		}
 	}
+	// Dropped too, but what OpenAI refuses out of range is refused here.
+	for _, p := range []struct {
+		name   string
+		v      *float64
+		lo, hi float64
+	}{{"temperature", req.Temperature, 0, 2}, {"top_p", req.TopP, 0, 1}, {"presence_penalty", req.PresencePenalty, -2, 2}, {"frequency_penalty", req.FrequencyPenalty, -2, 2}} {
+		if err := dialect.DecimalRange(p.name, p.v, p.lo, p.hi); err != nil {
+			return err
+		}
+	}
+	if err := dialect.IntegerMin("max_tokens", req.MaxTokens, 1); err != nil {
+		return err
+	}
+	if err := dialect.IntegerMin("max_completion_tokens", req.MaxCompletionTokens, 1); err != nil {
+		return err
+	}
 	if req.N != nil && *req.N != 1 {
 		return apierr.InvalidRequest("n", "n=%d is not supported: ChatGPT returns one choice per request", *req.N).WithCode("unsupported_value")
 	}

@@ -79,6 +79,9 @@ func Translate(req *Request, res catalog.Resolution, prev []codex.Item, refs Ite
 	if err := refuse(req); err != nil {
 		return nil, err
 	}
+	if err := ranges(req); err != nil {
+		return nil, err
+	}
 	p := &Plan{Stream: req.Stream, Store: req.Store == nil || *req.Store}
 	b := &builder{p: p, refs: refs}
 	body := &p.Body
@@ -139,6 +142,19 @@ func refuse(req *Request) error {
 		return apierr.InvalidRequest("metadata", "metadata may have at most 16 keys").WithCode("invalid_value")
 	}
 	return nil
+}
+
+// ranges refuses the parameters that are echoed but not forwarded
+// (temperature, top_p, max_output_tokens) when OpenAI would refuse them:
+// out of its ranges.
+func ranges(req *Request) error {
+	if err := dialect.DecimalRange("temperature", req.Temperature, 0, 2); err != nil {
+		return err
+	}
+	if err := dialect.DecimalRange("top_p", req.TopP, 0, 1); err != nil {
+		return err
+	}
+	return dialect.IntegerMin("max_output_tokens", req.MaxOutputTokens, 16)
 }
 
 // controls translates reasoning, include, text and service_tier.
