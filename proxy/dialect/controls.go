@@ -1,7 +1,9 @@
 package dialect
 
 import (
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/apierr"
@@ -137,4 +139,42 @@ func ParallelToolCalls(req *codex.Request, res catalog.Resolution, want *bool) {
 		par = *want
 	}
 	req.ParallelToolCalls = &par
+}
+
+// DecimalRange answers a number outside lo..hi as OpenAI does ("Invalid
+// 'temperature': decimal above maximum value. Expected a value <= 2, but
+// got 5 instead.", code decimal_above_max_value, or below it
+// decimal_below_min_value). The sampling parameters are dropped (the
+// backend refuses them), but a value OpenAI would refuse is refused here
+// too. A parameter not sent (nil) is in range.
+func DecimalRange(param string, v *float64, lo, hi float64) error {
+	switch {
+	case v == nil:
+		return nil
+	case *v > hi:
+		return apierr.InvalidRequest(param, "Invalid '%s': decimal above maximum value. Expected a value <= %s, but got %s instead.", param, number(hi), number(*v)).WithCode("decimal_above_max_value")
+	case *v < lo:
+		return apierr.InvalidRequest(param, "Invalid '%s': decimal below minimum value. Expected a value >= %s, but got %s instead.", param, number(lo), number(*v)).WithCode("decimal_below_min_value")
+	}
+	return nil
+}
+
+// IntegerMin answers an integer below lo as OpenAI does ("Invalid
+// 'max_tokens': integer below minimum value. Expected a value >= 1, but
+// got -1 instead.", code integer_below_min_value). A parameter not sent
+// (nil) is in range.
+func IntegerMin[N int64 | float64](param string, v *N, lo N) error {
+	if v == nil || *v >= lo {
+		return nil
+	}
+	return apierr.InvalidRequest(param, "Invalid '%s': integer below minimum value. Expected a value >= %s, but got %s instead.", param, number(float64(lo)), number(float64(*v))).WithCode("integer_below_min_value")
+}
+
+// number writes a number as a client wrote it, near enough: in decimals
+// (5, -0.5, 1000000), in exponent form only past 10²¹.
+func number(f float64) string {
+	if math.Abs(f) < 1e21 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }

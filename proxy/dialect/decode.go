@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -275,16 +276,29 @@ func bracketed(p string) string {
 }
 
 // firstByteAt returns the first byte of the value at path in raw
-// ("messages[1].content[0]": keys and indices), or 0 when raw has none
-// there, cannot be read that far (an escaped key, nesting past the
-// scanner's depth), or names the key more than once or in other letters
-// (encoding/json would take the last one, or another spelling).
+// ("messages[1].content[0]": keys and indices), or 0 when valueAt finds
+// none there.
 func firstByteAt(raw []byte, path string) byte {
+	if v := valueOf(raw, path); len(v) > 0 {
+		return v[0]
+	}
+	return 0
+}
+
+// valueOf returns the value at path in raw ("messages[1].content[0]":
+// keys and indices), from its first byte, or nil when raw has none there,
+// cannot be read that far (an escaped key, nesting past the scanner's
+// depth), or names the key more than once or in other letters
+// (encoding/json would take the last one, or another spelling).
+func valueOf(raw []byte, path string) []byte {
 	var p jsonscan.Scanner
 	p.Reset(raw)
 	p.WS()
 	if path == "" {
-		return p.Peek()
+		if v := raw[p.Pos():]; len(v) > 0 {
+			return v
+		}
+		return nil
 	}
 	var val json.RawMessage
 	var rest string
@@ -292,11 +306,11 @@ func firstByteAt(raw []byte, path string) byte {
 	case path[0] == '[' && c == '[':
 		end := strings.IndexByte(path, ']')
 		if end < 0 {
-			return 0
+			return nil
 		}
 		n, err := strconv.Atoi(path[1:end])
 		if err != nil || n < 0 {
-			return 0
+			return nil
 		}
 		i := -1
 		p.Array(func() bool {
@@ -321,13 +335,65 @@ func firstByteAt(raw []byte, path string) byte {
 			return p.Raw(&val)
 		})
 		if !ok || matches != 1 || !exact {
-			return 0
+			return nil
 		}
 	}
 	if val == nil {
-		return 0
+		return nil
 	}
-	return firstByteAt(val, rest)
+	return valueOf(val, rest)
+}
+
+// Missing tells how a required string at path in raw, a JSON text (a
+// body, or a part of one: "[1].text" in a message's content parts), came
+// to decode empty: omitted when the object that should hold it has no
+// such key, in any letters; null when the key holds null. Both are false
+// when the key was sent (an empty string is sent), or raw cannot be
+// walked to that object (see valueOf) or its keys read. Callers ask only
+// once such a string decoded empty: the usual request never pays for it.
+func Missing(raw []byte, path string) (omitted, null bool) {
+	parent, key := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, key = path[:i], path[i+1:]
+	}
+	obj := valueOf(raw, parent)
+	if len(obj) == 0 || obj[0] != '{' {
+		return false, false
+	}
+	var p jsonscan.Scanner
+	p.Reset(obj)
+	matches, exact := 0, false
+	var first byte
+	ok := p.Object(func(k []byte) bool {
+		if bytes.EqualFold(k, []byte(key)) {
+			matches++
+			exact = string(k) == key
+			first = p.Peek()
+		}
+		return p.Skip()
+	})
+	switch {
+	case !ok:
+		return false, false
+	case matches == 0:
+		return true, false
+	}
+	return false, matches == 1 && exact && first == 'n'
+}
+
+// RequiredString answers a required string at path in raw that decoded
+// empty (see Missing) as OpenAI does: "Missing required parameter:
+// 'messages[0].content[0].text'." when it was left out, the type error
+// when it is null; param names it in the request. It is nil when the
+// string was sent, empty or not.
+func RequiredString(raw []byte, path, param string) error {
+	switch omitted, null := Missing(raw, path); {
+	case omitted:
+		return apierr.InvalidRequest(param, "Missing required parameter: '%s'.", param).WithCode("missing_required_parameter")
+	case null:
+		return (&Mismatch{Path: param, Want: "a string", Got: "null"}).Error400()
+	}
+	return nil
 }
 
 // firstPath returns the path of the first value of JSON kind kind whose
@@ -395,6 +461,39 @@ func UnmarshalString(raw []byte, s *string) error {
 		return nil
 	}
 	return json.Unmarshal(raw, s)
+}
+
+// WholeInt is an integer a client may also write as a number whose
+// fraction is zero (1024.0, as Python clients write floats), which
+// Anthropic's API takes as pydantic's lax integers do. A fraction, an
+// integer out of int64's range or a value of another kind is the type
+// error encoding/json reports for an int64, so that typeError words it;
+// the error carries no offset, so the path it names has no array
+// indices: WholeInt is for fields outside arrays.
+type WholeInt int64
+
+// UnmarshalJSON reads an integer, or a number with a zero fraction; null
+// leaves n alone, as it leaves an int64.
+func (n *WholeInt) UnmarshalJSON(b []byte) error {
+	s := string(bytes.TrimSpace(b))
+	if s == "null" {
+		return nil
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*n = WholeInt(i)
+		return nil
+	}
+	kind := kindOf(s[0])
+	if kind == "number" {
+		// 2⁶³ is exact in a float64: below it, every whole float64 is an
+		// int64.
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
+			*n = WholeInt(f)
+			return nil
+		}
+		kind += " " + s
+	}
+	return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeFor[int64]()}
 }
 
 // jsonKind names the JSON kind a Go type decodes from, for messages that

@@ -214,3 +214,89 @@ func TestNullElement(t *testing.T) {
 		t.Error("no body: replaced")
 	}
 }
+
+// TestWholeInt: an integer may be written with a zero fraction (1024.0);
+// a fraction, a number out of range or another kind is the type error an
+// int64 gets.
+func TestWholeInt(t *testing.T) {
+	type req struct {
+		N *WholeInt `json:"n"`
+		M WholeInt  `json:"m"`
+	}
+	for body, want := range map[string]int64{`{"n":1024}`: 1024, `{"n":1024.0}`: 1024, `{"n":1e3}`: 1000, `{"n":-0.0}`: 0, `{"n":-9223372036854775808}`: -1 << 63} {
+		var v req
+		if err := DecodeJSON(bytes.NewBufferString(body), &v, "a request"); err != nil || v.N == nil || int64(*v.N) != want {
+			t.Errorf("%s: %v %v, want %d", body, v.N, err, want)
+		}
+	}
+	v := req{M: 7}
+	if err := DecodeJSON(bytes.NewBufferString(`{"n":null,"m":null}`), &v, "a request"); err != nil || v.N != nil || v.M != 7 {
+		t.Errorf("null: %+v %v", v, err)
+	}
+	for body, msg := range map[string]string{
+		`{"n":1024.5}`:                "Invalid type for 'n': expected an integer, but got 1024.5 instead.",
+		`{"n":99999999999999999999}`:  "Invalid value for 'n': 99999999999999999999 is out of range for an integer.",
+		`{"n":9223372036854775808.0}`: "Invalid type for 'n': expected an integer, but got 9223372036854775808.0 instead.",
+		`{"n":"1024"}`:                "Invalid type for 'n': expected an integer, but got a string instead.",
+		`{"m":true}`:                  "Invalid type for 'm': expected an integer, but got a boolean instead.",
+	} {
+		err := DecodeJSON(bytes.NewBufferString(body), new(req), "a request")
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Message != msg {
+			t.Errorf("%s: %v, want %q", body, err, msg)
+		}
+	}
+}
+
+// TestMissing tells a required string left out, or null, from one sent
+// empty.
+func TestMissing(t *testing.T) {
+	raw := []byte(` [ {"type":"text"}, {"type":"text","text":null}, {"type":"text","text":""}, {"type":"text","Text":""}, {"text":1,"TEXT":null}, 5 ] `)
+	for _, c := range []struct {
+		path            string
+		omitted, isNull bool
+	}{
+		{"[0].text", true, false},
+		{"[1].text", false, true},
+		{"[2].text", false, false},
+		{"[3].text", false, false}, // sent, in other letters
+		{"[4].text", false, false}, // twice: encoding/json's choice
+		{"[5].text", false, false}, // not an object
+		{"[9].text", false, false}, // no such element
+	} {
+		if omitted, isNull := Missing(raw, c.path); omitted != c.omitted || isNull != c.isNull {
+			t.Errorf("%s: omitted %v null %v, want %v %v", c.path, omitted, isNull, c.omitted, c.isNull)
+		}
+	}
+	body := []byte(`{"messages":[{"role":"user","content":[{"type":"input_text"}]}]}`)
+	if omitted, _ := Missing(body, "messages[0].content[0].text"); !omitted {
+		t.Error("nested: not omitted")
+	}
+}
+
+// TestRanges words a number out of range as OpenAI does.
+func TestRanges(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	n := func(v int64) *int64 { return &v }
+	for _, c := range []struct {
+		err       error
+		msg, code string
+	}{
+		{DecimalRange("temperature", f(5), 0, 2), "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead.", "decimal_above_max_value"},
+		{DecimalRange("temperature", f(-1), 0, 2), "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -1 instead.", "decimal_below_min_value"},
+		{DecimalRange("top_p", f(1.5), 0, 1), "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1.5 instead.", "decimal_above_max_value"},
+		{DecimalRange("top_p", f(1e300), 0, 1), "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1e+300 instead.", "decimal_above_max_value"},
+		{IntegerMin("max_tokens", f(-1), 1), "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got -1 instead.", "integer_below_min_value"},
+		{IntegerMin("max_output_tokens", n(5), 16), "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 5 instead.", "integer_below_min_value"},
+	} {
+		var ae *apierr.Error
+		if !errors.As(c.err, &ae) || ae.Message != c.msg || *ae.Code != c.code || ae.Status != 400 {
+			t.Errorf("%v, want %q (%s)", c.err, c.msg, c.code)
+		}
+	}
+	for _, err := range []error{DecimalRange("t", nil, 0, 2), DecimalRange("t", f(2), 0, 2), DecimalRange("t", f(0), 0, 2), IntegerMin[int64]("m", nil, 16), IntegerMin("m", n(16), 16)} {
+		if err != nil {
+			t.Errorf("in range: %v", err)
+		}
+	}
+}

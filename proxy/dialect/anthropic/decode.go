@@ -1,12 +1,15 @@
 package anthropic
 
-import "github.com/chatgpt-to-api/chatgpt-to-api/proxy/jsonscan"
+import (
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/jsonscan"
+)
 
 // requestFields reads a Request without reflection (dialect.DecodeBody).
 // FuzzRequestFields holds it to encoding/json's result.
 var requestFields = jsonscan.NewFields(
 	jsonscan.Key("model", func(p *jsonscan.Scanner, v *Request) bool { return p.String(&v.Model) }),
-	jsonscan.Key("max_tokens", func(p *jsonscan.Scanner, v *Request) bool { return p.Int64Ptr(&v.MaxTokens) }),
+	jsonscan.Key("max_tokens", func(p *jsonscan.Scanner, v *Request) bool { return wholeInt(p, &v.MaxTokens) }),
 	jsonscan.Key("messages", func(p *jsonscan.Scanner, v *Request) bool {
 		return jsonscan.Slice(p, &v.Messages, messageFields.Read)
 	}),
@@ -22,7 +25,7 @@ var requestFields = jsonscan.NewFields(
 	jsonscan.Key("stop_sequences", func(p *jsonscan.Scanner, v *Request) bool { return p.Strings(&v.StopSequences) }),
 	jsonscan.Key("temperature", func(p *jsonscan.Scanner, v *Request) bool { return p.Float64Ptr(&v.Temperature) }),
 	jsonscan.Key("top_p", func(p *jsonscan.Scanner, v *Request) bool { return p.Float64Ptr(&v.TopP) }),
-	jsonscan.Key("top_k", func(p *jsonscan.Scanner, v *Request) bool { return p.Int64Ptr(&v.TopK) }),
+	jsonscan.Key("top_k", func(p *jsonscan.Scanner, v *Request) bool { return wholeInt(p, &v.TopK) }),
 	jsonscan.Key("service_tier", func(p *jsonscan.Scanner, v *Request) bool { return p.String(&v.ServiceTier) }),
 	jsonscan.Key("mcp_servers", func(p *jsonscan.Scanner, v *Request) bool { return p.Raw(&v.MCPServers) }),
 )
@@ -71,7 +74,7 @@ var (
 	)
 	thinkingFields = jsonscan.NewFields(
 		jsonscan.Key("type", func(p *jsonscan.Scanner, v *Thinking) bool { return p.String(&v.Type) }),
-		jsonscan.Key("budget_tokens", func(p *jsonscan.Scanner, v *Thinking) bool { return p.Int64(&v.BudgetTokens) }),
+		jsonscan.Key("budget_tokens", func(p *jsonscan.Scanner, v *Thinking) bool { return wholeInt(p, &v.BudgetTokens) }),
 	)
 	metadataFields = jsonscan.NewFields(
 		jsonscan.Key("user_id", func(p *jsonscan.Scanner, v *Metadata) bool { return p.String(&v.UserID) }),
@@ -80,3 +83,14 @@ var (
 		jsonscan.Key("effort", func(p *jsonscan.Scanner, v *OutputConfig) bool { return p.String(&v.Effort) }),
 	)
 )
+
+// wholeInt reads an integer, or null, into dst; a number written with a
+// fraction (1024.0) is left to encoding/json (dialect.WholeInt).
+func wholeInt(p *jsonscan.Scanner, dst **dialect.WholeInt) bool {
+	var n *int64
+	if !p.Int64Ptr(&n) {
+		return false
+	}
+	*dst = (*dialect.WholeInt)(n)
+	return true
+}

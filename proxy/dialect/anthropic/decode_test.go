@@ -29,6 +29,7 @@ func FuzzRequestFields(f *testing.F) {
 		`{"model":"m","messages":[null]}`,
 		`{"model":"m","messages":["hi"]}`,
 		`{"model":"m","max_tokens":1.5}`,
+		`{"model":"m","max_tokens":1024.0,"top_k":40e0,"thinking":{"budget_tokens":2048.0}}`,
 		`{"model":"m","max_tokens":"1"}`,
 		`{"model":"m","thinking":{"type":"enabled","budget_tokens":1e3}}`,
 		`{"model":"m","stop_sequences":[null]}`,

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/affinity"
@@ -48,11 +49,8 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	if err != nil {
 		return err
 	}
-	if req.MaxTokens == nil {
-		return invalid("max_tokens", "max_tokens: Field required")
-	}
-	if *req.MaxTokens < 1 {
-		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
+	if err := limits(req); err != nil {
+		return err
 	}
 	var servers []json.RawMessage
 	if !dialect.Absent(req.MCPServers) && (json.Unmarshal(req.MCPServers, &servers) != nil || len(servers) > 0) {
@@ -62,6 +60,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 	plan, _, err := h.translate(in)
 	if err != nil {
 		return dialect.NullElement(raw, err)
+	}
+	if err := budgetFits(req, r.Header); err != nil {
+		return err
 	}
 	plan.Stream = req.Stream
 	if plan.EffortClamped != "" {
@@ -75,6 +76,52 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, client string) e
 		turn.Aggregator = NewAggregator(plan, h.Now)
 	}
 	return h.Relay.Serve(w, r, turn)
+}
+
+// limits checks max_tokens, which is required, and the sampling
+// parameters, which are not sent but are refused out of range, in the
+// words of Anthropic's validation.
+func limits(req *Request) error {
+	if req.MaxTokens == nil {
+		return invalid("max_tokens", "max_tokens: Field required")
+	}
+	if *req.MaxTokens < 1 {
+		return invalid("max_tokens", "max_tokens: Input should be greater than or equal to 1")
+	}
+	for _, p := range []struct {
+		name string
+		v    *float64
+	}{{"temperature", req.Temperature}, {"top_p", req.TopP}} {
+		switch {
+		case p.v == nil:
+		case *p.v > 1:
+			return invalid(p.name, "%s: Input should be less than or equal to 1", p.name)
+		case *p.v < 0:
+			return invalid(p.name, "%s: Input should be greater than or equal to 0", p.name)
+		}
+	}
+	if req.TopK != nil && *req.TopK < 0 {
+		return invalid("top_k", "top_k: Input should be greater than or equal to 0")
+	}
+	return nil
+}
+
+// budgetFits refuses a thinking budget that leaves max_tokens no room for
+// the answer, as Anthropic's API does once the request is otherwise valid.
+// With interleaved thinking (its beta, which Claude Code asks for) the
+// budget spans all the thinking blocks of a turn and may exceed
+// max_tokens.
+func budgetFits(req *Request, h http.Header) error {
+	t := req.Thinking
+	if t == nil || t.Type != "enabled" || t.BudgetTokens == nil || *req.MaxTokens > *t.BudgetTokens {
+		return nil
+	}
+	for _, v := range h.Values("Anthropic-Beta") {
+		if strings.Contains(v, "interleaved-thinking-") {
+			return nil
+		}
+	}
+	return invalid("max_tokens", "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size")
 }
 
 // CountTokens answers POST /v1/messages/count_tokens offline: the request

@@ -181,7 +181,28 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 	if err := dialect.DecodeSliceWith(raw, &out, blockFields, param); err != nil {
 		return nil, err
 	}
+	for i, bl := range out {
+		if bl.Type == "text" && bl.Text == "" {
+			if err := textSent(raw, i, param); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
+}
+
+// textSent refuses the text block at index i of raw, the blocks at param,
+// that decoded without text because it has none or a null. Anthropic's API
+// names the field under the block's kind: messages.0.content.0.text.text.
+func textSent(raw json.RawMessage, i int, param string) error {
+	bp := fmt.Sprintf("%s.%d", param, i)
+	switch omitted, null := dialect.Missing(raw, fmt.Sprintf("[%d].text", i)); {
+	case omitted:
+		return invalid(bp+".text", "%s.text.text: Field required", bp)
+	case null:
+		return invalid(bp+".text", "%s.text.text: Input should be a valid string", bp)
+	}
+	return nil
 }
 
 // message translates messages[i].
@@ -504,12 +525,17 @@ func (b *builder) tools(tools []Tool) error {
 		param := fmt.Sprintf("tools.%d", i)
 		switch {
 		case t.Type == "" || t.Type == "custom":
+			// Named as Anthropic's API names a client tool's fields, by
+			// its kind: tools.0.custom.input_schema.
 			if t.Name == "" {
-				return invalid(param+".name", "%s.name: Field required", param)
+				return invalid(param+".name", "%s.custom.name: Field required", param)
 			}
-			schema, err := dialect.FunctionParameters(param+".input_schema", t.InputSchema)
-			if err != nil {
-				return invalid(param+".input_schema", "%s.input_schema: Input should be a valid dictionary", param)
+			if len(bytes.TrimSpace(t.InputSchema)) == 0 {
+				return invalid(param+".input_schema", "%s.custom.input_schema: Field required", param)
+			}
+			schema := bytes.TrimSpace(t.InputSchema)
+			if schema[0] != '{' {
+				return invalid(param+".input_schema", "%s.custom.input_schema: Input should be a valid dictionary", param)
 			}
 			strict := false
 			body.Tools = append(body.Tools, codex.Tool{Type: codex.ToolFunction, Name: b.names.Up(t.Name),
@@ -592,14 +618,18 @@ func effort(t *Thinking, oc *OutputConfig, res catalog.Resolution) (dialect.Effo
 	}
 	switch t.Type {
 	case "enabled":
-		if t.BudgetTokens < 1024 {
+		if t.BudgetTokens == nil {
+			return want, invalid("thinking.budget_tokens", "thinking.enabled.budget_tokens: Field required")
+		}
+		budget := int64(*t.BudgetTokens)
+		if budget < 1024 {
 			return want, invalid("thinking.budget_tokens", "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
 		}
 		want.Summary = ""
 		if want.Effort == "" {
 			want.Effort = "xhigh"
 			for _, be := range budgetEfforts {
-				if t.BudgetTokens < be.below {
+				if budget < be.below {
 					want.Effort = be.effort
 					break
 				}

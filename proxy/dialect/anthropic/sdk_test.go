@@ -441,6 +441,10 @@ func TestSDKRedactedThinking(t *testing.T) {
 	// replays from its data.
 	h := newHarness(t, map[string]string{"CHATGPT_REASONING_SUMMARY": "none"})
 	ctx := context.Background()
+	// A budget over max_tokens needs interleaved thinking (the SDK wants a
+	// stream for a larger max_tokens).
+	h.client = anthropic.NewClient(option.WithBaseURL(h.root), option.WithAPIKey(proxytest.APIKey), option.WithMaxRetries(0),
+		option.WithHeader("anthropic-beta", "interleaved-thinking-2025-05-14"))
 	p := anthropic.MessageNewParams{Model: "gpt-5.5", MaxTokens: 20000, Thinking: anthropic.ThinkingConfigParamOfEnabled(40000), Messages: []anthropic.MessageParam{user("deep")}}
 	m, err := h.client.Messages.New(ctx, p)
 	if err != nil {
@@ -489,7 +493,7 @@ func TestSDKCountTokens(t *testing.T) {
 		t.Errorf("system adds %d, want 4", d)
 	}
 	withTool := base
-	withTool.Tools = []anthropic.MessageCountTokensToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_weather", InputSchema: anthropic.ToolInputSchemaParam{}}}}
+	withTool.Tools = []anthropic.MessageCountTokensToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_weather", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}}
 	if d := count(withTool) - n; d < 10 {
 		t.Errorf("a tool adds %d tokens", d)
 	}
@@ -659,6 +663,19 @@ func TestBadInput(t *testing.T) {
 		// and Anthropic's API name them: dotted path, "Input should be".
 		{"wrong type", `{"model":"gpt-5.5","max_tokens":"many","messages":[]}`, 400, "max_tokens: Input should be a valid integer"},
 		{"fraction for an integer", `{"model":"gpt-5.5","max_tokens":1.5,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got a number with a fractional part"},
+		{"fraction for max_tokens written as a float", `{"model":"gpt-5.5","max_tokens":1024.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "max_tokens: Input should be a valid integer, got a number with a fractional part"},
+		{"fraction for top_k", `{"model":"gpt-5.5","max_tokens":5,"top_k":4.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_k: Input should be a valid integer, got a number with a fractional part"},
+		{"thinking budget over max_tokens", `{"model":"gpt-5.5","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":"hi"}]}`, 400, "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size"},
+		{"thinking budget under 1024", `{"model":"gpt-5.5","max_tokens":5,"thinking":{"type":"enabled","budget_tokens":1000},"messages":[{"role":"user","content":"hi"}]}`, 400, "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"},
+		{"thinking without a budget", `{"model":"gpt-5.5","max_tokens":5,"thinking":{"type":"enabled"},"messages":[{"role":"user","content":"hi"}]}`, 400, "thinking.enabled.budget_tokens: Field required"},
+		{"text block without text", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text"}]}]}`, 400, "messages.0.content.0.text.text: Field required"},
+		{"text block with null text", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":"assistant","content":[{"type":"text","text":"b"},{"type":"text","text":null}]}]}`, 400, "messages.1.content.1.text.text: Input should be a valid string"},
+		{"text block without text in a tool result", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text"}]}]}]}`, 400, "messages.1.content.0.content.0.text.text: Field required"},
+		{"max_tokens below 1", `{"model":"gpt-5.5","max_tokens":-1,"messages":[{"role":"user","content":"hi"}]}`, 400, "max_tokens: Input should be greater than or equal to 1"},
+		{"temperature over 1", `{"model":"gpt-5.5","max_tokens":5,"temperature":1.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "temperature: Input should be less than or equal to 1"},
+		{"temperature below 0", `{"model":"gpt-5.5","max_tokens":5,"temperature":-0.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "temperature: Input should be greater than or equal to 0"},
+		{"top_p over 1", `{"model":"gpt-5.5","max_tokens":5,"top_p":2,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_p: Input should be less than or equal to 1"},
+		{"top_k below 0", `{"model":"gpt-5.5","max_tokens":5,"top_k":-1,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_k: Input should be greater than or equal to 0"},
 		{"integer out of range", `{"model":"gpt-5.5","max_tokens":99999999999999999999,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got 99999999999999999999, which is out of range"},
 		{"wrong type in the second message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, 400, "messages.1.role: Input should be a valid string"},
 		{"messages not a list", `{"model":"gpt-5.5","max_tokens":5,"messages":"hi"}`, 400, "messages: Input should be a valid list"},
@@ -674,7 +691,10 @@ func TestBadInput(t *testing.T) {
 		{"mcp servers", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "mcp_servers: remote MCP servers"},
 		{"null system block", `{"model":"gpt-5.5","max_tokens":5,"system":[null],"messages":[{"role":"user","content":"hi"}]}`, 400, "system.0: Input should be a valid dictionary"},
 		{"null tool", `{"model":"gpt-5.5","max_tokens":5,"tools":[null],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0: Input should be a valid dictionary"},
-		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.input_schema"},
+		{"input_schema not an object", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":"x"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.custom.input_schema: Input should be a valid dictionary"},
+		{"input_schema null", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":null}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.custom.input_schema: Input should be a valid dictionary"},
+		{"tool without input_schema", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"name":"f","input_schema":{"type":"object"}},{"type":"custom","name":"g"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.1.custom.input_schema: Field required"},
+		{"tool without name", `{"model":"gpt-5.5","max_tokens":5,"tools":[{"input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}`, 400, "tools.0.custom.name: Field required"},
 		{"no messages", `{"model":"gpt-5.5","max_tokens":5,"messages":[]}`, 400, "messages"},
 		{"text document in a PDF's clothes", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/html","data":"PGI+"}}]}]}`, 400, "application/pdf"},
 		{"oversized", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"` + strings.Repeat("y", 5000) + `"}]}`, 413, "too large: the limit is 4 KiB"},
@@ -715,6 +735,12 @@ func TestBadInput(t *testing.T) {
 	if len(h.Fake.ResponsesRequests()) != 1 {
 		t.Errorf("bad input went upstream")
 	}
+	// With interleaved thinking the budget spans the turn and may exceed
+	// max_tokens.
+	if status, _, body := h.post(t, "/v1/messages", `{"model":"gpt-5.5","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":4000},"messages":[{"role":"user","content":"hi"}]}`,
+		"anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14"); status != 200 {
+		t.Errorf("interleaved thinking over max_tokens: %d %s", status, body)
+	}
 	// An empty list of MCP servers, however written, asks for nothing.
 	if status, _, body := h.post(t, "/v1/messages", `{"model":"gpt-5.5","max_tokens":5,"mcp_servers":[ ],"messages":[{"role":"user","content":"hi"}]}`); status != 200 {
 		t.Errorf("empty mcp_servers: %d %s", status, body)
@@ -751,5 +777,23 @@ func TestSystemMessagesInMessages(t *testing.T) {
 	part := last["content"].([]any)[0].(map[string]any)
 	if last["role"] != "developer" || part["text"] != "be brief" || inputKinds(h.LastResponses(t).JSON) != "message,message" {
 		t.Errorf("input %v", in)
+	}
+}
+
+// Integers written with a zero fraction (1024.0), as Python clients write
+// floats, are integers to Anthropic's API (pydantic's lax mode), and so
+// here.
+func TestWholeNumbers(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, body := range []string{
+		`{"model":"gpt-5.5","max_tokens":1024.0,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"gpt-5.5","max_tokens":1e4,"top_k":40.0,"thinking":{"type":"enabled","budget_tokens":2048.0},"messages":[{"role":"user","content":"hi"}]}`,
+	} {
+		if status, _, resp := h.post(t, "/v1/messages", body); status != 200 {
+			t.Errorf("%s: %d %s", body, status, resp)
+		}
+	}
+	if r := h.LastResponses(t).JSON["reasoning"].(map[string]any); r["effort"] != "low" {
+		t.Errorf("budget 2048.0 -> %v", r)
 	}
 }

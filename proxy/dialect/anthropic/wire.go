@@ -1,26 +1,32 @@
 package anthropic
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/chatgpt-to-api/chatgpt-to-api/proxy/dialect"
+)
 
 // Request is a Messages API request (POST /v1/messages). Fields the
 // backend has no use for (stop_sequences, temperature, top_p, top_k,
-// cache_control on blocks) are accepted and never forwarded.
+// cache_control on blocks) are accepted and never forwarded. Its integers
+// may be written with a zero fraction (1024.0), as Anthropic's API takes
+// them.
 type Request struct {
-	Model         string          `json:"model"`
-	MaxTokens     *int64          `json:"max_tokens"`
-	Messages      []Message       `json:"messages"`
-	System        json.RawMessage `json:"system,omitempty"`
-	Stream        bool            `json:"stream"`
-	Tools         []Tool          `json:"tools,omitempty"`
-	ToolChoice    *ToolChoice     `json:"tool_choice,omitempty"`
-	Thinking      *Thinking       `json:"thinking,omitempty"`
-	Metadata      *Metadata       `json:"metadata,omitempty"`
-	OutputConfig  *OutputConfig   `json:"output_config,omitempty"`
-	StopSequences []string        `json:"stop_sequences,omitempty"`
-	Temperature   *float64        `json:"temperature,omitempty"`
-	TopP          *float64        `json:"top_p,omitempty"`
-	TopK          *int64          `json:"top_k,omitempty"`
-	ServiceTier   string          `json:"service_tier,omitempty"`
+	Model         string            `json:"model"`
+	MaxTokens     *dialect.WholeInt `json:"max_tokens"`
+	Messages      []Message         `json:"messages"`
+	System        json.RawMessage   `json:"system,omitempty"`
+	Stream        bool              `json:"stream"`
+	Tools         []Tool            `json:"tools,omitempty"`
+	ToolChoice    *ToolChoice       `json:"tool_choice,omitempty"`
+	Thinking      *Thinking         `json:"thinking,omitempty"`
+	Metadata      *Metadata         `json:"metadata,omitempty"`
+	OutputConfig  *OutputConfig     `json:"output_config,omitempty"`
+	StopSequences []string          `json:"stop_sequences,omitempty"`
+	Temperature   *float64          `json:"temperature,omitempty"`
+	TopP          *float64          `json:"top_p,omitempty"`
+	TopK          *dialect.WholeInt `json:"top_k,omitempty"`
+	ServiceTier   string            `json:"service_tier,omitempty"`
 	// MCPServers are remote MCP servers for the API to call (a beta):
 	// refused, as the server tools are, never dropped silently.
 	MCPServers json.RawMessage `json:"mcp_servers,omitempty"`
@@ -84,8 +90,9 @@ type ToolChoice struct {
 
 // Thinking is the extended-thinking control.
 type Thinking struct {
-	Type         string `json:"type"` // enabled | adaptive | disabled
-	BudgetTokens int64  `json:"budget_tokens,omitempty"`
+	Type string `json:"type"` // enabled | adaptive | disabled
+	// BudgetTokens is nil when not sent (required when enabled).
+	BudgetTokens *dialect.WholeInt `json:"budget_tokens,omitempty"`
 }
 
 // Metadata is the request metadata; user_id keys the prompt cache.

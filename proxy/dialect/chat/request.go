@@ -203,6 +203,22 @@ func checkTopLevel(req *ChatRequest, shaped bool) error {
 			return (&dialect.Mismatch{Path: p.name, Want: "an integer", Got: strconv.FormatFloat(*p.v, 'g', -1, 64)}).Error400()
 		}
 	}
+	// Dropped too, but what OpenAI refuses out of range is refused here.
+	for _, p := range []struct {
+		name   string
+		v      *float64
+		lo, hi float64
+	}{{"temperature", req.Temperature, 0, 2}, {"top_p", req.TopP, 0, 1}, {"presence_penalty", req.PresencePenalty, -2, 2}, {"frequency_penalty", req.FrequencyPenalty, -2, 2}} {
+		if err := dialect.DecimalRange(p.name, p.v, p.lo, p.hi); err != nil {
+			return err
+		}
+	}
+	if err := dialect.IntegerMin("max_tokens", req.MaxTokens, 1); err != nil {
+		return err
+	}
+	if err := dialect.IntegerMin("max_completion_tokens", req.MaxCompletionTokens, 1); err != nil {
+		return err
+	}
 	if req.N != nil && *req.N != 1 {
 		return apierr.InvalidRequest("n", "n=%d is not supported: ChatGPT returns one choice per request", *req.N).WithCode("unsupported_value")
 	}
@@ -568,6 +584,11 @@ func textOf(raw json.RawMessage, param string) (string, error) {
 	for i, pt := range parts {
 		switch pt.Type {
 		case "text", "input_text", "output_text":
+			if pt.Text == "" {
+				if err := dialect.RequiredString(raw, fmt.Sprintf("[%d].text", i), fmt.Sprintf("%s[%d].text", param, i)); err != nil {
+					return "", err
+				}
+			}
 			sb.WriteString(pt.Text)
 		case "refusal":
 			sb.WriteString(pt.Refusal)
@@ -607,6 +628,11 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 		pp := fmt.Sprintf("%s[%d]", param, i)
 		switch pt.Type {
 		case "text", "input_text":
+			if pt.Text == "" {
+				if err := dialect.RequiredString(raw, fmt.Sprintf("[%d].text", i), pp+".text"); err != nil {
+					return nil, 0, err
+				}
+			}
 			out = append(out, codex.TextPart(codex.PartInputText, pt.Text))
 		case "image_url", "input_image":
 			if pt.ImageURL == nil || pt.ImageURL.URL == "" {

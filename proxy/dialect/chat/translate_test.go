@@ -279,6 +279,64 @@ func TestRequestErrors(t *testing.T) {
 	}
 }
 
+// A text part without text is refused, as OpenAI refuses it, instead of
+// going upstream empty; an empty text is text.
+func TestTextRequired(t *testing.T) {
+	for _, c := range []struct{ body, param, msg, code string }{
+		{`{"model":"gpt-5.5","messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages[0].content[0].text", "Missing required parameter: 'messages[0].content[0].text'.", "missing_required_parameter"},
+		{`{"model":"gpt-5.5","messages":[{"role":"system","content":[{"type":"text","text":"a"},{"type":"text","text":null}]},{"role":"user","content":"x"}]}`, "messages[0].content[1].text", "Invalid type for 'messages[0].content[1].text': expected a string, but got null instead.", "invalid_type"},
+		{`{"model":"gpt-5.5","messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"text"}]}]}`, "messages[1].content[0].text", "Missing required parameter: 'messages[1].content[0].text'.", "missing_required_parameter"},
+		{`{"model":"gpt-5.5","input":[{"role":"user","content":[{"type":"input_text"}]}]}`, "input[0].content[0].text", "Missing required parameter: 'input[0].content[0].text'.", "missing_required_parameter"},
+	} {
+		var req ChatRequest
+		if err := json.Unmarshal([]byte(c.body), &req); err != nil {
+			t.Fatal(err)
+		}
+		res, _ := testCatalog.Resolve(req.Model)
+		_, err := Chat(&req, res, Options{})
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param || ae.Message != c.msg || *ae.Code != c.code {
+			t.Errorf("%s: %v, want 400 %q on %s (%s)", c.body, err, c.msg, c.param, c.code)
+		}
+	}
+	var req ChatRequest
+	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5","messages":[{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"x"}]}]}`), &req)
+	res, _ := testCatalog.Resolve(req.Model)
+	if _, err := Chat(&req, res, Options{}); err != nil {
+		t.Errorf("empty text refused: %v", err)
+	}
+}
+
+// The dropped sampling parameters are refused out of OpenAI's ranges, in
+// its words.
+func TestSamplingRanges(t *testing.T) {
+	for _, c := range []struct{ extra, param, msg, code string }{
+		{`"temperature":5`, "temperature", "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead.", "decimal_above_max_value"},
+		{`"temperature":-1`, "temperature", "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -1 instead.", "decimal_below_min_value"},
+		{`"top_p":1.5`, "top_p", "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1.5 instead.", "decimal_above_max_value"},
+		{`"presence_penalty":-3`, "presence_penalty", "Invalid 'presence_penalty': decimal below minimum value. Expected a value >= -2, but got -3 instead.", "decimal_below_min_value"},
+		{`"max_tokens":-1`, "max_tokens", "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got -1 instead.", "integer_below_min_value"},
+		{`"max_completion_tokens":0.0`, "max_completion_tokens", "Invalid 'max_completion_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.", "integer_below_min_value"},
+	} {
+		var req ChatRequest
+		if err := json.Unmarshal([]byte(`{"model":"gpt-5.5",`+c.extra+`,"messages":[{"role":"user","content":"x"}]}`), &req); err != nil {
+			t.Fatal(err)
+		}
+		res, _ := testCatalog.Resolve(req.Model)
+		_, err := Chat(&req, res, Options{})
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param || ae.Message != c.msg || *ae.Code != c.code {
+			t.Errorf("%s: %v, want 400 %q on %s (%s)", c.extra, err, c.msg, c.param, c.code)
+		}
+	}
+	var req ChatRequest
+	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5","temperature":2,"top_p":0,"presence_penalty":2,"frequency_penalty":-2,"max_tokens":1,"max_completion_tokens":1.0,"messages":[{"role":"user","content":"x"}]}`), &req)
+	res, _ := testCatalog.Resolve(req.Model)
+	if _, err := Chat(&req, res, Options{}); err != nil {
+		t.Errorf("in range: %v", err)
+	}
+}
+
 // The deprecated functions and function_call are refused when set; null is
 // absent, as at OpenAI.
 func TestNullFunctionsAbsent(t *testing.T) {

@@ -79,6 +79,9 @@ func Translate(req *Request, res catalog.Resolution, prev []codex.Item, refs Ite
 	if err := refuse(req); err != nil {
 		return nil, err
 	}
+	if err := ranges(req); err != nil {
+		return nil, err
+	}
 	p := &Plan{Stream: req.Stream, Store: req.Store == nil || *req.Store}
 	b := &builder{p: p, refs: refs}
 	body := &p.Body
@@ -139,6 +142,19 @@ func refuse(req *Request) error {
 		return apierr.InvalidRequest("metadata", "metadata may have at most 16 keys").WithCode("invalid_value")
 	}
 	return nil
+}
+
+// ranges refuses the parameters that are echoed but not forwarded
+// (temperature, top_p, max_output_tokens) when OpenAI would refuse them:
+// out of its ranges.
+func ranges(req *Request) error {
+	if err := dialect.DecimalRange("temperature", req.Temperature, 0, 2); err != nil {
+		return err
+	}
+	if err := dialect.DecimalRange("top_p", req.TopP, 0, 1); err != nil {
+		return err
+	}
+	return dialect.IntegerMin("max_output_tokens", req.MaxOutputTokens, 16)
 }
 
 // controls translates reasoning, include, text and service_tier.
@@ -285,7 +301,7 @@ func (b *builder) item(param string, raw json.RawMessage) error {
 		if err := dialect.DecodeField(raw, &it, param); err != nil {
 			return err
 		}
-		if err := b.toolItem(param, &it); err != nil {
+		if err := b.toolItem(param, raw, &it); err != nil {
 			return err
 		}
 		if keep := Sanitize(&it); keep {
@@ -357,8 +373,9 @@ func decodeIfSet(raw json.RawMessage, v any, param string) error {
 	return dialect.DecodeField(raw, v, param)
 }
 
-// toolItem checks a tool call or output item and maps its tool name.
-func (b *builder) toolItem(param string, it *codex.Item) error {
+// toolItem checks a tool call or output item, raw as sent, and maps its
+// tool name.
+func (b *builder) toolItem(param string, raw json.RawMessage, it *codex.Item) error {
 	switch it.Type {
 	case codex.ItemFunctionCall, codex.ItemCustomToolCall:
 		for _, f := range []struct{ name, v string }{{"call_id", it.CallID}, {"name", it.Name}} {
@@ -375,7 +392,11 @@ func (b *builder) toolItem(param string, it *codex.Item) error {
 			return apierr.InvalidRequest(param+".call_id", "Missing required parameter: '%s.call_id'.", param).WithCode("missing_required_parameter")
 		}
 		for i := range it.Output.Parts {
-			if err := b.part(fmt.Sprintf("%s.output[%d]", param, i), codex.RoleUser, &it.Output.Parts[i]); err != nil {
+			pp := fmt.Sprintf("%s.output[%d]", param, i)
+			if err := b.part(pp, codex.RoleUser, &it.Output.Parts[i]); err != nil {
+				return err
+			}
+			if err := textSent(raw, fmt.Sprintf("output[%d]", i), pp, &it.Output.Parts[i]); err != nil {
 				return err
 			}
 		}
@@ -433,7 +454,11 @@ func (b *builder) message(param string, m *messageItem) error {
 			return err
 		}
 		for i := range parts {
-			if err := b.part(fmt.Sprintf("%s.content[%d]", param, i), role, &parts[i]); err != nil {
+			pp := fmt.Sprintf("%s.content[%d]", param, i)
+			if err := b.part(pp, role, &parts[i]); err != nil {
+				return err
+			}
+			if err := textSent(content, fmt.Sprintf("[%d]", i), pp, &parts[i]); err != nil {
 				return err
 			}
 		}
@@ -447,6 +472,16 @@ func (b *builder) message(param string, m *messageItem) error {
 	}
 	b.items = append(b.items, it)
 	return nil
+}
+
+// textSent refuses a text part, c (checked by part), that decoded without
+// text because it has none or a null: at is its path in raw, param its
+// name in the request.
+func textSent(raw json.RawMessage, at, param string, c *codex.Content) error {
+	if c.Text != "" || (c.Type != codex.PartInputText && c.Type != codex.PartOutputText) {
+		return nil
+	}
+	return dialect.RequiredString(raw, at+".text", param+".text")
 }
 
 // part checks one content part of a message (or tool output) of role.

@@ -684,3 +684,42 @@ func TestImageDetail(t *testing.T) {
 		t.Errorf("detail huge: %v", err)
 	}
 }
+
+// A text part without text is refused, as OpenAI refuses it, instead of
+// going upstream empty; an empty text is text.
+func TestTextRequired(t *testing.T) {
+	for _, c := range []struct{ body, param, msg, code string }{
+		{`{"model":"m","input":[{"role":"user","content":[{"type":"input_text"}]}]}`, "input[0].content[0].text", "Missing required parameter: 'input[0].content[0].text'.", "missing_required_parameter"},
+		{`{"model":"m","input":[{"role":"user","content":"a"},{"role":"assistant","content":[{"type":"output_text","text":"b"},{"type":"output_text","annotations":[]}]}]}`, "input[1].content[1].text", "Missing required parameter: 'input[1].content[1].text'.", "missing_required_parameter"},
+		{`{"model":"m","input":[{"role":"developer","content":[{"type":"text","text":null}]}]}`, "input[0].content[0].text", "Invalid type for 'input[0].content[0].text': expected a string, but got null instead.", "invalid_type"},
+		{`{"model":"m","input":[{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c","output":[{"type":"input_text"}]}]}`, "input[1].output[0].text", "Missing required parameter: 'input[1].output[0].text'.", "missing_required_parameter"},
+	} {
+		_, err := translate(t, c.body)
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param || ae.Message != c.msg || *ae.Code != c.code {
+			t.Errorf("%s: %v, want 400 %q on %s (%s)", c.body, err, c.msg, c.param, c.code)
+		}
+	}
+	if _, err := translate(t, `{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":""},{"type":"input_text","text":"x"}]}]}`); err != nil {
+		t.Errorf("empty text refused: %v", err)
+	}
+}
+
+// The echoed sampling parameters are refused out of OpenAI's ranges, in
+// its words.
+func TestSamplingRanges(t *testing.T) {
+	for _, c := range []struct{ body, param, msg, code string }{
+		{`{"model":"m","input":"x","temperature":2.5}`, "temperature", "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.", "decimal_above_max_value"},
+		{`{"model":"m","input":"x","top_p":-0.1}`, "top_p", "Invalid 'top_p': decimal below minimum value. Expected a value >= 0, but got -0.1 instead.", "decimal_below_min_value"},
+		{`{"model":"m","input":"x","max_output_tokens":5}`, "max_output_tokens", "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 5 instead.", "integer_below_min_value"},
+	} {
+		_, err := translate(t, c.body)
+		var ae *apierr.Error
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param || ae.Message != c.msg || *ae.Code != c.code {
+			t.Errorf("%s: %v, want 400 %q on %s (%s)", c.body, err, c.msg, c.param, c.code)
+		}
+	}
+	if _, err := translate(t, `{"model":"m","input":"x","temperature":2,"top_p":0,"max_output_tokens":16}`); err != nil {
+		t.Errorf("in range: %v", err)
+	}
+}
