@@ -301,8 +301,11 @@ func (p *sseReader) nextBuffered() (Event, bool) {
 }
 
 // pending reports whether the buffer holds the end of an event (a blank
-// line) or a line that would be dispatched at once. Where the event's end
-// is, nextBuffered need not look for again.
+// line) after a data line, so that next returns it without reading.
+// A block of comments only (a keep-alive) is not an event: next would
+// pass it and wait for the network, and the relay, told an event is
+// pending, would hold its client's frames meanwhile. Where the block
+// ends, nextBuffered need not look for again.
 func (p *sseReader) pending() bool {
 	if p.sseBuffers == nil {
 		return false
@@ -313,7 +316,11 @@ func (p *sseReader) pending() bool {
 	}
 	b, _ := p.br.Peek(n)
 	p.known = blankLine(b)
-	return p.known > 0
+	if p.known == 0 {
+		return false
+	}
+	block := b[:p.known]
+	return p.sawData || bytes.HasPrefix(block, []byte("data")) || bytes.Contains(block, []byte("\ndata"))
 }
 
 // blankLine returns the index just past the first blank line in b (the

@@ -429,3 +429,28 @@ func TestEventDataCapped(t *testing.T) {
 		t.Errorf("after appending to the previous Data, the next event is %q (%v), want %q", ev.Data, err, "third")
 	}
 }
+
+// TestPendingNotForComments checks that a buffered block of comments only
+// (a keep-alive) is not taken for a pending event: next would pass it and
+// wait for the network.
+func TestPendingNotForComments(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"data: a\n\n: keep-alive\n\n", false},
+		{"data: a\n\nevent: x\n\n", false},
+		{"data: a\n\n: c\ndata: b\n\n", true},
+		{"data: a\n\nevent: x\ndata: b\n\n", true},
+		{"data: a\n\ndata: b", false},
+	} {
+		var p sseReader
+		p.init(strings.NewReader(c.in))
+		if _, err := p.next(); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.pending(); got != c.want {
+			t.Errorf("%q: pending %v after the first event, want %v", c.in, got, c.want)
+		}
+	}
+}
