@@ -344,50 +344,100 @@ func valueOf(raw []byte, path string) []byte {
 	return valueOf(val, rest)
 }
 
-// Missing tells how a required string at path in raw, a JSON text (a
-// body, or a part of one: "[1].text" in a message's content parts), came
-// to decode empty: omitted when the object that should hold it has no
-// such key, in any letters; null when the key holds null. Both are false
-// when the key was sent (an empty string is sent), or raw cannot be
-// walked to that object (see valueOf) or its keys read. Callers ask only
-// once such a string decoded empty: the usual request never pays for it.
-func Missing(raw []byte, path string) (omitted, null bool) {
-	parent, key := "", path
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		parent, key = path[:i], path[i+1:]
-	}
-	obj := valueOf(raw, parent)
-	if len(obj) == 0 || obj[0] != '{' {
-		return false, false
-	}
-	var p jsonscan.Scanner
-	p.Reset(obj)
-	matches, exact := 0, false
-	var first byte
-	ok := p.Object(func(k []byte) bool {
-		if bytes.EqualFold(k, []byte(key)) {
-			matches++
-			exact = string(k) == key
-			first = p.Peek()
-		}
-		return p.Skip()
-	})
-	switch {
-	case !ok:
-		return false, false
-	case matches == 0:
-		return true, false
-	}
-	return false, matches == 1 && exact && first == 'n'
+// Texts tells, for the parts of one array (content parts, blocks), how a
+// part whose text decoded empty came to: omitted when it has no "text"
+// key, in any letters; null when the key holds null; neither when the
+// text was sent (an empty string is sent), or the part or array cannot be
+// read (see valueOf). Callers ask only once a text decoded empty, so the
+// usual request never pays for it; the first question walks the array
+// once and later ones look the answer up, so that a request of thousands
+// of parts with empty texts costs one walk, not one per part.
+type Texts struct {
+	raw    []byte // the JSON text that holds the array
+	at     string // the array's path in raw ("" for raw itself)
+	walked bool
+	states []textState // per element; nil when the array could not be read
 }
 
-// RequiredString answers a required string at path in raw that decoded
-// empty (see Missing) as OpenAI does: "Missing required parameter:
-// 'messages[0].content[0].text'." when it was left out, the type error
-// when it is null; param names it in the request. It is nil when the
-// string was sent, empty or not.
-func RequiredString(raw []byte, path, param string) error {
-	switch omitted, null := Missing(raw, path); {
+type textState uint8
+
+const (
+	textSent textState = iota
+	textOmitted
+	textNull
+)
+
+// NewTexts returns the Texts of the array at path at in raw ("" for raw
+// itself, "output" for a tool output's parts).
+func NewTexts(raw []byte, at string) *Texts { return &Texts{raw: raw, at: at} }
+
+// Missing tells whether the "text" of part i was omitted or is null.
+func (t *Texts) Missing(i int) (omitted, null bool) {
+	if !t.walked {
+		t.walked = true
+		t.states = textStates(valueOf(t.raw, t.at))
+	}
+	if i < 0 || i >= len(t.states) {
+		return false, false
+	}
+	return t.states[i] == textOmitted, t.states[i] == textNull
+}
+
+// Required answers the "text" of part i, named param in the request, as
+// OpenAI does when it was omitted ("Missing required parameter:
+// 'messages[0].content[0].text'.") or is null (the type error); nil when
+// it was sent, empty or not.
+func (t *Texts) Required(i int, param string) error {
+	omitted, null := t.Missing(i)
+	return required(omitted, null, param)
+}
+
+// textStates walks the array arr and tells how each element holds "text"
+// (see Texts): the key spelled exactly and once to be null, since
+// encoding/json takes the last of several and matches other spellings.
+// It returns nil when arr cannot be read.
+func textStates(arr []byte) []textState {
+	if len(arr) == 0 || arr[0] != '[' {
+		return nil
+	}
+	var p jsonscan.Scanner
+	p.Reset(arr)
+	var states []textState
+	ok := p.Array(func() bool {
+		st := textSent
+		if p.Peek() != '{' {
+			states = append(states, st)
+			return p.Skip()
+		}
+		matches, exact := 0, false
+		var first byte
+		ok := p.Object(func(k []byte) bool {
+			if bytes.EqualFold(k, []byte("text")) {
+				matches++
+				exact = string(k) == "text"
+				first = p.Peek()
+			}
+			return p.Skip()
+		})
+		switch {
+		case matches == 0:
+			st = textOmitted
+		case matches == 1 && exact && first == 'n':
+			st = textNull
+		}
+		states = append(states, st)
+		return ok
+	})
+	if !ok {
+		return nil
+	}
+	return states
+}
+
+// required answers a required string named param that was omitted or
+// null, as Texts.Required words it (nil for neither).
+func required(omitted, null bool, param string) error {
+	switch {
 	case omitted:
 		return apierr.InvalidRequest(param, "Missing required parameter: '%s'.", param).WithCode("missing_required_parameter")
 	case null:

@@ -248,29 +248,50 @@ func TestWholeInt(t *testing.T) {
 	}
 }
 
-// TestMissing tells a required string left out, or null, from one sent
-// empty.
-func TestMissing(t *testing.T) {
+// TestTexts tells a required text left out, or null, from one sent
+// empty, and reads an array of many parts in one walk.
+func TestTexts(t *testing.T) {
 	raw := []byte(` [ {"type":"text"}, {"type":"text","text":null}, {"type":"text","text":""}, {"type":"text","Text":""}, {"text":1,"TEXT":null}, 5 ] `)
+	texts := NewTexts(raw, "")
 	for _, c := range []struct {
-		path            string
+		i               int
 		omitted, isNull bool
 	}{
-		{"[0].text", true, false},
-		{"[1].text", false, true},
-		{"[2].text", false, false},
-		{"[3].text", false, false}, // sent, in other letters
-		{"[4].text", false, false}, // twice: encoding/json's choice
-		{"[5].text", false, false}, // not an object
-		{"[9].text", false, false}, // no such element
+		{0, true, false},
+		{1, false, true},
+		{2, false, false},
+		{3, false, false}, // sent, in other letters
+		{4, false, false}, // twice: encoding/json's choice
+		{5, false, false}, // not an object
+		{9, false, false}, // no such element
 	} {
-		if omitted, isNull := Missing(raw, c.path); omitted != c.omitted || isNull != c.isNull {
-			t.Errorf("%s: omitted %v null %v, want %v %v", c.path, omitted, isNull, c.omitted, c.isNull)
+		if omitted, isNull := texts.Missing(c.i); omitted != c.omitted || isNull != c.isNull {
+			t.Errorf("part %d: omitted %v null %v, want %v %v", c.i, omitted, isNull, c.omitted, c.isNull)
 		}
 	}
-	body := []byte(`{"messages":[{"role":"user","content":[{"type":"input_text"}]}]}`)
-	if omitted, _ := Missing(body, "messages[0].content[0].text"); !omitted {
-		t.Error("nested: not omitted")
+	item := []byte(`{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"x"},{"type":"input_text"}]}`)
+	if omitted, _ := NewTexts(item, "output").Missing(1); !omitted {
+		t.Error("a tool output's part: not omitted")
+	}
+	if omitted, _ := NewTexts([]byte(`[{"type":"text"},`), "").Missing(0); omitted {
+		t.Error("an array that cannot be read was read")
+	}
+	// Thousands of parts with empty texts: every question after the first
+	// is a lookup (this took seconds when each walked the array again).
+	many := []byte("[" + strings.Repeat(`{"type":"text","text":""},`, 20000) + `{"type":"text"}]`)
+	texts = NewTexts(many, "")
+	allocs := testing.AllocsPerRun(1, func() {
+		for i := 0; i < 20000; i++ {
+			if err := texts.Required(i, "p"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if err := texts.Required(20000, "messages[0].content[20000].text"); err == nil || !strings.Contains(err.Error(), "Missing required parameter: 'messages[0].content[20000].text'.") {
+		t.Errorf("the last part: %v", err)
+	}
+	if allocs > 0 {
+		t.Errorf("%v allocations for 20,000 lookups after the walk", allocs)
 	}
 }
 

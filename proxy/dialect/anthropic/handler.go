@@ -94,13 +94,16 @@ func limits(req *Request) error {
 	}{{"temperature", req.Temperature}, {"top_p", req.TopP}} {
 		switch {
 		case p.v == nil:
+		case p.name == "top_p" && *p.v == -1:
+			// "Unset", as the old Text Completions API wrote it; the API
+			// still takes it ("top_p: range: -1 or 0..1").
 		case *p.v > 1:
 			return invalid(p.name, "%s: Input should be less than or equal to 1", p.name)
 		case *p.v < 0:
 			return invalid(p.name, "%s: Input should be greater than or equal to 0", p.name)
 		}
 	}
-	if req.TopK != nil && *req.TopK < 0 {
+	if req.TopK != nil && *req.TopK < 0 && *req.TopK != -1 { // -1: unset, as for top_p
 		return invalid("top_k", "top_k: Input should be greater than or equal to 0")
 	}
 	return nil

@@ -150,12 +150,21 @@ func systemText(raw json.RawMessage) (string, error) {
 		return "", err
 	}
 	parts := make([]string, 0, len(blocks))
+	texts := dialect.NewTexts(raw, "")
 	for i, bl := range blocks {
 		if bl.Type != "text" {
 			return "", invalid(fmt.Sprintf("system.%d.type", i), "system.%d.type: Input should be 'text'", i)
 		}
 		if bl.Text != "" {
 			parts = append(parts, bl.Text)
+			continue
+		}
+		// The system takes text blocks only: no kind in the path.
+		switch omitted, null := texts.Missing(i); {
+		case omitted:
+			return "", invalid(fmt.Sprintf("system.%d.text", i), "system.%d.text: Field required", i)
+		case null:
+			return "", invalid(fmt.Sprintf("system.%d.text", i), "system.%d.text: Input should be a valid string", i)
 		}
 	}
 	return strings.Join(parts, "\n\n"), nil
@@ -181,9 +190,10 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 	if err := dialect.DecodeSliceWith(raw, &out, blockFields, param); err != nil {
 		return nil, err
 	}
+	texts := dialect.NewTexts(raw, "")
 	for i, bl := range out {
 		if bl.Type == "text" && bl.Text == "" {
-			if err := textSent(raw, i, param); err != nil {
+			if err := textSent(texts, i, param); err != nil {
 				return nil, err
 			}
 		}
@@ -191,12 +201,13 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 	return out, nil
 }
 
-// textSent refuses the text block at index i of raw, the blocks at param,
-// that decoded without text because it has none or a null. Anthropic's API
-// names the field under the block's kind: messages.0.content.0.text.text.
-func textSent(raw json.RawMessage, i int, param string) error {
+// textSent refuses the text block at index i of texts' array, the blocks
+// at param, that decoded without text because it has none or a null.
+// Anthropic's API names the field under the block's kind:
+// messages.0.content.0.text.text.
+func textSent(texts *dialect.Texts, i int, param string) error {
 	bp := fmt.Sprintf("%s.%d", param, i)
-	switch omitted, null := dialect.Missing(raw, fmt.Sprintf("[%d].text", i)); {
+	switch omitted, null := texts.Missing(i); {
 	case omitted:
 		return invalid(bp+".text", "%s.text.text: Field required", bp)
 	case null:

@@ -675,7 +675,10 @@ func TestBadInput(t *testing.T) {
 		{"temperature over 1", `{"model":"gpt-5.5","max_tokens":5,"temperature":1.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "temperature: Input should be less than or equal to 1"},
 		{"temperature below 0", `{"model":"gpt-5.5","max_tokens":5,"temperature":-0.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "temperature: Input should be greater than or equal to 0"},
 		{"top_p over 1", `{"model":"gpt-5.5","max_tokens":5,"top_p":2,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_p: Input should be less than or equal to 1"},
-		{"top_k below 0", `{"model":"gpt-5.5","max_tokens":5,"top_k":-1,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_k: Input should be greater than or equal to 0"},
+		{"top_k below 0", `{"model":"gpt-5.5","max_tokens":5,"top_k":-2,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_k: Input should be greater than or equal to 0"},
+		{"top_p below 0", `{"model":"gpt-5.5","max_tokens":5,"top_p":-0.5,"messages":[{"role":"user","content":"hi"}]}`, 400, "top_p: Input should be greater than or equal to 0"},
+		{"system block without text", `{"model":"gpt-5.5","max_tokens":5,"system":[{"type":"text","text":"a"},{"type":"text"}],"messages":[{"role":"user","content":"hi"}]}`, 400, "system.1.text: Field required"},
+		{"system block with null text", `{"model":"gpt-5.5","max_tokens":5,"system":[{"type":"text","text":null}],"messages":[{"role":"user","content":"hi"}]}`, 400, "system.0.text: Input should be a valid string"},
 		{"integer out of range", `{"model":"gpt-5.5","max_tokens":99999999999999999999,"messages":[]}`, 400, "max_tokens: Input should be a valid integer, got 99999999999999999999, which is out of range"},
 		{"wrong type in the second message", `{"model":"gpt-5.5","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":5,"content":"b"}]}`, 400, "messages.1.role: Input should be a valid string"},
 		{"messages not a list", `{"model":"gpt-5.5","max_tokens":5,"messages":"hi"}`, 400, "messages: Input should be a valid list"},
@@ -788,6 +791,9 @@ func TestWholeNumbers(t *testing.T) {
 	for _, body := range []string{
 		`{"model":"gpt-5.5","max_tokens":1024.0,"messages":[{"role":"user","content":"hi"}]}`,
 		`{"model":"gpt-5.5","max_tokens":1e4,"top_k":40.0,"thinking":{"type":"enabled","budget_tokens":2048.0},"messages":[{"role":"user","content":"hi"}]}`,
+		// -1 is "unset" for top_p and top_k, as the old Text Completions
+		// API wrote it, and an empty system text is sent.
+		`{"model":"gpt-5.5","max_tokens":4096,"top_p":-1,"top_k":-1.0,"system":[{"type":"text","text":""}],"messages":[{"role":"user","content":"hi"}],"thinking":{"type":"enabled","budget_tokens":2048.0}}`,
 	} {
 		if status, _, resp := h.post(t, "/v1/messages", body); status != 200 {
 			t.Errorf("%s: %d %s", body, status, resp)

@@ -198,11 +198,12 @@ func inputParts(param string, raw json.RawMessage) ([]inputPart, error) {
 	if err := dialect.DecodeField(raw, &parts, param); err != nil {
 		return nil, err
 	}
+	texts := dialect.NewTexts(raw, "")
 	for i, pt := range parts {
 		switch pt.Type {
 		case "input_text", "output_text", "text":
 			if pt.Text == "" {
-				if err := dialect.RequiredString(raw, fmt.Sprintf("[%d].text", i), fmt.Sprintf("%s[%d].text", param, i)); err != nil {
+				if err := texts.Required(i, fmt.Sprintf("%s[%d].text", param, i)); err != nil {
 					return nil, err
 				}
 			}

@@ -581,11 +581,12 @@ func textOf(raw json.RawMessage, param string) (string, error) {
 		return "", err
 	}
 	var sb strings.Builder
+	texts := dialect.NewTexts(raw, "")
 	for i, pt := range parts {
 		switch pt.Type {
 		case "text", "input_text", "output_text":
 			if pt.Text == "" {
-				if err := dialect.RequiredString(raw, fmt.Sprintf("[%d].text", i), fmt.Sprintf("%s[%d].text", param, i)); err != nil {
+				if err := texts.Required(i, fmt.Sprintf("%s[%d].text", param, i)); err != nil {
 					return "", err
 				}
 			}
@@ -624,12 +625,13 @@ func userParts(raw json.RawMessage, param string) ([]codex.Content, int, error) 
 	}
 	out := make([]codex.Content, 0, len(parts))
 	images := 0
+	texts := dialect.NewTexts(raw, "")
 	for i, pt := range parts {
 		pp := fmt.Sprintf("%s[%d]", param, i)
 		switch pt.Type {
 		case "text", "input_text":
 			if pt.Text == "" {
-				if err := dialect.RequiredString(raw, fmt.Sprintf("[%d].text", i), pp+".text"); err != nil {
+				if err := texts.Required(i, pp+".text"); err != nil {
 					return nil, 0, err
 				}
 			}

@@ -391,12 +391,13 @@ func (b *builder) toolItem(param string, raw json.RawMessage, it *codex.Item) er
 		if it.CallID == "" {
 			return apierr.InvalidRequest(param+".call_id", "Missing required parameter: '%s.call_id'.", param).WithCode("missing_required_parameter")
 		}
+		texts := dialect.NewTexts(raw, "output")
 		for i := range it.Output.Parts {
 			pp := fmt.Sprintf("%s.output[%d]", param, i)
 			if err := b.part(pp, codex.RoleUser, &it.Output.Parts[i]); err != nil {
 				return err
 			}
-			if err := textSent(raw, fmt.Sprintf("output[%d]", i), pp, &it.Output.Parts[i]); err != nil {
+			if err := textSent(texts, i, pp, &it.Output.Parts[i]); err != nil {
 				return err
 			}
 		}
@@ -453,12 +454,13 @@ func (b *builder) message(param string, m *messageItem) error {
 		if err := dialect.DecodeSliceWith(content, &parts, codex.ContentFields, param+".content"); err != nil {
 			return err
 		}
+		texts := dialect.NewTexts(content, "")
 		for i := range parts {
 			pp := fmt.Sprintf("%s.content[%d]", param, i)
 			if err := b.part(pp, role, &parts[i]); err != nil {
 				return err
 			}
-			if err := textSent(content, fmt.Sprintf("[%d]", i), pp, &parts[i]); err != nil {
+			if err := textSent(texts, i, pp, &parts[i]); err != nil {
 				return err
 			}
 		}
@@ -475,13 +477,13 @@ func (b *builder) message(param string, m *messageItem) error {
 }
 
 // textSent refuses a text part, c (checked by part), that decoded without
-// text because it has none or a null: at is its path in raw, param its
-// name in the request.
-func textSent(raw json.RawMessage, at, param string, c *codex.Content) error {
+// text because it has none or a null: i is its index in texts' array,
+// param its name in the request.
+func textSent(texts *dialect.Texts, i int, param string, c *codex.Content) error {
 	if c.Text != "" || (c.Type != codex.PartInputText && c.Type != codex.PartOutputText) {
 		return nil
 	}
-	return dialect.RequiredString(raw, at+".text", param+".text")
+	return texts.Required(i, param+".text")
 }
 
 // part checks one content part of a message (or tool output) of role.
