@@ -659,7 +659,23 @@ func (x *run) next(stream Stream, ev *codex.Event) *Failure {
 			}
 			return nil
 		}
+		// Skipped: the event the frames held for the rest of a burst
+		// waited for was none; they go now if the next read may wait.
+		if f := x.writeHeldBefore(stream); f != nil {
+			return f
+		}
 	}
+}
+
+// writeHeldBefore writes the frames held for the rest of a burst when no
+// further event is buffered, so that they do not wait for the network.
+func (x *run) writeHeldBefore(stream Stream) *Failure {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.committed && len(x.sse.buf) > 0 && !morePending(stream) && !x.writeHeld() {
+		return &Failure{Err: ErrClientGone}
+	}
+	return nil
 }
 
 // decode decodes one event's data into ev, skimming what the dialect

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,6 +206,7 @@ func (failingEncoder) Fail(dst []byte, e *apierr.Error) []byte {
 
 // recordingWriter records each write and flush of a response.
 type recordingWriter struct {
+	mu      sync.Mutex
 	header  http.Header
 	writes  []string
 	flushes int
@@ -212,10 +214,19 @@ type recordingWriter struct {
 
 func (w *recordingWriter) Header() http.Header { return w.header }
 func (w *recordingWriter) WriteHeader(int)     {}
-func (w *recordingWriter) Flush()              { w.flushes++ }
+func (w *recordingWriter) Flush()              { w.mu.Lock(); w.flushes++; w.mu.Unlock() }
 func (w *recordingWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.writes = append(w.writes, string(b))
 	return len(b), nil
+}
+
+// written returns what was written so far, joined.
+func (w *recordingWriter) written() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.writes, "")
 }
 
 // TestBurstInOneWrite checks that the frames of events that arrived
@@ -238,5 +249,58 @@ func TestBurstInOneWrite(t *testing.T) {
 	want := []string{"data: a\n\n", "data: b\n\ndata: c\n\ndata: failed\n\n"}
 	if strings.Join(w.writes, "|") != strings.Join(want, "|") || w.flushes != len(want) {
 		t.Errorf("writes %q with %d flushes, want %q with one flush each", w.writes, w.flushes, want)
+	}
+}
+
+// stallStream says an event is buffered while it has events, the last of
+// which does not decode, and then waits for release.
+type stallStream struct {
+	burstStream
+	release chan struct{}
+}
+
+func (s *stallStream) Pending() bool { return len(s.events) > 0 }
+func (s *stallStream) Next() (upstream.Event, error) {
+	if len(s.events) == 0 {
+		<-s.release
+		return upstream.Event{}, io.ErrUnexpectedEOF
+	}
+	return s.fakeStream.Next()
+}
+
+type stallUpstream struct{ stream *stallStream }
+
+func (u stallUpstream) Responses(context.Context, upstream.Request) (Stream, error) {
+	return u.stream, nil
+}
+
+// TestHeldFramesNotKeptPastASkippedEvent checks that frames held for the
+// rest of a burst go out when the event they waited for does not decode
+// and nothing else is buffered: they must not wait for the network.
+func TestHeldFramesNotKeptPastASkippedEvent(t *testing.T) {
+	st := &stallStream{burstStream{fakeStream{events: []string{
+		`{"type":"response.created","response":{"id":"r"}}`,
+		`{"type":"response.output_text.delta","delta":"a"}`,
+		`{"type":"response.output_text.delta","delta":"b"}`,
+		`{garbled`,
+	}}}, make(chan struct{})}
+	r := &Relay{Upstream: stallUpstream{st}, Auth: auth.NewStatic("tok", "acct"), Status: status.NewRecorder(time.Now),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, Sleep: func(context.Context, time.Duration) {}}
+	w := &recordingWriter{header: http.Header{}}
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Serve(w, httptest.NewRequest(http.MethodPost, "/v1/responses", nil), &Turn{Request: &codex.Request{Model: "gpt-5.4"}, Encoder: failingEncoder{}})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(w.written(), "data: b\n\n") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	got := w.written()
+	close(st.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if !strings.Contains(got, "data: a\n\ndata: b\n\n") {
+		t.Errorf("while the relay waited for the network the client had %q, want both deltas", got)
 	}
 }
