@@ -144,6 +144,7 @@ type rig struct {
 	// their own, started on first use (procs=separate).
 	children map[string]string // role -> base URL
 	pids     map[string]int    // target -> the pid of the process serving it
+	fakePID  int               // the fake's process (procs=separate)
 }
 
 // layouts are the two ways the benchmarks run the fake, the bare relays
@@ -161,7 +162,8 @@ func (r *rig) layout(b *testing.B, procs string, rt route, ts []target) []target
 		return ts
 	}
 	if r.children == nil {
-		fake, _ := startChild(b, "fake", "")
+		fake, fakePID := startChild(b, "fake", "")
+		r.fakePID = fakePID
 		bare, barePID := startChild(b, "bare", fake)
 		bareTLS, bareTLSPID := startChild(b, "bare-tls", fake)
 		app, appPID := startChild(b, "app", fake)
@@ -354,29 +356,59 @@ func BenchmarkRelay(b *testing.B) {
 }
 
 // BenchmarkThroughput runs long streams from 8 clients per core at once.
-func BenchmarkThroughput(b *testing.B) {
+func BenchmarkThroughput(b *testing.B) { benchThroughput(b, true) }
+
+// BenchmarkThroughputOneClient runs long streams one after another: the
+// throughput of one client, bound by each event's trip through the
+// relay rather than by the machine's CPU.
+func BenchmarkThroughputOneClient(b *testing.B) { benchThroughput(b, false) }
+
+// benchThroughput runs long streams, from 8 clients per core at once
+// (parallel) or one at a time, through every target of every layout.
+func benchThroughput(b *testing.B, parallel bool) {
 	r := newRig(b)
 	for _, procs := range layouts {
 		for _, rt := range routes {
 			for _, t := range r.layout(b, procs, rt, r.targets(b, rt)) {
 				b.Run("procs="+procs+"/route="+rt.name+"/target="+t.name, func(b *testing.B) {
-					b.SetParallelism(8)
 					text := "deltas:" + strconv.Itoa(lengths[1].deltas)
 					// The relay's own CPU (procs=separate): its process's
 					// user and system time over the run, per streamed delta.
 					pid := r.pids[t.name]
 					cpu0, measured := childCPU(pid)
-					b.RunParallel(func(pb *testing.PB) {
+					// The whole machine's CPU per delta (procs=separate):
+					// the clients' (this process), the fake's and the
+					// relay's, as a reading of all the machine spent.
+					self0 := cpuTime()
+					fake0, fakeMeasured := childCPU(r.fakePID)
+					if parallel {
+						b.SetParallelism(8)
+						b.RunParallel(func(pb *testing.PB) {
+							buf := make([]byte, 32<<10)
+							for pb.Next() {
+								if err := r.stream(t, text, buf); err != nil {
+									b.Error(err)
+									return
+								}
+							}
+						})
+					} else {
 						buf := make([]byte, 32<<10)
-						for pb.Next() {
+						for i := 0; i < b.N; i++ {
 							if err := r.stream(t, text, buf); err != nil {
-								b.Error(err)
-								return
+								b.Fatal(err)
 							}
 						}
-					})
+					}
+					deltas := float64(b.N * lengths[1].deltas)
+					self1 := cpuTime()
+					relay := time.Duration(0)
 					if cpu1, ok := childCPU(pid); measured && ok && procs == "separate" {
-						b.ReportMetric(float64(cpu1-cpu0)/float64(b.N*lengths[1].deltas), "relay-cpu-ns/delta")
+						relay = cpu1 - cpu0
+						b.ReportMetric(float64(relay)/deltas, "relay-cpu-ns/delta")
+					}
+					if fake1, ok := childCPU(r.fakePID); fakeMeasured && ok && procs == "separate" && self1 > 0 {
+						b.ReportMetric(float64(self1-self0+fake1-fake0+relay)/deltas, "system-cpu-ns/delta")
 					}
 					r.h.Fake.Reset()
 				})
