@@ -407,8 +407,9 @@ func benchThroughput(b *testing.B, parallel bool) {
 						relay = cpu1 - cpu0
 						b.ReportMetric(float64(relay)/deltas, "relay-cpu-ns/delta")
 					}
-					if fake1, ok := childCPU(r.fakePID); fakeMeasured && ok && procs == "separate" && self1 > 0 {
-						b.ReportMetric(float64(self1-self0+fake1-fake0+relay)/deltas, "system-cpu-ns/delta")
+					relayRead := pid == 0 || relay > 0 // direct has no relay
+					if fake1, ok := childCPU(r.fakePID); fakeMeasured && ok && relayRead && procs == "separate" && self1 > 0 {
+						b.ReportMetric(float64(self1-self0+fake1-fake0+relay)/deltas, "machine-cpu-ns/delta")
 					}
 					r.h.Fake.Reset()
 				})

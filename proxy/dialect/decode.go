@@ -395,7 +395,9 @@ func (t *Texts) Required(i int, param string) error {
 // textStates walks the array arr and tells how each element holds "text"
 // (see Texts): the key spelled exactly and once to be null, since
 // encoding/json takes the last of several and matches other spellings.
-// It returns nil when arr cannot be read.
+// Where an element cannot be read (an escaped key, deep nesting), the
+// walk stops: the elements before it are answered, those from it on are
+// taken as sent.
 func textStates(arr []byte) []textState {
 	if len(arr) == 0 || arr[0] != '[' {
 		return nil
@@ -403,22 +405,27 @@ func textStates(arr []byte) []textState {
 	var p jsonscan.Scanner
 	p.Reset(arr)
 	var states []textState
-	ok := p.Array(func() bool {
-		st := textSent
+	p.Array(func() bool {
 		if p.Peek() != '{' {
-			states = append(states, st)
-			return p.Skip()
+			if !p.Skip() {
+				return false
+			}
+			states = append(states, textSent)
+			return true
 		}
 		matches, exact := 0, false
 		var first byte
-		ok := p.Object(func(k []byte) bool {
+		if !p.Object(func(k []byte) bool {
 			if bytes.EqualFold(k, []byte("text")) {
 				matches++
 				exact = string(k) == "text"
 				first = p.Peek()
 			}
 			return p.Skip()
-		})
+		}) {
+			return false
+		}
+		st := textSent
 		switch {
 		case matches == 0:
 			st = textOmitted
@@ -426,11 +433,8 @@ func textStates(arr []byte) []textState {
 			st = textNull
 		}
 		states = append(states, st)
-		return ok
+		return true
 	})
-	if !ok {
-		return nil
-	}
 	return states
 }
 

@@ -273,8 +273,17 @@ func TestTexts(t *testing.T) {
 	if omitted, _ := NewTexts(item, "output").Missing(1); !omitted {
 		t.Error("a tool output's part: not omitted")
 	}
-	if omitted, _ := NewTexts([]byte(`[{"type":"text"},`), "").Missing(0); omitted {
-		t.Error("an array that cannot be read was read")
+	// An element that cannot be read (an escaped key) stops the walk: the
+	// parts before it are still answered, those from it on taken as sent.
+	unreadable := NewTexts([]byte(`[{"type":"text"},{"type":"image","d\u0061ta":"x"},{"type":"text"}]`), "")
+	if omitted, _ := unreadable.Missing(0); !omitted {
+		t.Error("a part before an unreadable one: not omitted")
+	}
+	if omitted, _ := unreadable.Missing(2); omitted {
+		t.Error("a part after an unreadable one was answered")
+	}
+	if omitted, _ := NewTexts([]byte(`[{"type":"text"},`), "").Missing(0); !omitted {
+		t.Error("a part read before the array broke off: not omitted")
 	}
 	// Thousands of parts with empty texts: every question after the first
 	// is a lookup (this took seconds when each walked the array again).
