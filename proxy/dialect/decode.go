@@ -388,8 +388,13 @@ func (t *Texts) Missing(i int) (omitted, null bool) {
 // 'messages[0].content[0].text'.") or is null (the type error); nil when
 // it was sent, empty or not.
 func (t *Texts) Required(i int, param string) error {
-	omitted, null := t.Missing(i)
-	return required(omitted, null, param)
+	switch omitted, null := t.Missing(i); {
+	case omitted:
+		return apierr.InvalidRequest(param, "Missing required parameter: '%s'.", param).WithCode("missing_required_parameter")
+	case null:
+		return (&Mismatch{Path: param, Want: "a string", Got: "null"}).Error400()
+	}
+	return nil
 }
 
 // textStates walks the array arr and tells how each element holds "text"
@@ -436,18 +441,6 @@ func textStates(arr []byte) []textState {
 		return true
 	})
 	return states
-}
-
-// required answers a required string named param that was omitted or
-// null, as Texts.Required words it (nil for neither).
-func required(omitted, null bool, param string) error {
-	switch {
-	case omitted:
-		return apierr.InvalidRequest(param, "Missing required parameter: '%s'.", param).WithCode("missing_required_parameter")
-	case null:
-		return (&Mismatch{Path: param, Want: "a string", Got: "null"}).Error400()
-	}
-	return nil
 }
 
 // firstPath returns the path of the first value of JSON kind kind whose

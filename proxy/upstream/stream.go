@@ -220,13 +220,7 @@ func (p *sseReader) next() (Event, error) {
 		if line[0] == ':' {
 			continue
 		}
-		field, value := line, line[len(line):]
-		if i := bytes.IndexByte(line, ':'); i >= 0 {
-			field, value = line[:i], line[i+1:]
-			if len(value) > 0 && value[0] == ' ' {
-				value = value[1:]
-			}
-		}
+		field, value := splitField(line)
 		switch string(field) {
 		case "data":
 			if p.sawData {
@@ -276,13 +270,7 @@ func (p *sseReader) nextBuffered() (Event, bool) {
 		if line[0] == ':' {
 			continue
 		}
-		field, value := line, line[len(line):]
-		if i := bytes.IndexByte(line, ':'); i >= 0 {
-			field, value = line[:i], line[i+1:]
-			if len(value) > 0 && value[0] == ' ' {
-				value = value[1:]
-			}
-		}
+		field, value := splitField(line)
 		switch string(field) {
 		case "data":
 			if sawData {
@@ -298,6 +286,20 @@ func (p *sseReader) nextBuffered() (Event, bool) {
 	}
 	_, _ = p.br.Discard(end)
 	return Event{Name: name, Data: data[:len(data):len(data)]}, true
+}
+
+// splitField splits a line into its field name and value: the value
+// after the first colon, without one leading space; no colon, no value.
+func splitField(line []byte) (field, value []byte) {
+	i := bytes.IndexByte(line, ':')
+	if i < 0 {
+		return line, nil
+	}
+	value = line[i+1:]
+	if len(value) > 0 && value[0] == ' ' {
+		value = value[1:]
+	}
+	return line[:i], value
 }
 
 // pending reports whether the buffer holds the end of an event (a blank

@@ -160,11 +160,9 @@ func systemText(raw json.RawMessage) (string, error) {
 			continue
 		}
 		// The system takes text blocks only: no kind in the path.
-		switch omitted, null := texts.Missing(i); {
-		case omitted:
-			return "", invalid(fmt.Sprintf("system.%d.text", i), "system.%d.text: Field required", i)
-		case null:
-			return "", invalid(fmt.Sprintf("system.%d.text", i), "system.%d.text: Input should be a valid string", i)
+		field := fmt.Sprintf("system.%d.text", i)
+		if err := textSent(texts, i, field, field); err != nil {
+			return "", err
 		}
 	}
 	return strings.Join(parts, "\n\n"), nil
@@ -193,7 +191,10 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 	texts := dialect.NewTexts(raw, "")
 	for i, bl := range out {
 		if bl.Type == "text" && bl.Text == "" {
-			if err := textSent(texts, i, param); err != nil {
+			// Anthropic's API names the field under the block's kind:
+			// messages.0.content.0.text.text.
+			bp := fmt.Sprintf("%s.%d", param, i)
+			if err := textSent(texts, i, bp+".text", bp+".text.text"); err != nil {
 				return nil, err
 			}
 		}
@@ -201,17 +202,15 @@ func blocks(raw json.RawMessage, param string) ([]Block, error) {
 	return out, nil
 }
 
-// textSent refuses the text block at index i of texts' array, the blocks
-// at param, that decoded without text because it has none or a null.
-// Anthropic's API names the field under the block's kind:
-// messages.0.content.0.text.text.
-func textSent(texts *dialect.Texts, i int, param string) error {
-	bp := fmt.Sprintf("%s.%d", param, i)
+// textSent refuses the text block at index i of texts' array that decoded
+// without text because it has none or a null; param is the field's
+// parameter, name its name in Anthropic's message.
+func textSent(texts *dialect.Texts, i int, param, name string) error {
 	switch omitted, null := texts.Missing(i); {
 	case omitted:
-		return invalid(bp+".text", "%s.text.text: Field required", bp)
+		return invalid(param, "%s: Field required", name)
 	case null:
-		return invalid(bp+".text", "%s.text.text: Input should be a valid string", bp)
+		return invalid(param, "%s: Input should be a valid string", name)
 	}
 	return nil
 }
@@ -541,10 +540,10 @@ func (b *builder) tools(tools []Tool) error {
 			if t.Name == "" {
 				return invalid(param+".name", "%s.custom.name: Field required", param)
 			}
-			if len(bytes.TrimSpace(t.InputSchema)) == 0 {
+			schema := bytes.TrimSpace(t.InputSchema)
+			if len(schema) == 0 {
 				return invalid(param+".input_schema", "%s.custom.input_schema: Field required", param)
 			}
-			schema := bytes.TrimSpace(t.InputSchema)
 			if schema[0] != '{' {
 				return invalid(param+".input_schema", "%s.custom.input_schema: Input should be a valid dictionary", param)
 			}

@@ -288,21 +288,9 @@ func TestTextRequired(t *testing.T) {
 		{`{"model":"gpt-5.5","messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"text"}]}]}`, "messages[1].content[0].text", "Missing required parameter: 'messages[1].content[0].text'.", "missing_required_parameter"},
 		{`{"model":"gpt-5.5","input":[{"role":"user","content":[{"type":"input_text"}]}]}`, "input[0].content[0].text", "Missing required parameter: 'input[0].content[0].text'.", "missing_required_parameter"},
 	} {
-		var req ChatRequest
-		if err := json.Unmarshal([]byte(c.body), &req); err != nil {
-			t.Fatal(err)
-		}
-		res, _ := testCatalog.Resolve(req.Model)
-		_, err := Chat(&req, res, Options{})
-		var ae *apierr.Error
-		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param || ae.Message != c.msg || *ae.Code != c.code {
-			t.Errorf("%s: %v, want 400 %q on %s (%s)", c.body, err, c.msg, c.param, c.code)
-		}
+		wantRefused(t, c.body, c.param, c.msg, c.code)
 	}
-	var req ChatRequest
-	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5","messages":[{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"x"}]}]}`), &req)
-	res, _ := testCatalog.Resolve(req.Model)
-	if _, err := Chat(&req, res, Options{}); err != nil {
+	if _, err := translateBody(t, `{"model":"gpt-5.5","messages":[{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"x"}]}]}`); err != nil {
 		t.Errorf("empty text refused: %v", err)
 	}
 }
@@ -318,21 +306,9 @@ func TestSamplingRanges(t *testing.T) {
 		{`"max_tokens":-1`, "max_tokens", "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got -1 instead.", "integer_below_min_value"},
 		{`"max_completion_tokens":0.0`, "max_completion_tokens", "Invalid 'max_completion_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.", "integer_below_min_value"},
 	} {
-		var req ChatRequest
-		if err := json.Unmarshal([]byte(`{"model":"gpt-5.5",`+c.extra+`,"messages":[{"role":"user","content":"x"}]}`), &req); err != nil {
-			t.Fatal(err)
-		}
-		res, _ := testCatalog.Resolve(req.Model)
-		_, err := Chat(&req, res, Options{})
-		var ae *apierr.Error
-		if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != c.param || ae.Message != c.msg || *ae.Code != c.code {
-			t.Errorf("%s: %v, want 400 %q on %s (%s)", c.extra, err, c.msg, c.param, c.code)
-		}
+		wantRefused(t, `{"model":"gpt-5.5",`+c.extra+`,"messages":[{"role":"user","content":"x"}]}`, c.param, c.msg, c.code)
 	}
-	var req ChatRequest
-	_ = json.Unmarshal([]byte(`{"model":"gpt-5.5","temperature":2,"top_p":0,"presence_penalty":2,"frequency_penalty":-2,"max_tokens":1,"max_completion_tokens":1.0,"messages":[{"role":"user","content":"x"}]}`), &req)
-	res, _ := testCatalog.Resolve(req.Model)
-	if _, err := Chat(&req, res, Options{}); err != nil {
+	if _, err := translateBody(t, `{"model":"gpt-5.5","temperature":2,"top_p":0,"presence_penalty":2,"frequency_penalty":-2,"max_tokens":1,"max_completion_tokens":1.0,"messages":[{"role":"user","content":"x"}]}`); err != nil {
 		t.Errorf("in range: %v", err)
 	}
 }
@@ -452,4 +428,26 @@ func aggData(a *Aggregator, data []byte) (Signal, error) {
 		return SigNone, nil
 	}
 	return a.Feed(&ev)
+}
+
+// translateBody translates a chat request body.
+func translateBody(t *testing.T, body string) (*Plan, error) {
+	t.Helper()
+	var req ChatRequest
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := testCatalog.Resolve(req.Model)
+	return Chat(&req, res, Options{})
+}
+
+// wantRefused checks that body is refused with a 400 naming param, in
+// msg, with code.
+func wantRefused(t *testing.T, body, param, msg, code string) {
+	t.Helper()
+	_, err := translateBody(t, body)
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Param == nil || *ae.Param != param || ae.Message != msg || *ae.Code != code {
+		t.Errorf("%s: %v, want 400 %q on %s (%s)", body, err, msg, param, code)
+	}
 }
